@@ -1,0 +1,46 @@
+"""Alembic environment: the schema is `redlines.store.models`; SQLite needs batch mode."""
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from redlines.store.models import SQLModel
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _url() -> str:
+    url = config.get_main_option("sqlalchemy.url")
+    if url:
+        return url
+    path = os.environ.get("REDLINES_DB")
+    if not path:
+        raise SystemExit("set REDLINES_DB to the database file to migrate or check")
+    return f"sqlite:///{path}"
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(_url())
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # batch mode rebuilds tables
+        connection.commit()  # end the implicit transaction, so that Alembic commits its own
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          render_as_batch=True, compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

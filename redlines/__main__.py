@@ -1,0 +1,3 @@
+from redlines.cli import main
+
+main()

@@ -1,0 +1,133 @@
+"""The `redlines` command: the Typer app, its global options, and the one place errors are shown.
+
+Each command group lives in its own module and only parses, calls `redlines.service.Tracker`
+and hands the result to `redlines.output`. Nothing heavy is imported here: `--help` and
+`--version` cost typer alone, and the database layer loads when a command first needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Annotated, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from redlines import __version__
+from redlines.errors import BadInput, RedlinesError
+
+
+class RedlinesGroup(TyperGroup):
+    """Shows a RedlinesError as one clear message on stderr and exits with its status."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RedlinesError as e:
+            from redlines.output.messages import error
+
+            error(e)
+            raise typer.Exit(int(e.status)) from None
+        except BrokenPipeError:
+            # The reader of our stdout went away (`redlines list | head`): not an error of ours.
+            sys.stdout = open(os.devnull, "w")
+            raise typer.Exit(0) from None
+        finally:
+            settings = ctx.obj
+            if isinstance(settings, Settings):
+                settings.close()
+
+    def list_commands(self, ctx):
+        return list(self.commands)  # in the order they were added, not alphabetical
+
+
+@dataclass
+class Settings:
+    """The global options, and the tracker they select (opened on first use)."""
+
+    db: str | None
+    as_of: str | None
+    _tracker: object = field(default=None, repr=False)
+
+    def tracker(self):
+        if self._tracker is None:
+            from redlines.domain.dates import parse
+            from redlines.service import Tracker
+
+            today_text = os.environ.get("REDLINES_TODAY")
+            today = None
+            if today_text:
+                try:
+                    today = parse(today_text, _system_today()).end()
+                except BadInput as e:
+                    raise BadInput(f"REDLINES_TODAY: {e.message}", e.hints) from None
+            self._tracker = Tracker(self.db or None, today=today, as_of=self.as_of)
+        return self._tracker
+
+    def close(self) -> None:
+        if self._tracker is not None:
+            self._tracker.close()
+
+
+def _system_today():
+    from datetime import date
+
+    return date.today()
+
+
+app = typer.Typer(
+    name="redlines",
+    cls=RedlinesGroup,
+    help="Track political threats (red lines, ultimatums, deadlines), the events that test them, "
+         "and whether they were carried out.",
+    rich_markup_mode=None,
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"redlines {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option(
+        "--db", envvar="REDLINES_DB", metavar="PATH",
+        help="The database file [env: REDLINES_DB; default: the user's data directory].",
+        show_envvar=False)] = None,
+    as_of: Annotated[Optional[str], typer.Option(
+        "--as-of", envvar="REDLINES_AS_OF", metavar="DATE",
+        help="See the record as it was known on DATE: later records are hidden, deadlines and "
+             "grace periods are judged against DATE [env: REDLINES_AS_OF].",
+        show_envvar=False)] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = Settings(db=db, as_of=as_of)
+
+
+def settings(ctx: typer.Context) -> Settings:
+    return ctx.find_root().obj
+
+
+def _register() -> None:
+    from redlines.cli import db, judge, read
+
+    read.register(app)
+    judge.register(app)
+    app.add_typer(db.app, name="db")
+
+
+_register()
+
+
+def main() -> None:
+    app()

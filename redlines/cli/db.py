@@ -1,0 +1,79 @@
+"""db path|init|status|upgrade|check|backup: the database file itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from redlines.cli import RedlinesGroup, settings
+from redlines.cli.options import Format, Json, output_format
+
+app = typer.Typer(cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None,
+                  help="The database file: where it is, create, inspect, check, upgrade, back up.")
+
+
+@app.command("path")
+def path(ctx: typer.Context) -> None:
+    """Print the database file in use (it is not created)."""
+    typer.echo(settings(ctx).tracker().path)
+
+
+@app.command("init")
+def init(
+    ctx: typer.Context,
+    empty: Annotated[bool, typer.Option("--empty", help="Leave it without records (no seed data).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file (a backup is kept).")] = False,
+) -> None:
+    """Create the database, seeded with the bundled data set unless --empty."""
+    from redlines.output.messages import info
+
+    tracker = settings(ctx).tracker()
+    replaced = tracker.init(empty=empty, force=force)
+    if replaced:
+        info(f"the old database was backed up to {replaced}")
+    info(f"created {tracker.path}" + (" (empty)" if empty else " with the bundled data set"))
+
+
+@app.command("status")
+def status(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
+    """What the database holds and which schema it is at."""
+    from redlines.output.formats import Column, View, emit
+
+    fmt = output_format(fmt, json_)
+    st = settings(ctx).tracker().status()
+    rows = [{"field": k, "value": v if not isinstance(v, dict) else f"{v['at']} {v['command']}"}
+            for k, v in st.items()]
+    emit(View(document=st, rows=rows, columns=[Column("field", "field"), Column("value", "value")]), fmt)
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Bring the database to this release's schema (a backup is written first). Opening it does
+    this too; this command only makes it explicit."""
+    from redlines.output.messages import info
+
+    st = settings(ctx).tracker().status()
+    info(f"{st['path']} is at schema {st['schema_version']}, the newest this release knows")
+
+
+@app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Check the file's integrity and its references; exit 1 if anything is wrong."""
+    from redlines.errors import DatabaseProblem
+    from redlines.output.messages import info
+
+    tracker = settings(ctx).tracker()
+    problems = tracker.check()
+    if problems:
+        raise DatabaseProblem(f"{tracker.path} has {len(problems)} problem(s)", problems[:20])
+    info(f"{tracker.path}: ok")
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    to: Annotated[Optional[str], typer.Argument(metavar="[FILE]", help="Where to write the copy.")] = None,
+) -> None:
+    """Write a consistent copy of the database (safe while others write); print its path."""
+    typer.echo(settings(ctx).tracker().backup(to))

@@ -1,0 +1,34 @@
+"""Options that several commands share, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from redlines.output.formats import FORMATS
+
+Format = Annotated[str, typer.Option(
+    "--format", "-f", metavar="|".join(FORMATS),
+    help=f"Output format: {', '.join(FORMATS)}.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (same as --format json).")]
+Grace = Annotated[int, typer.Option(
+    "--grace", metavar="DAYS", min=0,
+    help="Days a crossed red line may go unanswered before it counts as not followed through.")]
+Actors = Annotated[Optional[list[str]], typer.Option(
+    "--actor", "-a", metavar="ACTOR", help="Only threats issued by this actor (slug, name or alias); repeatable.")]
+Category = Annotated[Optional[str], typer.Option(
+    "--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")]
+Since = Annotated[Optional[str], typer.Option(
+    "--since", metavar="DATE", help="Only threats made on or after DATE.")]
+Until = Annotated[Optional[str], typer.Option(
+    "--until", metavar="DATE", help="Only threats made on or before DATE (a month or year counts to its end).")]
+
+
+def output_format(fmt: str, json_: bool) -> str:
+    """The format asked for, `--json` winning; an unknown one is bad usage (exit 2)."""
+    if json_:
+        return "json"
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+    return fmt

@@ -1,0 +1,70 @@
+"""list, show, actors: reading the record."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from redlines.cli import settings
+from redlines.cli.options import Actors, Category, Format, Grace, Json, Since, Until, output_format
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+
+
+def list_threats(
+    ctx: typer.Context,
+    actor: Actors = None,
+    target: Annotated[Optional[str], typer.Option(
+        "--target", "-t", metavar="ACTOR", help="Only threats against this actor.")] = None,
+    category: Category = None,
+    outcome: Annotated[Optional[str], typer.Option(
+        "--outcome", "-o", metavar="OUTCOME",
+        help="pending, followed_through, partial, not_followed_through, complied or withdrawn.")] = None,
+    since: Since = None,
+    until: Until = None,
+    search: Annotated[Optional[str], typer.Option(
+        "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="At most N threats.")] = None,
+    grace: Grace = DEFAULT_GRACE_DAYS,
+    fmt: Format = "table",
+    json_: Json = False,
+) -> None:
+    """Threats, newest first, with the outcome each has as of today (or --as-of)."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    tracker = settings(ctx).tracker()
+    rows = tracker.list_threats(actors=actor or [], target=target, category=category, outcome=outcome,
+                                since=since, until=until, search=search, limit=limit, grace=grace)
+    emit(views.threats(rows, as_of=tracker.as_of.isoformat()), fmt)
+
+
+def show(
+    ctx: typer.Context,
+    threat_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, or any unique start of one.")],
+    grace: Grace = DEFAULT_GRACE_DAYS,
+    fmt: Format = "table",
+    json_: Json = False,
+) -> None:
+    """One threat: its statement, trigger, consequence, deadline, timeline of events and sources."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    emit(views.threat(settings(ctx).tracker().threat(threat_id, grace=grace)), fmt)
+
+
+def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
+    """Actors with their aliases, the state or body they speak for, and their counts."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    emit(views.actors(settings(ctx).tracker().actors()), fmt)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_threats)
+    app.command("show")(show)
+    app.command("actors")(actors)

@@ -1,0 +1,227 @@
+"""The data-set document: what `export` writes, `import` reads and the bundled seed is.
+
+`check_document` validates a whole document before anything is written and returns it in
+canonical form, or raises `BadInput` listing every problem with where it is. Pure: no I/O.
+
+    {"schema_version": 1,
+     "actors":  [{"slug", "name", "kind", "of", "aliases": [...]}],
+     "sources": [{"url", "title", "publisher", "published_on"}],
+     "threats": [{"id", "issuer", "targets": [...], "made_on", "statement", "trigger",
+                  "consequence", "category", "cameo", "deadline", "tags": [...],
+                  "sources": [{"url", "quote"}],
+                  "events": [{"id", "kind", "on", "what", "outcome", "due", "cameo",
+                              "sources": [{"url", "quote"}]}]}]}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from redlines.domain.dates import FuzzyDate
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.errors import BadInput
+
+DOCUMENT_VERSION = 1
+ACTOR_KINDS = ("person", "state", "organization", "bloc")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
+EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
+MAX_TEXT = 20_000
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, what: str) -> None:
+        self.items.append(f"{where}: {what}")
+
+
+def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            p.add(where, "is required")
+        return None
+    if not isinstance(value, str):
+        p.add(where, f"should be text, not {type(value).__name__}")
+        return None
+    if "\x00" in value:
+        p.add(where, "holds a NUL character")
+        return None
+    if len(value) > MAX_TEXT:
+        p.add(where, f"is longer than {MAX_TEXT:,} characters")
+        return None
+    return value.strip()
+
+
+def _date(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, (str, int)):
+        p.add(where, "should be an ISO date such as 2025-01-05, 2025-01 or 2025")
+        return None
+    try:
+        return FuzzyDate.from_iso(str(value)).iso()
+    except ValueError:
+        p.add(where, f"{value!r} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
+        return None
+
+
+def _choice(p: _Problems, where: str, value: Any, choices: tuple[str, ...], default: str | None) -> str | None:
+    if value is None:
+        return default
+    if value not in choices:
+        p.add(where, f"{value!r} is not one of {', '.join(choices)}")
+        return default
+    return value
+
+
+def _list(p: _Problems, where: str, value: Any) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        p.add(where, "should be a list")
+        return []
+    return value
+
+
+def _obj(p: _Problems, where: str, value: Any) -> dict | None:
+    if not isinstance(value, dict):
+        p.add(where, "should be an object")
+        return None
+    return value
+
+
+def _citations(p: _Problems, where: str, value: Any) -> list[dict]:
+    out = []
+    for i, c in enumerate(_list(p, where, value)):
+        c = _obj(p, f"{where}[{i}]", c)
+        if c is None:
+            continue
+        url = _text(p, f"{where}[{i}].url", c.get("url"), required=True)
+        quote = _text(p, f"{where}[{i}].quote", c.get("quote"), required=False)
+        if url:
+            out.append({"url": url, "quote": quote})
+    return out
+
+
+def check_document(doc: Any) -> dict:
+    """Validate a whole document; return it in canonical form or raise BadInput with every problem."""
+    p = _Problems()
+    if not isinstance(doc, dict):
+        raise BadInput("the data set should be one object with actors, sources and threats")
+    version = doc.get("schema_version", DOCUMENT_VERSION)
+    if version != DOCUMENT_VERSION:
+        p.add("schema_version", f"{version!r} is not a version this release reads ({DOCUMENT_VERSION})")
+
+    actors, slugs = [], set()
+    for i, a in enumerate(_list(p, "actors", doc.get("actors"))):
+        where = f"actors[{i}]"
+        a = _obj(p, where, a)
+        if a is None:
+            continue
+        slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
+        if slug and not SLUG.fullmatch(slug):
+            p.add(f"{where}.slug", f"{slug!r}: use 1-64 lowercase letters, digits and -")
+        if slug in slugs:
+            p.add(f"{where}.slug", f"{slug!r} appears twice")
+        slugs.add(slug)
+        aliases = [_text(p, f"{where}.aliases[{j}]", x, required=True)
+                   for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))]
+        actors.append({
+            "slug": slug,
+            "name": _text(p, f"{where}.name", a.get("name"), required=True),
+            "kind": _choice(p, f"{where}.kind", a.get("kind"), ACTOR_KINDS, "person"),
+            "of": _text(p, f"{where}.of", a.get("of"), required=False),
+            "aliases": [x for x in aliases if x],
+        })
+    for i, a in enumerate(actors):
+        if a["of"] and a["of"] not in slugs:
+            p.add(f"actors[{i}].of", f"{a['of']!r} is not an actor in the data set")
+
+    sources = []
+    for i, s in enumerate(_list(p, "sources", doc.get("sources"))):
+        where = f"sources[{i}]"
+        s = _obj(p, where, s)
+        if s is None:
+            continue
+        sources.append({
+            "url": _text(p, f"{where}.url", s.get("url"), required=True),
+            "title": _text(p, f"{where}.title", s.get("title"), required=False),
+            "publisher": _text(p, f"{where}.publisher", s.get("publisher"), required=False),
+            "published_on": _date(p, f"{where}.published_on", s.get("published_on"), required=False),
+        })
+
+    threats, ids = [], set()
+    for i, t in enumerate(_list(p, "threats", doc.get("threats"))):
+        where = f"threats[{i}]"
+        t = _obj(p, where, t)
+        if t is None:
+            continue
+        tid = _text(p, f"{where}.id", t.get("id"), required=True)
+        if tid and not THREAT_ID.fullmatch(tid):
+            p.add(f"{where}.id", f"{tid!r}: use letters, digits and -")
+        if tid in ids:
+            p.add(f"{where}.id", f"{tid!r} appears twice")
+        ids.add(tid)
+        issuer = _text(p, f"{where}.issuer", t.get("issuer"), required=True)
+        if issuer and issuer not in slugs:
+            p.add(f"{where}.issuer", f"{issuer!r} is not an actor in the data set")
+        targets = []
+        for j, x in enumerate(_list(p, f"{where}.targets", t.get("targets"))):
+            if x not in slugs:
+                p.add(f"{where}.targets[{j}]", f"{x!r} is not an actor in the data set")
+            elif x not in targets:
+                targets.append(x)
+        tags = []
+        for j, x in enumerate(_list(p, f"{where}.tags", t.get("tags"))):
+            x = _text(p, f"{where}.tags[{j}]", x, required=True)
+            if x and x not in tags:
+                tags.append(x)
+        events, event_ids = [], set()
+        for j, e in enumerate(_list(p, f"{where}.events", t.get("events"))):
+            ewhere = f"{where}.events[{j}]"
+            e = _obj(p, ewhere, e)
+            if e is None:
+                continue
+            eid = _text(p, f"{ewhere}.id", e.get("id"), required=False)
+            if eid is not None:
+                m = EVENT_ID.fullmatch(eid)
+                if not m or m[1] != tid:
+                    p.add(f"{ewhere}.id", f"{eid!r} should be {tid}#<number>")
+                if eid in event_ids:
+                    p.add(f"{ewhere}.id", f"{eid!r} appears twice")
+                event_ids.add(eid)
+            kind = _choice(p, f"{ewhere}.kind", e.get("kind"), EVENT_KINDS, "note")
+            outcome = _choice(p, f"{ewhere}.outcome", e.get("outcome"), RESPONSE_OUTCOMES, None)
+            due = _date(p, f"{ewhere}.due", e.get("due"), required=kind == "deadline")
+            if kind == "response" and outcome is None:
+                p.add(f"{ewhere}.outcome", "a response needs an outcome: " + ", ".join(RESPONSE_OUTCOMES))
+            events.append({
+                "id": eid, "kind": kind,
+                "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
+                "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
+                "outcome": outcome if kind == "response" else None,
+                "due": due if kind == "deadline" else None,
+                "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
+                "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
+            })
+        threats.append({
+            "id": tid, "issuer": issuer, "targets": targets,
+            "made_on": _date(p, f"{where}.made_on", t.get("made_on"), required=True),
+            "statement": _text(p, f"{where}.statement", t.get("statement"), required=True),
+            "trigger": _text(p, f"{where}.trigger", t.get("trigger"), required=False),
+            "consequence": _text(p, f"{where}.consequence", t.get("consequence"), required=False),
+            "category": _choice(p, f"{where}.category", t.get("category"), CATEGORIES, "other"),
+            "cameo": _text(p, f"{where}.cameo", t.get("cameo"), required=False),
+            "deadline": _date(p, f"{where}.deadline", t.get("deadline"), required=False),
+            "tags": tags,
+            "sources": _citations(p, f"{where}.sources", t.get("sources")),
+            "events": events,
+        })
+    if p.items:
+        shown = p.items[:20]
+        more = [f"... and {len(p.items) - 20} more"] if len(p.items) > 20 else []
+        raise BadInput(f"the data set has {len(p.items)} problem(s); nothing was written", shown + more)
+    return {"schema_version": DOCUMENT_VERSION, "actors": actors, "sources": sources, "threats": threats}

@@ -1,0 +1,96 @@
+"""The outcome rules (CONTRACT.md, "Events and outcomes"), rates and intervals. Pure: no I/O.
+
+The store computes the same rules in SQL for whole sets; tests hold the two to each other.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from redlines.domain.dates import FuzzyDate
+
+CATEGORIES = ("military", "nuclear", "economic", "diplomatic", "other")
+EVENT_KINDS = ("crossed", "deadline", "response", "complied", "withdrawn", "restated", "note")
+RESPONSE_OUTCOMES = ("followed_through", "partial", "not_followed_through")
+OUTCOMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
+TESTED = RESPONSE_OUTCOMES
+DEFAULT_GRACE_DAYS = 30
+# The strength of a response: the strongest one decides.
+RESPONSE_RANK = {"not_followed_through": 1, "partial": 2, "followed_through": 3}
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    on: FuzzyDate
+    outcome: str | None = None
+    due: FuzzyDate | None = None
+    seq: int = 0  # order of entry, to break ties between events of the same date
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    rule: str  # which rule decided: response, complied, withdrawn, deadline, grace, pending
+    deadline: FuzzyDate | None  # the deadline in force
+    tested_on: FuzzyDate | None
+
+
+def deadline_passed(deadline: FuzzyDate, as_of: date) -> bool:
+    """A deadline passes at the end of its day, month or year."""
+    return as_of > deadline.end()
+
+
+def judge(deadline: FuzzyDate | None, events: Iterable[Event], as_of: date,
+          grace_days: int = DEFAULT_GRACE_DAYS) -> Verdict:
+    """A threat's outcome as known on `as_of`, from its own deadline and its events."""
+    known = sorted((e for e in events if e.on.start() <= as_of), key=lambda e: (e.on.start(), e.seq))
+    for e in known:
+        if e.kind == "deadline" and e.due is not None:
+            deadline = e.due
+    crossings = [e.on for e in known if e.kind == "crossed"]
+    first_crossed = min(crossings, key=FuzzyDate.start) if crossings else None
+    passed = deadline is not None and deadline_passed(deadline, as_of)
+
+    tested_candidates = [d for d in (first_crossed, deadline if passed else None) if d is not None]
+    tested_on = min(tested_candidates, key=FuzzyDate.start) if tested_candidates else None
+
+    responses = [e.outcome for e in known if e.kind == "response" and e.outcome in RESPONSE_RANK]
+    kinds = {e.kind for e in known}
+    if responses:
+        outcome, rule = max(responses, key=RESPONSE_RANK.__getitem__), "response"
+    elif "complied" in kinds:
+        outcome, rule = "complied", "complied"
+    elif "withdrawn" in kinds:
+        outcome, rule = "withdrawn", "withdrawn"
+    elif passed:
+        outcome, rule = "not_followed_through", "deadline"
+    elif first_crossed is not None and (as_of - first_crossed.start()).days > grace_days:
+        outcome, rule = "not_followed_through", "grace"
+    else:
+        outcome, rule = "pending", "pending"
+    return Verdict(outcome, rule, deadline, tested_on)
+
+
+def grace_cutoff(as_of: date, grace_days: int) -> date:
+    """A crossing that started on or before this day is past its grace period on `as_of`."""
+    return as_of - timedelta(days=grace_days + 1)
+
+
+def follow_through_rate(followed_through: int, partial: int, not_followed_through: int) -> float | None:
+    tested = followed_through + partial + not_followed_through
+    return None if tested == 0 else (followed_through + partial / 2) / tested
+
+
+def wilson_interval(p: float | None, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
+    """The 95% Wilson score interval, without continuity correction, for proportion p over n."""
+    if p is None or n == 0:
+        return None, None
+    z2 = z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)

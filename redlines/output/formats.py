@@ -1,0 +1,139 @@
+"""One formatter per output format, chosen once; commands never branch on format.
+
+A command builds a `View` (the JSON document, the rows and columns for the tabular forms, and
+optionally its own human rendering) and hands it to `emit`. Data goes to stdout; messages go
+through `redlines.output.console` to stderr. Rich is imported only for the table form.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+FORMATS = ("table", "json", "jsonl", "csv", "md")
+
+# C0 and C1 control characters (and DEL), but not newline or tab: a user's text must never
+# drive the terminal.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@dataclass
+class Column:
+    header: str
+    key: str
+    width: int | None = None  # the table's wish; other formats ignore it
+    style: str | None = None
+    no_wrap: bool = False
+    get: Callable[[dict], Any] | None = None  # how to show the row's value, if not row[key]
+
+    def value(self, row: dict) -> Any:
+        return self.get(row) if self.get else row.get(self.key)
+
+
+@dataclass
+class View:
+    document: Any  # what `--json` prints
+    rows: list[dict]  # one record per line for jsonl, csv, md and table
+    columns: list[Column]
+    title: str | None = None
+    render: Callable[[Any], None] | None = None  # a human form of its own, given a rich Console
+    footer: str | None = None
+    empty: str = "nothing to show"
+
+
+def emit(view: View, fmt: str) -> None:
+    FORMATTERS[fmt](view)
+
+
+def safe_text(value: Any) -> str:
+    """A cell for people: lists joined, nothing missing shown as blank, control characters
+    shown as escapes rather than sent to the terminal."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = ", ".join(str(v) for v in value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+
+
+def _json(view: View) -> None:
+    sys.stdout.write(json.dumps(view.document, ensure_ascii=False, indent=2) + "\n")
+
+
+def _jsonl(view: View) -> None:
+    out = sys.stdout
+    for row in view.rows:
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for v in value)
+    text = str(value)
+    # A cell that a spreadsheet would run as a formula is kept as text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv(view: View) -> None:
+    keys = list(view.rows[0]) if view.rows else [c.key for c in view.columns]
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(keys)
+    for row in view.rows:
+        writer.writerow([_csv_cell(_flat(row.get(k))) for k in keys])
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [v.get("url", json.dumps(v, ensure_ascii=False)) for v in value]
+    return value
+
+
+def _md(view: View) -> None:
+    def cell(v: Any) -> str:
+        return safe_text(v).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(c.header for c in view.columns) + " |",
+             "|" + "|".join(" --- " for _ in view.columns) + "|"]
+    lines += ["| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |" for r in view.rows]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def console(stderr: bool = False):
+    """A Rich console that prints user text as written: no markup, no highlighting."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+
+def _table(view: View) -> None:
+    con = console()
+    if view.render is not None:
+        view.render(con)
+        return
+    if not view.rows:
+        from redlines.output.messages import info
+
+        info(view.empty)
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=view.title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
+    for c in view.columns:
+        table.add_column(c.header, max_width=c.width, overflow="fold", style=c.style, no_wrap=c.no_wrap)
+    for r in view.rows:
+        table.add_row(*(safe_text(c.value(r)) for c in view.columns))
+    con.print(table)
+    if view.footer:
+        con.print(view.footer)
+
+
+FORMATTERS: dict[str, Callable[[View], None]] = {
+    "table": _table, "json": _json, "jsonl": _jsonl, "csv": _csv, "md": _md,
+}

@@ -1,0 +1,146 @@
+"""How each kind of result is shown: its JSON document, its rows and columns, and for the
+threat dossier a layout of its own. Presentation only; the data comes from the service."""
+
+from __future__ import annotations
+
+from redlines.output.formats import Column, View, safe_text
+
+OUTCOME_STYLE = {
+    "followed_through": "bold red", "partial": "yellow", "not_followed_through": "cyan",
+    "complied": "green", "withdrawn": "magenta", "pending": "dim",
+}
+OUTCOME_LABEL = {
+    "followed_through": "followed through", "partial": "partial",
+    "not_followed_through": "not followed through", "complied": "complied",
+    "withdrawn": "withdrawn", "pending": "pending",
+}
+
+
+def threats(rows: list[dict], *, as_of: str) -> View:
+    return View(
+        document=rows,
+        rows=rows,
+        columns=[Column("id", "id", style="bold"), Column("made", "made_on"),
+                 Column("by", "issuer"), Column("against", "targets", width=24),
+                 Column("category", "category"), Column("statement", "statement", width=60),
+                 Column("deadline", "deadline"), Column("outcome", "outcome")],
+        render=lambda con: _threat_lines(con, rows, as_of),
+    )
+
+
+def _threat_lines(con, rows: list[dict], as_of: str) -> None:
+    """A threat a paragraph: a heading line, then its statement, readable at any width."""
+    import textwrap
+
+    from rich.text import Text
+
+    if not rows:
+        from redlines.output.messages import info
+
+        info(f"no threats match, as of {as_of}")
+        return
+    for t in rows:
+        against = f" -> {safe_text(t['targets'])}" if t["targets"] else ""
+        deadline = f"  deadline {t['deadline']}" if t["deadline"] else ""
+        con.print(Text.assemble((safe_text(t["id"]), "bold"), f"  {t['made_on']}  ",
+                                f"{safe_text(t['issuer'])}{against}  {t['category']}  ",
+                                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]), deadline))
+        con.print(Text(textwrap.fill(safe_text(t["statement"]), width=max(40, con.width),
+                                     initial_indent="    ", subsequent_indent="    ")))
+    con.print(Text(f"{len(rows)} threat{'s' * (len(rows) != 1)}, as of {as_of}", style="dim"))
+
+
+def actors(rows: list[dict]) -> View:
+    return View(
+        document=rows, rows=rows,
+        columns=[Column("slug", "slug", style="bold", no_wrap=True), Column("name", "name"),
+                 Column("kind", "kind"), Column("of", "of", no_wrap=True), Column("aliases", "aliases", width=40),
+                 Column("threats", "threats"), Column("targeted", "targeted")],
+        empty="no actors yet: add one with `redlines add actor`",
+    )
+
+
+def threat(t: dict) -> View:
+    return View(document=t, rows=[t], columns=threats([t], as_of="").columns,
+                render=lambda con: _dossier(con, t))
+
+
+def _dossier(con, t: dict) -> None:
+    from rich.text import Text
+
+    def line(label: str, value) -> None:
+        if value not in (None, "", []):
+            con.print(Text.assemble((f"{label:<12}", "bold"), safe_text(value)))
+
+    con.print(Text(safe_text(t["id"]), style="bold underline"))
+    con.print(Text(safe_text(t["statement"])))
+    con.print()
+    line("issuer", f"{t['issuer_name']} ({t['issuer']})")
+    line("against", t["targets"])
+    line("made on", t["made_on"])
+    line("category", t["category"] + (f"  (CAMEO {t['cameo']})" if t["cameo"] else ""))
+    line("if", t["trigger"])
+    line("then", t["consequence"])
+    line("deadline", t["deadline"])
+    line("tags", t["tags"])
+    line("restated", t["restated"] or None)
+    con.print(Text.assemble((f"{'outcome':<12}", "bold"),
+                            (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
+                            f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)"))
+    events = t.get("events", [])
+    if events:
+        con.print()
+        con.print(Text("timeline", style="bold"))
+        for e in events:
+            extra = (f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else "") + (
+                f" (due {e['due']})" if e["due"] else "")
+            con.print(Text.assemble(f"  {e['on']:<10}  ", (f"{e['kind']:<9}", "bold"),
+                                    f" {safe_text(e['what'])}", (extra, OUTCOME_STYLE.get(e["outcome"], ""))))
+            for s in e["sources"]:
+                con.print(Text(f"{'':14}{_source(s)}", style="dim"))
+    if t["sources"]:
+        con.print()
+        con.print(Text("sources", style="bold"))
+        for s in t["sources"]:
+            con.print(Text(f"  {_source(s)}"))
+
+
+def _source(s: dict) -> str:
+    quote = f'"{safe_text(s["quote"])}" ' if s.get("quote") else ""
+    return f"{quote}{safe_text(s['url'])}"
+
+
+def _rate(r: dict) -> str:
+    if r["follow_through_rate"] is None:
+        return "untested"
+    low, high = round(r["rate_low"] * 100), round(r["rate_high"] * 100)
+    return f"{r['follow_through_rate']:.0%} ({low}-{high})"
+
+
+def report(rep: dict) -> View:
+    columns = [Column(rep["by"], "key", style="bold"), Column("threats", "threats"),
+               Column("tested", "tested"), Column("yes", "followed_through"),
+               Column("partly", "partial"), Column("no", "not_followed_through"),
+               Column("complied", "complied"), Column("dropped", "withdrawn"),
+               Column("pending", "pending"), Column("rate (95% CI)", "rate", get=_rate)]
+    return View(
+        document=rep, rows=rep["rows"], columns=columns,
+        render=lambda con: _report_table(con, rep, rep["rows"] + [rep["total"]], columns),
+    )
+
+
+def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=f"Follow-through by {rep['by']}, as of {rep['as_of']} "
+                        f"(grace {rep['grace_days']} days)",
+                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+    for c in columns:
+        table.add_column(c.header, style=c.style, no_wrap=True,
+                         justify="left" if c.key in ("key", "rate") else "right")
+    for i, r in enumerate(rows):
+        table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
+    con.print(table)
+    con.print("yes = followed through, partly = partial, no = not followed through, dropped = withdrawn;\n"
+              "rate = (yes + partly / 2) / tested, with its 95% Wilson score interval.", style="dim")

@@ -1,0 +1,262 @@
+"""`Tracker`: everything the commands do, callable from Python.
+
+    from redlines.service import Tracker
+    t = Tracker("redlines.db", as_of="2025-08-12")
+    t.report()["rows"]
+
+The CLI is a thin shell over this class; it holds the rules of the application (which actor a
+name means, what the as-of date hides, how a report is shaped), and leaves SQL to the store.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+from redlines.domain import dates, outcomes
+from redlines.domain.document import DOCUMENT_VERSION, check_document
+from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
+from redlines.resources import data_dir
+from redlines.store import engine, queries
+from redlines.store.load import LoadCounts, load_document
+from redlines.store.write import Writer
+
+REPORT_GROUPINGS = tuple(queries.GROUPINGS)
+
+
+class Tracker:
+    """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
+
+    def __init__(self, path: str | Path | None = None, *, today: date | None = None,
+                 as_of: str | None = None):
+        self.path = Path(path).expanduser() if path else engine.default_path()
+        self.today = today or date.today()
+        self.as_of_given = as_of is not None
+        self.as_of = dates.parse(as_of, self.today).end() if as_of is not None else self.today
+        self._conn: sqlite3.Connection | None = None
+
+    # --- the database ------------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = engine.open_database(self.path, seed=self._seed)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def _seed(self, conn: sqlite3.Connection) -> None:
+        import tomllib
+
+        with open(data_dir() / "seed.toml", "rb") as f:
+            doc = check_document(tomllib.load(f))
+        with engine.transaction(conn):
+            load_document(Writer(conn, "seed (the bundled data set)"), doc)
+
+    def init(self, *, empty: bool = False, force: bool = False) -> Path | None:
+        """Create the database anew; returns the backup of the file it replaced, if any."""
+        self.close()
+        replaced = None
+        if self.path.exists():
+            if not force:
+                raise Conflict(f"{self.path} exists already", ["add --force to replace it (a backup is kept)"])
+            if not _is_sqlite_file(self.path):
+                raise DatabaseProblem(f"{self.path} is not a SQLite database; it was not replaced")
+            if self.path.stat().st_size:
+                conn = engine.connect(self.path)
+                try:
+                    replaced = engine.backup(conn, self.path, suffix="replaced")
+                finally:
+                    conn.close()
+        engine.create(self.path, None if empty else self._seed, replace=True)
+        return replaced
+
+    def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> LoadCounts:
+        """Load a data-set document whole, or not at all (nothing is written on a dry run)."""
+        doc = check_document(doc)
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            counts = load_document(Writer(conn, command), doc)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("ROLLBACK" if dry_run else "COMMIT")
+        return counts
+
+    def status(self) -> dict:
+        conn = self.conn
+        count = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                 for t in ("actor", "threat", "event", "source", "run")}
+        last = conn.execute("SELECT at, command FROM run ORDER BY id DESC LIMIT 1").fetchone()
+        return {
+            "path": str(self.path),
+            "size_bytes": self.path.stat().st_size,
+            "schema_version": engine.schema_version(conn, self.path),
+            "schema_head": engine.head_revision(),
+            "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+            "actors": count["actor"], "threats": count["threat"], "events": count["event"],
+            "sources": count["source"], "runs": count["run"],
+            "last_change": None if last is None else {"at": last["at"], "command": last["command"]},
+        }
+
+    def check(self) -> list[str]:
+        """Problems found by SQLite's integrity and foreign-key checks; empty when all is well."""
+        conn = self.conn
+        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row"
+                     for r in conn.execute("PRAGMA foreign_key_check")]
+        return problems
+
+    def backup(self, to: str | Path | None = None) -> Path:
+        return engine.backup(self.conn, self.path, to=Path(to).expanduser() if to else None)
+
+    # --- names and ids -----------------------------------------------------------------------
+
+    def resolve_actor(self, text: str) -> sqlite3.Row:
+        """The actor a slug, name or alias means, case-insensitively."""
+        key = text.strip().casefold()
+        rows = queries.actor_names(self.conn)
+        found = {r["id"]: r for r in rows
+                 if key in (r["slug"], r["name"].casefold(), (r["alias"] or "").casefold())}
+        if len(found) == 1:
+            return next(iter(found.values()))
+        if found:
+            raise Conflict(f"{text!r} could mean several actors",
+                           [f"{r['slug']} ({r['name']})" for r in found.values()])
+        by_name: dict[str, sqlite3.Row] = {}
+        for r in rows:
+            for name in (r["slug"], r["name"], r["alias"]):
+                if name:
+                    by_name.setdefault(name.casefold(), r)
+        near = difflib.get_close_matches(key, list(by_name), n=8, cutoff=0.6)
+        slugs = list(dict.fromkeys(f"{by_name[n]['slug']} ({by_name[n]['name']})" for n in near))
+        raise NotFound(f"no actor is called {text!r}",
+                       [f"did you mean: {', '.join(slugs[:3])}?"] if slugs else ["see `redlines actors`"])
+
+    def resolve_threat(self, prefix: str) -> str:
+        """The id of the one threat whose id is `prefix` or starts with it, as of the as-of date."""
+        ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self._as_of)
+        if prefix.strip() in ids:
+            return prefix.strip()
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
+        near = difflib.get_close_matches(prefix, queries.all_threat_ids(self.conn), n=3, cutoff=0.6)
+        raise NotFound(f"no threat has the id {prefix!r}" + (
+            f" as of {self._as_of}" if self.as_of_given else ""),
+            [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"])
+
+    # --- reads -------------------------------------------------------------------------------
+
+    @property
+    def _as_of(self) -> str:
+        return self.as_of.isoformat()
+
+    def _params(self, grace: int) -> dict:
+        if grace < 0:
+            raise BadInput("--grace must be zero or more days")
+        return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat()}
+
+    def _bounds(self, since: str | None, until: str | None) -> dict:
+        return {
+            "since": dates.starts_on_or_after(dates.parse(since, self.today).start()) if since else None,
+            "until": dates.starts_on_or_before(dates.parse(until, self.today).end()) if until else None,
+        }
+
+    def list_threats(self, *, actors: list[str] = (), target: str | None = None,
+                     category: str | None = None, outcome: str | None = None,
+                     since: str | None = None, until: str | None = None, search: str | None = None,
+                     limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        _choice("--category", category, outcomes.CATEGORIES)
+        _choice("--outcome", outcome, outcomes.OUTCOMES)
+        if limit is not None and limit < 0:
+            raise BadInput("--limit must be zero or more")
+        rows = queries.threats(
+            self.conn, self._params(grace), issuers=[self.resolve_actor(a)["id"] for a in actors],
+            target=self.resolve_actor(target)["id"] if target else None, category=category,
+            outcome=outcome, search=search, limit=limit, **self._bounds(since, until))
+        return self._threat_objects(rows)
+
+    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> dict:
+        """One threat's dossier: the threat object with its events and their sources."""
+        tid = self.resolve_threat(threat_id)
+        [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
+        events = queries.events_of(self.conn, tid, self._as_of)
+        cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
+        obj["events"] = [{"id": e["id"], "kind": e["kind"], "on": e["on"], "what": e["what"],
+                          "outcome": e["outcome"], "due": e["due"], "cameo": e["cameo"],
+                          "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events]
+        return obj
+
+    def _threat_objects(self, rows: list[dict]) -> list[dict]:
+        ids = [r["id"] for r in rows]
+        targets = queries.targets_of(self.conn, ids)
+        tags = queries.tags_of(self.conn, ids)
+        cited = queries.citations_of(self.conn, "threat_id", ids)
+        return [{
+            "id": r["id"], "issuer": r["issuer"], "issuer_name": r["issuer_name"],
+            "targets": targets.get(r["id"], []), "made_on": r["made_on"],
+            "statement": r["statement"], "trigger": r["trigger"], "consequence": r["consequence"],
+            "category": r["category"], "cameo": r["cameo"], "tags": tags.get(r["id"], []),
+            "deadline": r["deadline"], "outcome": r["outcome"], "tested_on": r["tested_on"],
+            "restated": r["restated"],
+            "sources": [_cited(s) for s in cited.get(r["id"], [])],
+        } for r in rows]
+
+    def actors(self) -> list[dict]:
+        return [{k: a[k] for k in ("slug", "name", "kind", "of", "aliases", "threats", "targeted")}
+                for a in queries.actors(self.conn, self._as_of)]
+
+    def report(self, *, by: str = "actor", actors: list[str] = (), category: str | None = None,
+               since: str | None = None, until: str | None = None,
+               grace: int = outcomes.DEFAULT_GRACE_DAYS) -> dict:
+        """The follow-through scorecard, one row per group, and the total."""
+        _choice("--by", by, REPORT_GROUPINGS)
+        _choice("--category", category, outcomes.CATEGORIES)
+        rows = queries.report(self.conn, self._params(grace), by,
+                              issuers=[self.resolve_actor(a)["id"] for a in actors],
+                              category=category, **self._bounds(since, until))
+        scored = [_scored(r) for r in rows]
+        scored.sort(key=lambda r: (-r["threats"], r["key"]))
+        total = {"key": "total", "label": "All"}
+        for field in ("threats", *outcomes.OUTCOMES):
+            total[field] = sum(r[field] for r in scored)
+        return {"schema_version": DOCUMENT_VERSION, "as_of": self._as_of, "by": by,
+                "grace_days": grace, "rows": scored, "total": _scored(total)}
+
+
+def _cited(s: dict) -> dict:
+    return {"url": s["url"], "title": s["title"], "quote": s["quote"]}
+
+
+def _scored(row: dict) -> dict:
+    counts = {o: row[o] or 0 for o in outcomes.OUTCOMES}
+    tested = sum(counts[o] for o in outcomes.TESTED)
+    rate = outcomes.follow_through_rate(counts["followed_through"], counts["partial"],
+                                        counts["not_followed_through"])
+    low, high = outcomes.wilson_interval(rate, tested)
+    return {"key": row["key"], "label": row["label"], "threats": row["threats"], **counts,
+            "tested": tested, "follow_through_rate": _round(rate),
+            "rate_low": _round(low), "rate_high": _round(high)}
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(x, 4)
+
+
+def _choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise BadInput(f"{option} {value!r} is not one of: {', '.join(choices)}")
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    return head in (b"", b"SQLite format 3\x00")

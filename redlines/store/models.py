@@ -1,0 +1,154 @@
+"""The tables, as SQLModel classes: the one description of the schema.
+
+Alembic's migrations are generated from these and `alembic check` keeps the two in step. The
+command paths read and write through `sqlite3` with the portable SQL in `queries.py` and
+`write.py`, so that no command pays ~300 ms to import SQLAlchemy just to run a query.
+
+Dates are ISO strings at their own precision (`2025`, `2025-01`, `2025-01-05`); see
+`redlines.domain.dates` for why plain string comparison is enough to filter and sort them.
+Every table has a single-column primary key `id`, which is what lets the change log record and
+undo any write generically.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata = MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ISO_DATE = "length({col}) IN (4, 7, 10)"
+
+
+def _in(col: str, values: tuple[str, ...]) -> str:
+    return f"{col} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Actor(SQLModel, table=True):
+    __tablename__ = "actor"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("person", "state", "organization", "bloc")), name="kind"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True)
+    name: str
+    kind: str
+    of_id: int | None = Field(default=None, foreign_key="actor.id", ondelete="RESTRICT", index=True)
+
+
+class Alias(SQLModel, table=True):
+    __tablename__ = "alias"
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int = Field(foreign_key="actor.id", ondelete="CASCADE", index=True)
+    alias: str = Field(unique=True)
+
+
+class Threat(SQLModel, table=True):
+    __tablename__ = "threat"
+    __table_args__ = (
+        CheckConstraint(_in("category", ("military", "nuclear", "economic", "diplomatic", "other")),
+                        name="category"),
+        CheckConstraint(ISO_DATE.format(col="made_on"), name="made_on"),
+        CheckConstraint("deadline IS NULL OR " + ISO_DATE.format(col="deadline"), name="deadline"),
+        Index("ix_threat_issuer_made_on", "issuer_id", "made_on"),
+        Index("ix_threat_made_on", "made_on"),
+    )
+    id: str = Field(primary_key=True)
+    issuer_id: int = Field(foreign_key="actor.id", ondelete="RESTRICT")
+    made_on: str
+    statement: str
+    trigger: str | None = None
+    consequence: str | None = None
+    category: str = "other"
+    cameo: str | None = None
+    deadline: str | None = None  # the deadline set with the threat; `deadline` events replace it
+
+
+class ThreatTarget(SQLModel, table=True):
+    __tablename__ = "threat_target"
+    __table_args__ = (UniqueConstraint("threat_id", "actor_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    threat_id: str = Field(foreign_key="threat.id", ondelete="CASCADE")
+    actor_id: int = Field(foreign_key="actor.id", ondelete="RESTRICT", index=True)
+
+
+class ThreatTag(SQLModel, table=True):
+    __tablename__ = "threat_tag"
+    __table_args__ = (UniqueConstraint("threat_id", "tag"),)
+    id: int | None = Field(default=None, primary_key=True)
+    threat_id: str = Field(foreign_key="threat.id", ondelete="CASCADE")
+    tag: str = Field(index=True)
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint(_in("kind", ("crossed", "deadline", "response", "complied", "withdrawn",
+                                     "restated", "note")), name="kind"),
+        CheckConstraint("outcome IS NULL OR " + _in(
+            "outcome", ("followed_through", "partial", "not_followed_through")), name="outcome"),
+        CheckConstraint("kind <> 'response' OR outcome IS NOT NULL", name="response_outcome"),
+        CheckConstraint("kind <> 'deadline' OR due IS NOT NULL", name="deadline_due"),
+        CheckConstraint(ISO_DATE.format(col="occurred_on"), name="occurred_on"),
+        CheckConstraint("due IS NULL OR " + ISO_DATE.format(col="due"), name="due"),
+        Index("ix_event_threat_id_kind_occurred_on", "threat_id", "kind", "occurred_on"),
+    )
+    id: str = Field(primary_key=True)  # `<threat id>#<n>`
+    threat_id: str = Field(foreign_key="threat.id", ondelete="CASCADE")
+    kind: str
+    occurred_on: str
+    what: str
+    outcome: str | None = None
+    due: str | None = None
+    cameo: str | None = None
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "source"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True)
+    title: str | None = None
+    publisher: str | None = None
+    published_on: str | None = None
+
+
+class Citation(SQLModel, table=True):
+    __tablename__ = "citation"
+    __table_args__ = (
+        CheckConstraint("(threat_id IS NULL) <> (event_id IS NULL)", name="one_subject"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="source.id", ondelete="RESTRICT", index=True)
+    threat_id: str | None = Field(default=None, foreign_key="threat.id", ondelete="CASCADE", index=True)
+    event_id: str | None = Field(default=None, foreign_key="event.id", ondelete="CASCADE", index=True)
+    quote: str | None = None
+
+
+class Run(SQLModel, table=True):
+    """One command run that wrote something: the unit of `history` and `undo`."""
+
+    __tablename__ = "run"
+    id: int | None = Field(default=None, primary_key=True)
+    at: str  # UTC timestamp, ISO 8601
+    command: str
+    undoes: int | None = Field(default=None, foreign_key="run.id", ondelete="SET NULL")
+
+
+class Change(SQLModel, table=True):
+    """One row written by a run, with the row before and after as JSON (null when absent)."""
+
+    __tablename__ = "change"
+    __table_args__ = (CheckConstraint(_in("op", ("insert", "update", "delete")), name="op"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", ondelete="CASCADE", index=True)
+    table_name: str
+    row_id: str
+    op: str
+    before: str | None = None
+    after: str | None = None

@@ -1,0 +1,198 @@
+"""The SQL of reads and reports: portable SQL run through stdlib `sqlite3`.
+
+`JUDGED` computes every visible threat's outcome as of a date in SQL, by the same rules as
+`redlines.domain.outcomes.judge` (tests hold the two to each other). Its parameters:
+`:as_of` (a full ISO day) and `:grace_cutoff` (see `outcomes.grace_cutoff`). Dates are ISO
+strings at their own precision, and `s <= :as_of` means "s starts on or before as_of"
+(see `redlines.domain.dates`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+
+_EVENTS_OF = "FROM event e WHERE e.threat_id = t.id AND e.occurred_on <= :as_of AND e.kind = "
+
+JUDGED = f"""
+WITH visible AS (
+  SELECT t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, t.cameo,
+    COALESCE((SELECT e.due {_EVENTS_OF}'deadline' ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT 1),
+             t.deadline) AS deadline,
+    (SELECT MIN(e.occurred_on) {_EVENTS_OF}'crossed') AS first_crossed,
+    (SELECT MAX(CASE e.outcome WHEN 'followed_through' THEN 3 WHEN 'partial' THEN 2
+                               WHEN 'not_followed_through' THEN 1 END) {_EVENTS_OF}'response') AS response_rank,
+    EXISTS (SELECT 1 {_EVENTS_OF}'complied') AS complied,
+    EXISTS (SELECT 1 {_EVENTS_OF}'withdrawn') AS withdrawn,
+    (SELECT COUNT(*) {_EVENTS_OF}'restated') AS restated
+  FROM threat t
+  WHERE t.made_on <= :as_of
+), passed AS (
+  SELECT v.*, (v.deadline IS NOT NULL
+               AND substr(:as_of, 1, length(v.deadline)) > v.deadline) AS deadline_passed
+  FROM visible v
+)
+SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.category, p.cameo,
+  p.deadline, p.restated,
+  CASE WHEN p.response_rank = 3 THEN 'followed_through'
+       WHEN p.response_rank = 2 THEN 'partial'
+       WHEN p.response_rank = 1 THEN 'not_followed_through'
+       WHEN p.complied THEN 'complied'
+       WHEN p.withdrawn THEN 'withdrawn'
+       WHEN p.deadline_passed THEN 'not_followed_through'
+       WHEN p.first_crossed <= :grace_cutoff THEN 'not_followed_through'
+       ELSE 'pending' END AS outcome,
+  CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
+       THEN p.deadline ELSE p.first_crossed END AS tested_on
+FROM passed p
+"""
+
+
+def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every name an actor answers to: (id, slug, name, alias-or-null)."""
+    return conn.execute(
+        "SELECT a.id, a.slug, a.name, al.alias FROM actor a LEFT JOIN alias al ON al.actor_id = a.id"
+    ).fetchall()
+
+
+def _filters(params: dict, *, issuers: Sequence[int], category: str | None, since: str | None,
+             until: str | None) -> tuple[list[str], dict]:
+    """The filters that `threats` and `report` share, over the judged threats `j`."""
+    where, args = [], dict(params)
+    if issuers:
+        where.append(f"j.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})")
+        args.update({f"i{n}": v for n, v in enumerate(issuers)})
+    if category:
+        where.append("j.category = :category")
+        args["category"] = category
+    if since:
+        where.append("j.made_on > :since")
+        args["since"] = since
+    if until:
+        where.append("j.made_on <= :until")
+        args["until"] = until
+    return where, args
+
+
+def _escape_like(text: str) -> str:
+    """`text` matched literally by LIKE ... ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _placeholders(values: Sequence) -> str:
+    return ", ".join("?" * len(values))
+
+
+def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = (),
+            target: int | None = None, category: str | None = None, outcome: str | None = None,
+            since: str | None = None, until: str | None = None, search: str | None = None,
+            ids: Sequence[str] = (), limit: int | None = None) -> list[dict]:
+    """Judged threats with their issuer, newest first. `since` and `until` are bounds from
+    `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    if ids:
+        where.append(f"j.id IN ({', '.join(f':t{n}' for n in range(len(ids)))})")
+        args.update({f"t{n}": v for n, v in enumerate(ids)})
+    if target is not None:
+        where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
+        args["target"] = target
+    if outcome:
+        where.append("j.outcome = :outcome")
+        args["outcome"] = outcome
+    if search:
+        where.append("(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
+                     " OR j.consequence LIKE :like ESCAPE '\\')")
+        args["like"] = "%" + _escape_like(search) + "%"
+    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({JUDGED}) j "
+           f"JOIN actor a ON a.id = j.issuer_id "
+           f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+           f"ORDER BY j.made_on DESC, j.id")
+    if limit is not None:
+        sql += " LIMIT :limit"
+        args["limit"] = limit
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) -> list[str]:
+    like = _escape_like(prefix) + "%"
+    return [r[0] for r in conn.execute(
+        "SELECT id FROM threat WHERE (id = ? OR id LIKE ? ESCAPE '\\') AND made_on <= ? ORDER BY id",
+        (prefix, like, as_of))]
+
+
+def all_threat_ids(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT id FROM threat ORDER BY id")]
+
+
+def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    return _grouped(conn, f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+                          f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id", ids)
+
+
+def tags_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    return _grouped(conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) "
+                          f"ORDER BY id", ids)
+
+
+def citations_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> dict[str, list[dict]]:
+    """Sources cited by threats (`column='threat_id'`) or events (`column='event_id'`)."""
+    assert column in ("threat_id", "event_id")
+    rows = conn.execute(
+        f"SELECT c.{column} AS subject, s.url, s.title, s.publisher, s.published_on, c.quote "
+        f"FROM citation c JOIN source s ON s.id = c.source_id "
+        f"WHERE c.{column} IN ({_placeholders(ids)}) ORDER BY c.id", list(ids))
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["subject"], []).append(
+            {"url": r["url"], "title": r["title"], "publisher": r["publisher"],
+             "published_on": r["published_on"], "quote": r["quote"]})
+    return out
+
+
+def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict]:
+    """A threat's events known on `as_of`, in date order (then order of entry)."""
+    return [dict(r) for r in conn.execute(
+        "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, rowid AS seq FROM event "
+        "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid", (threat_id, as_of))]
+
+
+def _grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for key, value in conn.execute(sql, list(args)):
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
+    """Every actor with the body it speaks for, its aliases and how many threats it issued."""
+    rows = conn.execute(
+        "SELECT a.id, a.slug, a.name, a.kind, o.slug AS 'of', "
+        "  (SELECT COUNT(*) FROM threat t WHERE t.issuer_id = a.id AND t.made_on <= ?) AS threats, "
+        "  (SELECT COUNT(*) FROM threat_target tt JOIN threat t ON t.id = tt.threat_id "
+        "   WHERE tt.actor_id = a.id AND t.made_on <= ?) AS targeted "
+        "FROM actor a LEFT JOIN actor o ON o.id = a.of_id ORDER BY a.slug", (as_of, as_of)).fetchall()
+    aliases = _grouped(conn, "SELECT actor_id, alias FROM alias ORDER BY id", ())
+    return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
+
+
+GROUPINGS = {
+    # key expression, label expression, joins
+    "actor": ("a.slug", "a.name", "JOIN actor a ON a.id = j.issuer_id"),
+    "state": ("COALESCE(o.slug, a.slug)", "COALESCE(o.name, a.name)",
+              "JOIN actor a ON a.id = j.issuer_id LEFT JOIN actor o ON o.id = a.of_id"),
+    "category": ("j.category", "j.category", ""),
+    "year": ("substr(j.made_on, 1, 4)", "substr(j.made_on, 1, 4)", ""),
+}
+
+
+def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
+           category: str | None = None, since: str | None = None, until: str | None = None) -> list[dict]:
+    """Outcome counts per group, computed in SQL over the whole set."""
+    key, label, joins = GROUPINGS[by]
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    counts = ", ".join(f"SUM(CASE WHEN j.outcome = '{o}' THEN 1 ELSE 0 END) AS {o}" for o in (
+        "pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"))
+    sql = (f"SELECT {key} AS key, MIN({label}) AS label, COUNT(*) AS threats, {counts} "
+           f"FROM ({JUDGED}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''} "
+           f"GROUP BY {key} ORDER BY {key}")
+    return [dict(r) for r in conn.execute(sql, args)]

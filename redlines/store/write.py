@@ -1,0 +1,81 @@
+"""Every write goes through a `Writer`: it changes one row and logs the row before and after,
+grouped under one run per command, which is what makes `history` and `undo` exact."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import datetime, timezone
+from typing import Any
+
+# The tables a run may write, with their columns (the `id` column first). Names only ever
+# come from here, never from input, so they are safe to put into SQL text.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "actor": ("id", "slug", "name", "kind", "of_id"),
+    "alias": ("id", "actor_id", "alias"),
+    "source": ("id", "url", "title", "publisher", "published_on"),
+    "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category",
+               "cameo", "deadline"),
+    "threat_target": ("id", "threat_id", "actor_id"),
+    "threat_tag": ("id", "threat_id", "tag"),
+    "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo"),
+    "citation": ("id", "source_id", "threat_id", "event_id", "quote"),
+}
+
+
+class Writer:
+    """Writes rows for one command run; the run is recorded on its first change."""
+
+    def __init__(self, conn: sqlite3.Connection, command: str, undoes: int | None = None):
+        self.conn = conn
+        self.command = command
+        self.undoes = undoes
+        self.run_id: int | None = None
+        self.changes = 0
+
+    def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
+        if self.run_id is None:
+            at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            self.run_id = self.conn.execute(
+                "INSERT INTO run (at, command, undoes) VALUES (?, ?, ?)",
+                (at, self.command, self.undoes)).lastrowid
+        self.conn.execute(
+            "INSERT INTO change (run_id, table_name, row_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+            (self.run_id, table, str(row_id), op,
+             None if before is None else json.dumps(before, ensure_ascii=False),
+             None if after is None else json.dumps(after, ensure_ascii=False)))
+        self.changes += 1
+
+    def row(self, table: str, row_id: Any) -> dict | None:
+        cols = COLUMNS[table]
+        found = self.conn.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
+        return None if found is None else dict(zip(cols, found))
+
+    def insert(self, table: str, values: dict) -> Any:
+        cols = [c for c in COLUMNS[table] if c in values]
+        cur = self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            [values[c] for c in cols])
+        row_id = values.get("id", cur.lastrowid)
+        self._log(table, row_id, "insert", None, self.row(table, row_id))
+        return row_id
+
+    def update(self, table: str, row_id: Any, values: dict) -> bool:
+        """Change the given columns; nothing is written or logged when nothing differs."""
+        before = self.row(table, row_id)
+        changed = {k: v for k, v in values.items() if before is not None and before[k] != v}
+        if not changed:
+            return False
+        self.conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?",
+                          [*changed.values(), row_id])
+        self._log(table, row_id, "update", before, {**before, **changed})
+        return True
+
+    def delete(self, table: str, row_id: Any) -> None:
+        """Delete one row. Children must be deleted first, through the writer, so that no
+        cascade removes a row the change log does not know about."""
+        before = self.row(table, row_id)
+        if before is None:
+            return
+        self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+        self._log(table, row_id, "delete", before, None)
