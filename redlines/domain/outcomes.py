@@ -47,16 +47,18 @@ def deadline_passed(deadline: FuzzyDate, as_of: date) -> bool:
 def judge(deadline: FuzzyDate | None, events: Iterable[Event], as_of: date,
           grace_days: int = DEFAULT_GRACE_DAYS) -> Verdict:
     """A threat's outcome as known on `as_of`, from its own deadline and its events."""
-    known = sorted((e for e in events if e.on.start() <= as_of), key=lambda e: (e.on.start(), e.seq))
+    # Events apply in the order of their ISO dates, then of entry: the order of their start
+    # days, a month or a year placed before the days that begin it.
+    known = sorted((e for e in events if e.on.start() <= as_of), key=lambda e: (e.on.iso(), e.seq))
     for e in known:
         if e.kind == "deadline" and e.due is not None:
             deadline = e.due
     crossings = [e.on for e in known if e.kind == "crossed"]
-    first_crossed = min(crossings, key=FuzzyDate.start) if crossings else None
+    first_crossed = min(crossings, key=FuzzyDate.iso) if crossings else None
     passed = deadline is not None and deadline_passed(deadline, as_of)
 
     tested_candidates = [d for d in (first_crossed, deadline if passed else None) if d is not None]
-    tested_on = min(tested_candidates, key=FuzzyDate.start) if tested_candidates else None
+    tested_on = min(tested_candidates, key=FuzzyDate.iso) if tested_candidates else None
 
     responses = [e.outcome for e in known if e.kind == "response" and e.outcome in RESPONSE_RANK]
     kinds = {e.kind for e in known}

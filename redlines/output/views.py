@@ -122,7 +122,7 @@ def report(rep: dict) -> View:
                Column("tested", "tested"), Column("yes", "followed_through"),
                Column("partly", "partial"), Column("no", "not_followed_through"),
                Column("complied", "complied"), Column("dropped", "withdrawn"),
-               Column("pending", "pending"), Column("rate (95% CI)", "rate", get=_rate)]
+               Column("pending", "pending"), Column("rate", "rate", get=_rate)]
     return View(
         document=rep, rows=rep["rows"], columns=columns,
         render=lambda con: _report_table(con, rep, rep["rows"] + [rep["total"]], columns),
@@ -135,12 +135,13 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
 
     table = Table(title=f"Follow-through by {rep['by']}, as of {rep['as_of']} "
                         f"(grace {rep['grace_days']} days)",
-                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, collapse_padding=True)
+                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 1, 0, 0),
+                  show_edge=False)
     for c in columns:
         table.add_column(c.header, style=c.style, no_wrap=True,
                          justify="left" if c.key in ("key", "rate") else "right")
     for i, r in enumerate(rows):
         table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
     con.print(table)
-    con.print("yes = followed through, partly = partial, no = not followed through, dropped = withdrawn;\n"
-              "rate = (yes + partly / 2) / tested, with its 95% Wilson score interval.", style="dim")
+    con.print("yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
+              "rate = (yes + partly/2) / tested, (its 95% Wilson interval).", style="dim")

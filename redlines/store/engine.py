@@ -50,6 +50,9 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as e:
+        raise DatabaseProblem(f"{path} is not a redlines database ({e})",
+                              ["choose another file with --db or REDLINES_DB; it was not changed"]) from e
     except sqlite3.Error as e:
         raise DatabaseProblem(f"cannot open the database {path}: {e}") from e
     return conn
@@ -116,7 +119,8 @@ def migrate(path: Path, revision: str = "head") -> None:
     from alembic import command
     from alembic.config import Config
 
-    cfg = Config()
+    # Alembic's own messages go to stderr: stdout carries data alone.
+    cfg = Config(stdout=sys.stderr)
     cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
     command.upgrade(cfg, revision)

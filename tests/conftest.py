@@ -1,0 +1,74 @@
+"""Shared fixtures: a real SQLite file per test, the CLI through CliRunner, and the installed
+`redlines` command for end-to-end runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from redlines.cli import app
+
+ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
+ARTICLE_URL = ("https://www.forbes.com/sites/natashalindstaedt/2025/08/12/"
+               "trump-and-putins-history-of-empty-threats-undermines-the-alaska-summit/")
+
+
+class Cli:
+    """Runs `redlines` in-process against one database file, with a fixed today."""
+
+    def __init__(self, db: Path, today: str):
+        self.db = db
+        self.today = today
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, today: str | None = None, input: str | None = None,
+                 expect: int = 0, env: dict | None = None):
+        result = self.runner.invoke(
+            app, list(args), input=input, catch_exceptions=False,
+            env={"REDLINES_DB": str(self.db), "REDLINES_TODAY": today or self.today,
+                 "NO_COLOR": "1", "COLUMNS": "100", "REDLINES_AS_OF": None, **(env or {})})
+        assert result.exit_code == expect, (
+            f"redlines {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
+            f"stdout: {result.stdout}\nstderr: {result.stderr}")
+        return result
+
+    def json(self, *args: str, **kw):
+        return json.loads(self(*args, **kw).stdout)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "redlines.db"
+
+
+@pytest.fixture
+def cli(db: Path) -> Cli:
+    """The CLI on a fresh database (seeded on first use), today being 2025-08-12."""
+    return Cli(db, "2025-08-12")
+
+
+@pytest.fixture
+def empty_cli(cli: Cli) -> Cli:
+    cli("db", "init", "--empty")
+    return cli
+
+
+@pytest.fixture(scope="session")
+def installed() -> str:
+    """The real `redlines` entry point installed on PATH (the end-to-end tests need it)."""
+    path = shutil.which("redlines")
+    assert path, "the end-to-end tests need `redlines` installed: pip install -e '.[test]'"
+    return path
+
+
+def run_installed(exe: str, *args: str, db: Path, today: str = "2025-08-12", stdin: str | None = None,
+                  extra_env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
+    env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": today, **(extra_env or {})})
+    return subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)

@@ -1,0 +1,156 @@
+"""The database file: created and seeded on first use, reopened as it is, upgraded or refused."""
+
+import sqlite3
+import sys
+
+import pytest
+
+from redlines.errors import DatabaseProblem
+from redlines.service import Tracker
+from redlines.store import engine
+
+
+def counts(path):
+    with sqlite3.connect(path) as c:
+        return {t: c.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("actor", "threat", "event")}
+
+
+def test_a_new_file_is_created_at_the_current_schema_and_seeded(cli, db):
+    assert not db.exists()
+    assert len(cli.json("list", "--json")) == 7
+    assert counts(db) == {"actor": 10, "threat": 7, "event": 9}
+    with sqlite3.connect(db) as c:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == engine.head_revision()
+        assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert not list(db.parent.glob(".*.new")), "no half-made file is left behind"
+
+
+def test_a_missing_folder_is_created(tmp_path):
+    path = tmp_path / "a" / "b" / "r.db"
+    assert Tracker(path).list_threats()
+    assert path.exists()
+
+
+def test_an_existing_file_is_opened_as_it_is_not_seeded_again(cli, db):
+    cli("db", "init", "--empty")
+    assert cli.json("list", "--json") == []
+    assert counts(db) == {"actor": 0, "threat": 0, "event": 0}
+
+
+def test_db_path_names_the_file_without_creating_it(cli, db):
+    assert cli("db", "path").stdout.strip() == str(db)
+    assert not db.exists()
+
+
+def test_db_path_defaults_to_the_user_data_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert engine.default_path() == tmp_path / "xdg" / "redlines" / "redlines.db"
+
+
+def test_db_init_refuses_an_existing_file_unless_forced(cli, db):
+    cli("list")
+    result = cli("db", "init", expect=1)
+    assert "exists already" in result.stderr and "--force" in result.stderr
+    cli("db", "init", "--empty", "--force")
+    assert counts(db)["threat"] == 0
+    backups = list(db.parent.glob("redlines.db.replaced-*"))
+    assert len(backups) == 1 and counts(backups[0])["threat"] == 7
+
+
+def test_a_database_from_a_newer_release_is_refused_and_left_untouched(cli, db):
+    cli("list")
+    with sqlite3.connect(db) as c:
+        c.execute("UPDATE alembic_version SET version_num = '9999'")
+    c.close()
+    before = db.read_bytes()
+    result = cli("list", expect=1)
+    assert "newer release" in result.stderr and "9999" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+    assert not list(db.parent.glob("redlines.db.before-*")), "no backup: nothing was to be done"
+
+
+def test_a_file_that_is_not_a_database_is_refused_and_not_overwritten(cli, db):
+    db.write_text("my notes, not a database\n" * 100)
+    before = db.read_bytes()
+    result = cli("list", expect=1)
+    assert "not a redlines database" in result.stderr
+    cli("db", "init", "--force", expect=1)
+    assert db.read_bytes() == before
+
+
+def test_a_sqlite_file_of_another_program_is_refused(cli, db):
+    with sqlite3.connect(db) as c:
+        c.execute("CREATE TABLE notes (x)")
+    c.close()
+    assert "not one of redlines" in cli("list", expect=1).stderr
+
+
+def test_an_older_schema_is_upgraded_after_a_backup(tmp_path, monkeypatch):
+    """Simulated with the one migration there is so far: a file at no revision but with the
+    version table is brought to head; the backup is written first."""
+    path = tmp_path / "old.db"
+    engine.create(path, seed=None)
+    with sqlite3.connect(path) as c:
+        c.execute("INSERT INTO actor (slug, name, kind) VALUES ('x', 'X', 'state')")
+    c.close()
+    monkeypatch.setattr(engine, "known_revisions", lambda: ["0001", "0002"])
+    upgraded = []
+    monkeypatch.setattr(engine, "migrate", lambda p, revision="head": upgraded.append(p))
+    engine.open_database(path, seed=None).close()
+    assert upgraded == [path]
+    backups = list(tmp_path.glob("old.db.before-0002-*"))
+    assert len(backups) == 1 and counts(backups[0])["actor"] == 1
+
+
+def test_db_check_status_and_backup(cli, db, tmp_path):
+    assert "ok" in cli("db", "check").stderr
+    status = cli.json("db", "status", "--json")
+    assert (status["threats"], status["schema_version"], status["journal_mode"]) == (7, engine.head_revision(), "wal")
+    copy = tmp_path / "copy.db"
+    assert cli("db", "backup", str(copy)).stdout.strip() == str(copy)
+    assert counts(copy) == counts(db)
+    assert "exists already" in cli("db", "backup", str(copy), expect=1).stderr
+
+
+def test_db_check_reports_broken_references(cli, db):
+    cli("list")
+    with sqlite3.connect(db) as c:
+        c.execute("PRAGMA foreign_keys = OFF")
+        c.execute("UPDATE threat SET issuer_id = 999 WHERE id = 'putin-f16'")
+    c.close()
+    result = cli("db", "check", expect=1)
+    assert "threat row" in result.stderr and "actor" in result.stderr
+
+
+def test_the_head_revision_is_alembics_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from redlines.resources import migrations_dir
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == engine.head_revision()
+
+
+def test_models_and_migrations_do_not_drift(tmp_path):
+    """`alembic check`: autogenerate finds nothing to add on a database built by the migrations."""
+    from alembic import command
+    from alembic.config import Config
+
+    from redlines.resources import migrations_dir
+
+    path = tmp_path / "check.db"
+    engine.create(path, seed=None)
+    cfg = Config(stdout=sys.stdout)
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    command.check(cfg)  # raises if the models and the migrations differ
+
+
+def test_tracker_is_usable_from_python(tmp_path):
+    t = Tracker(tmp_path / "py.db", as_of="2025-08-12")
+    assert {r["key"] for r in t.report()["rows"]} == {"putin", "trump"}
+    with pytest.raises(DatabaseProblem):
+        Tracker(tmp_path).list_threats()  # a folder is not a database file

@@ -1,0 +1,64 @@
+"""The store computes outcomes in SQL for whole sets; here it is held to the domain rules on
+random timelines, on a real SQLite file."""
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redlines.domain.dates import FuzzyDate
+from redlines.domain.outcomes import EVENT_KINDS, RESPONSE_OUTCOMES, Event, grace_cutoff, judge
+from redlines.store import engine, queries
+
+START = date(2024, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def conn(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sql") / "outcomes.db"
+    engine.create(path, seed=None)
+    c = engine.connect(path)
+    c.execute("INSERT INTO actor (id, slug, name, kind) VALUES (1, 'a', 'A', 'state')")
+    yield c
+    c.close()
+
+
+fuzzy = st.builds(
+    lambda days, precision: _at(START + timedelta(days=days), precision),
+    st.integers(0, 500), st.sampled_from(["day", "day", "month", "year"]))
+
+
+def _at(d: date, precision: str) -> FuzzyDate:
+    return FuzzyDate(d.year, d.month if precision != "year" else None, d.day if precision == "day" else None)
+
+
+events = st.lists(st.builds(
+    lambda kind, on, outcome, due: (kind, on, outcome if kind == "response" else None,
+                                    due if kind == "deadline" else None),
+    st.sampled_from(EVENT_KINDS), fuzzy, st.sampled_from(RESPONSE_OUTCOMES), fuzzy), max_size=6)
+
+
+@settings(max_examples=400, deadline=None)
+@given(made=fuzzy, deadline=st.none() | fuzzy, timeline=events,
+       as_of=st.integers(0, 600).map(lambda n: START + timedelta(days=n)), grace=st.integers(0, 60))
+def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_of, grace):
+    conn.execute("BEGIN")
+    try:
+        conn.execute("INSERT INTO threat (id, issuer_id, made_on, statement, category, deadline) "
+                     "VALUES ('t', 1, ?, 's', 'other', ?)", (made.iso(), deadline and deadline.iso()))
+        for n, (kind, on, outcome, due) in enumerate(timeline, 1):
+            conn.execute("INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
+                         "VALUES (?, 't', ?, ?, 'w', ?, ?)", (f"t#{n}", kind, on.iso(), outcome, due and due.iso()))
+        params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}
+        rows = queries.threats(conn, params, ids=["t"])
+    finally:
+        conn.execute("ROLLBACK")
+    if made.start() > as_of:
+        assert rows == []  # hidden by the as-of date
+        return
+    [row] = rows
+    v = judge(deadline, [Event(k, on, o, due, n) for n, (k, on, o, due) in enumerate(timeline, 1)],
+              as_of, grace)
+    assert (row["outcome"], row["deadline"], row["tested_on"]) == (
+        v.outcome, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())
