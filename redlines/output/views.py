@@ -44,7 +44,8 @@ def _threat_lines(con, rows: list[dict], as_of: str) -> None:
         deadline = f"  deadline {t['deadline']}" if t["deadline"] else ""
         con.print(Text.assemble((safe_text(t["id"]), "bold"), f"  {t['made_on']}  ",
                                 f"{safe_text(t['issuer'])}{against}  {t['category']}  ",
-                                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]), deadline))
+                                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]), deadline),
+                  soft_wrap=True)
         con.print(Text(textwrap.fill(safe_text(t["statement"]), width=max(40, con.width),
                                      initial_indent="    ", subsequent_indent="    ")))
     con.print(Text(f"{len(rows)} threat{'s' * (len(rows) != 1)}, as of {as_of}", style="dim"))
@@ -65,15 +66,28 @@ def threat(t: dict) -> View:
                 render=lambda con: _dossier(con, t))
 
 
+def _wrap(con, text: str, indent: int, first: str = "", style: str = "", hang: int = 0) -> None:
+    """Print text wrapped to the console: the first line after `first` (padded to `indent`),
+    the others indented by `indent + hang`."""
+    import textwrap
+
+    from rich.text import Text
+
+    body = textwrap.fill(safe_text(text), width=max(40, con.width), initial_indent=first.ljust(indent),
+                         subsequent_indent=" " * (indent + hang), break_on_hyphens=False,
+                         break_long_words=False)
+    con.print(Text(body, style=style), soft_wrap=True)
+
+
 def _dossier(con, t: dict) -> None:
     from rich.text import Text
 
     def line(label: str, value) -> None:
         if value not in (None, "", []):
-            con.print(Text.assemble((f"{label:<12}", "bold"), safe_text(value)))
+            _wrap(con, safe_text(value), 12, label)
 
     con.print(Text(safe_text(t["id"]), style="bold underline"))
-    con.print(Text(safe_text(t["statement"])))
+    _wrap(con, t["statement"], 0)
     con.print()
     line("issuer", f"{t['issuer_name']} ({t['issuer']})")
     line("against", t["targets"])
@@ -84,30 +98,31 @@ def _dossier(con, t: dict) -> None:
     line("deadline", t["deadline"])
     line("tags", t["tags"])
     line("restated", t["restated"] or None)
-    con.print(Text.assemble((f"{'outcome':<12}", "bold"),
-                            (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
+    con.print(Text.assemble(f"{'outcome':<12}", (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
                             f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)"))
     events = t.get("events", [])
     if events:
         con.print()
         con.print(Text("timeline", style="bold"))
         for e in events:
-            extra = (f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else "") + (
-                f" (due {e['due']})" if e["due"] else "")
-            con.print(Text.assemble(f"  {e['on']:<10}  ", (f"{e['kind']:<9}", "bold"),
-                                    f" {safe_text(e['what'])}", (extra, OUTCOME_STYLE.get(e["outcome"], ""))))
+            extra = (f" (due {e['due']})" if e["due"] else "") + (
+                f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else "")
+            _wrap(con, f"{e['kind']}: {safe_text(e['what'])}{extra}", 14, f"  {e['on']}")
             for s in e["sources"]:
-                con.print(Text(f"{'':14}{_source(s)}", style="dim"))
+                _source(con, s, 14)
     if t["sources"]:
         con.print()
         con.print(Text("sources", style="bold"))
         for s in t["sources"]:
-            con.print(Text(f"  {_source(s)}"))
+            _source(con, s, 2)
 
 
-def _source(s: dict) -> str:
-    quote = f'"{safe_text(s["quote"])}" ' if s.get("quote") else ""
-    return f"{quote}{safe_text(s['url'])}"
+def _source(con, s: dict, indent: int) -> None:
+    from rich.text import Text
+
+    if s.get("quote"):
+        _wrap(con, f'"{s["quote"]}"', indent, style="italic", hang=1)
+    con.print(Text(" " * indent + safe_text(s["url"]), style="dim"), soft_wrap=True)
 
 
 def _rate(r: dict) -> str:
