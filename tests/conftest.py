@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,8 @@ def empty_cli(cli: Cli) -> Cli:
 @pytest.fixture(scope="session")
 def installed() -> str:
     """The real `redlines` entry point installed on PATH (the end-to-end tests need it)."""
-    path = shutil.which("redlines")
+    beside = Path(sys.executable).parent / "redlines"  # the virtual environment running the tests
+    path = str(beside) if beside.exists() else shutil.which("redlines")
     assert path, "the end-to-end tests need `redlines` installed: pip install -e '.[test]'"
     return path
 

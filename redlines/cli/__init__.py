@@ -32,7 +32,8 @@ class RedlinesGroup(TyperGroup):
             raise typer.Exit(int(e.status)) from None
         except BrokenPipeError:
             # The reader of our stdout went away (`redlines list | head`): not an error of ours.
-            sys.stdout = open(os.devnull, "w")
+            # Point stdout at devnull so that the flush at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
         finally:
             settings = ctx.obj

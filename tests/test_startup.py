@@ -1,0 +1,55 @@
+"""Start-up is a feature: what each path imports, checked in a fresh interpreter."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "rich", "pydantic", "dateutil.parser")
+
+PROBE = """
+import json, sys
+sys.argv = ["redlines", *json.loads(sys.argv[1])]
+from redlines.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded(*args: str, env: dict | None = None) -> set[str]:
+    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True,
+                       env=env, timeout=60)
+    return set(json.loads(p.stderr.rsplit("MODULES ", 1)[1]))
+
+
+def heavy(modules: set[str]) -> set[str]:
+    return {m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY}
+
+
+def test_importing_the_cli_pulls_in_nothing_heavy():
+    p = subprocess.run([sys.executable, "-c", "import sys, json, redlines.cli; print(json.dumps(sorted(sys.modules)))"],
+                       capture_output=True, text=True, check=True)
+    modules = set(json.loads(p.stdout))
+    assert heavy(modules) == set()
+    assert "sqlite3" not in modules
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["list", "--help"], ["db", "--help"]])
+def test_help_and_version_pull_in_nothing_heavy(args):
+    assert heavy(loaded(*args)) == set()
+
+
+def test_json_reads_need_neither_sqlalchemy_nor_rich(tmp_path):
+    import os
+
+    db = tmp_path / "s.db"
+    env = {**os.environ, "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12"}
+    subprocess.run([sys.executable, "-m", "redlines", "db", "init"], env=env, check=True, capture_output=True)
+    for args in (["list", "--json"], ["report", "--json"], ["show", "putin-f16", "--json"], ["actors", "--json"]):
+        assert heavy(loaded(*args, env=env)) == set(), args
+    # the table form is for people, and Rich draws it
+    assert "rich" in loaded("report", env=env)
