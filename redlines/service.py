@@ -16,8 +16,10 @@ from datetime import date
 from pathlib import Path
 
 from redlines.domain import dates, outcomes
+from redlines.domain.checks import choice
 from redlines.domain.document import DOCUMENT_VERSION, check_document
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
+from redlines.recording import Recording
 from redlines.resources import data_dir
 from redlines.store import engine, queries
 from redlines.store.load import LoadCounts, load_document
@@ -26,7 +28,7 @@ from redlines.store.write import Writer
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
 
 
-class Tracker:
+class Tracker(Recording):
     """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
 
     def __init__(self, path: str | Path | None = None, *, today: date | None = None,
@@ -166,16 +168,16 @@ class Tracker:
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {
-            "since": dates.starts_on_or_after(dates.parse(since, self.today).start()) if since else None,
-            "until": dates.starts_on_or_before(dates.parse(until, self.today).end()) if until else None,
+            "since": dates.starts_on_or_after(self._fuzzy(since, "--since", past=False).start()) if since else None,
+            "until": dates.starts_on_or_before(self._fuzzy(until, "--until", past=False).end()) if until else None,
         }
 
     def list_threats(self, *, actors: list[str] = (), target: str | None = None,
                      category: str | None = None, outcome: str | None = None,
                      since: str | None = None, until: str | None = None, search: str | None = None,
                      limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
-        _choice("--category", category, outcomes.CATEGORIES)
-        _choice("--outcome", outcome, outcomes.OUTCOMES)
+        choice("--category", category, outcomes.CATEGORIES)
+        choice("--outcome", outcome, outcomes.OUTCOMES)
         if limit is not None and limit < 0:
             raise BadInput("--limit must be zero or more")
         rows = queries.threats(
@@ -218,8 +220,8 @@ class Tracker:
                since: str | None = None, until: str | None = None,
                grace: int = outcomes.DEFAULT_GRACE_DAYS) -> dict:
         """The follow-through scorecard, one row per group, and the total."""
-        _choice("--by", by, REPORT_GROUPINGS)
-        _choice("--category", category, outcomes.CATEGORIES)
+        choice("--by", by, REPORT_GROUPINGS)
+        choice("--category", category, outcomes.CATEGORIES)
         rows = queries.report(self.conn, self._params(grace), by,
                               issuers=[self.resolve_actor(a)["id"] for a in actors],
                               category=category, **self._bounds(since, until))
@@ -249,11 +251,6 @@ def _scored(row: dict) -> dict:
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
-
-
-def _choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
-    if value is not None and value not in choices:
-        raise BadInput(f"{option} {value!r} is not one of: {', '.join(choices)}")
 
 
 def _is_sqlite_file(path: Path) -> bool:

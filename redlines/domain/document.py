@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from redlines.domain.checks import MAX_TEXT
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput
@@ -27,7 +28,6 @@ ACTOR_KINDS = ("person", "state", "organization", "bloc")
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
 EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
-MAX_TEXT = 20_000
 
 
 class _Problems:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
+from redlines.store.records import delete_event, replace_children, source_id
 from redlines.store.write import Writer
 
 
@@ -39,7 +40,7 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
         actor_ids[a["slug"]] = upsert("actor", "actors", actor_ids.get(a["slug"]), values)
     for a in doc["actors"]:
         w.update("actor", actor_ids[a["slug"]], {"of_id": actor_ids.get(a["of"]) if a["of"] else None})
-        _sync(w, "alias", "actor_id", actor_ids[a["slug"]], "alias",
+        replace_children(w, "alias", "actor_id", actor_ids[a["slug"]], "alias",
               [{"alias": x} for x in a["aliases"]])
 
     source_ids: dict[str, int] = dict(conn.execute("SELECT url, id FROM source").fetchall())
@@ -47,12 +48,8 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
         source_ids[s["url"]] = upsert("source", "sources", source_ids.get(s["url"]), s)
 
     def cite(citations: list[dict], subject: str, subject_id: str) -> None:
-        rows = []
-        for c in citations:
-            if c["url"] not in source_ids:
-                source_ids[c["url"]] = upsert("source", "sources", None, {"url": c["url"]})
-            rows.append({"source_id": source_ids[c["url"]], "quote": c["quote"]})
-        _sync(w, "citation", subject, subject_id, ("source_id", "quote"), rows)
+        rows = [{"source_id": source_id(w, c["url"], source_ids), "quote": c["quote"]} for c in citations]
+        replace_children(w, "citation", subject, subject_id, ("source_id", "quote"), rows)
 
     for t in doc["threats"]:
         exists = conn.execute("SELECT 1 FROM threat WHERE id = ?", (t["id"],)).fetchone()
@@ -60,9 +57,9 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
                                     "cameo", "deadline")}
         values["issuer_id"] = actor_ids[t["issuer"]]
         upsert("threat", "threats", t["id"] if exists else None, {"id": t["id"], **values})
-        _sync(w, "threat_target", "threat_id", t["id"], "actor_id",
+        replace_children(w, "threat_target", "threat_id", t["id"], "actor_id",
               [{"actor_id": actor_ids[x]} for x in t["targets"]])
-        _sync(w, "threat_tag", "threat_id", t["id"], "tag", [{"tag": x} for x in t["tags"]])
+        replace_children(w, "threat_tag", "threat_id", t["id"], "tag", [{"tag": x} for x in t["tags"]])
         cite(t["sources"], "threat_id", t["id"])
 
         existing = {r[0] for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (t["id"],))}
@@ -81,25 +78,3 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
         for gone in sorted(existing - kept):
             delete_event(w, gone)
     return counts
-
-
-def delete_event(w: Writer, event_id: str) -> None:
-    for (cid,) in w.conn.execute("SELECT id FROM citation WHERE event_id = ?", (event_id,)).fetchall():
-        w.delete("citation", cid)
-    w.delete("event", event_id)
-
-
-def _sync(w: Writer, table: str, parent_col: str, parent_id, key, rows: list[dict]) -> None:
-    """Make the child rows of one parent exactly `rows`, matching existing rows on `key`
-    (one column or several), so that unchanged rows are left alone."""
-    keys = (key,) if isinstance(key, str) else key
-    cols = ", ".join(("id", *keys))
-    existing = {tuple(r[1:]): r[0] for r in w.conn.execute(
-        f"SELECT {cols} FROM {table} WHERE {parent_col} = ? ORDER BY id", (parent_id,))}
-    wanted = [tuple(r[k] for k in keys) for r in rows]
-    for k in existing.keys() - set(wanted):
-        w.delete(table, existing[k])
-    for k, r in zip(wanted, rows):
-        if k not in existing:
-            w.insert(table, {parent_col: parent_id, **r})
-            existing[k] = None

@@ -1,0 +1,26 @@
+"""Checks of single values given on the command line or through the Python API."""
+
+from __future__ import annotations
+
+from redlines.errors import BadInput
+
+MAX_TEXT = 20_000
+
+
+def choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    """Refuse a value that is not one of `choices` (None passes: the option was not given)."""
+    if value is not None and value not in choices:
+        raise BadInput(f"{option} {value!r} is not one of: {', '.join(choices)}")
+
+
+def text(value: str | None, option: str, *, required: bool = True) -> str | None:
+    """Text from the user: stripped; refused if required and empty, or if it holds a NUL or is huge."""
+    if value is None or not value.strip():
+        if required:
+            raise BadInput(f"{option} needs some text")
+        return None
+    if "\x00" in value:
+        raise BadInput(f"{option} holds a NUL character")
+    if len(value) > MAX_TEXT:
+        raise BadInput(f"{option} is longer than {MAX_TEXT:,} characters")
+    return value.strip()

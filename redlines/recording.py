@@ -1,0 +1,365 @@
+"""The write side of `Tracker`: add, edit, delete, history and undo.
+
+Each public method is one command run: it checks everything first, then writes in one
+transaction through a `Writer`, so a refused command writes nothing and `undo` reverts a run
+whole. Kept apart from `service.py` so that each file stays about one thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from redlines.domain import dates
+from redlines.domain.checks import choice as _choice
+from redlines.domain.checks import text as _text
+from redlines.domain.document import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.errors import BadInput, Conflict, NotFound
+from redlines.store import records
+from redlines.store.engine import transaction
+from redlines.store.write import Writer
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record named on the command line: which table, its key, and how to show it."""
+
+    kind: str  # actor, threat or event
+    key: str | int
+    label: str
+
+
+class Recording:
+    """Mixed into `Tracker`; relies on its `conn`, `as_of`, `resolve_actor` and `resolve_threat`."""
+
+    # --- checking input ------------------------------------------------------------------------
+
+    def _date(self, text: str, option: str, *, past: bool) -> str:
+        """A date given for `option`, as a stored ISO string."""
+        return self._fuzzy(text, option, past=past).iso()
+
+    def _fuzzy(self, text: str, option: str, *, past: bool) -> dates.FuzzyDate:
+        """Read a date relative to the as-of date (today unless --as-of); `past` refuses the future."""
+        try:
+            d = dates.parse(text, self.as_of)
+        except BadInput as e:
+            raise BadInput(f"{option}: {e.message}", e.hints) from None
+        if past and d.start() > self.as_of:
+            raise BadInput(f"{option} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                           "a threat or event cannot be dated in the future",
+                           ["future dates serve --deadline and --due"])
+        return d
+
+    def _sources(self, urls, quotes) -> list[tuple[str, str | None]]:
+        urls, quotes = list(urls or []), list(quotes or [])
+        if len(quotes) > len(urls):
+            raise BadInput("each --quote needs a --source (the URL it is quoted from), given in the same order")
+        return [(_text(u, "--source"), _text(q, "--quote", required=False) if i < len(quotes) else None)
+                for i, (u, q) in enumerate(zip(urls, quotes + [None] * len(urls)))]
+
+    def _actor_ids(self, names) -> list[int]:
+        return list(dict.fromkeys(self.resolve_actor(a)["id"] for a in names or []))
+
+    def _new_threat_id(self, issuer: str, statement: str) -> str:
+        words = [w for w in re.findall(r"[a-z0-9]+", statement.lower()) if w not in _STOP][:4]
+        base = "-".join([issuer, *words])[:48].strip("-") or issuer
+        taken = {r[0] for r in self.conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ?",
+                                                  (base, base + "-%"))}
+        n, candidate = 1, base
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}-{n}"
+        return candidate
+
+    def _check_event(self, kind: str, outcome: str | None, due: str | None) -> None:
+        _choice("--kind", kind, EVENT_KINDS)
+        _choice("--outcome", outcome, RESPONSE_OUTCOMES)
+        if kind == "response" and outcome is None:
+            raise BadInput("a response needs --outcome: " + ", ".join(RESPONSE_OUTCOMES))
+        if kind != "response" and outcome is not None:
+            raise BadInput(f"--outcome is for a response, not a {kind} event")
+        if kind == "deadline" and due is None:
+            raise BadInput("a deadline event needs --due DATE (the new deadline)")
+        if kind != "deadline" and due is not None:
+            raise BadInput(f"--due is for a deadline event, not a {kind} event")
+
+    def _taken_names(self) -> dict[str, str]:
+        """Every slug, name and alias in use, casefolded, with the actor it belongs to."""
+        taken: dict[str, str] = {}
+        for r in self.conn.execute("SELECT a.slug, al.alias FROM actor a LEFT JOIN alias al ON al.actor_id = a.id"):
+            taken[r["slug"]] = r["slug"]
+            if r["alias"]:
+                taken[r["alias"].casefold()] = r["slug"]
+        return taken
+
+    def _check_aliases(self, aliases, slug: str, own: str | None = None) -> list[str]:
+        aliases = list(dict.fromkeys(_text(a, "--alias") for a in aliases or []))
+        taken = self._taken_names()
+        for name in aliases:
+            owner = taken.get(name.casefold())
+            if owner is not None and owner != own:
+                raise Conflict(f"the alias {name!r} is taken by the actor {owner}")
+        return aliases
+
+    # --- add -----------------------------------------------------------------------------------
+
+    def add_actor(self, slug: str, *, name: str, kind: str = "person", of: str | None = None,
+                  aliases=()) -> str:
+        if not SLUG.fullmatch(slug or ""):
+            raise BadInput(f"the slug {slug!r} is not valid: use 1-64 lowercase letters, digits and -, "
+                           "starting with a letter or digit")
+        name = _text(name, "--name")
+        _choice("--kind", kind, ACTOR_KINDS)
+        of_id = self.resolve_actor(of)["id"] if of else None
+        if slug in self._taken_names():
+            raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
+        aliases = self._check_aliases(aliases, slug)
+        with transaction(self.conn):
+            w = Writer(self.conn, f"add actor {slug}")
+            actor_id = w.insert("actor", {"slug": slug, "name": name, "kind": kind, "of_id": of_id})
+            for a in aliases:
+                w.insert("alias", {"actor_id": actor_id, "alias": a})
+        return slug
+
+    def add_threat(self, *, by: str, on: str, said: str, against=(), trigger: str | None = None,
+                   consequence: str | None = None, category: str | None = None, deadline: str | None = None,
+                   sources=(), quotes=(), tags=(), cameo: str | None = None, threat_id: str | None = None) -> str:
+        issuer = self.resolve_actor(by)
+        values = {
+            "issuer_id": issuer["id"],
+            "made_on": self._date(on, "--on", past=True),
+            "statement": _text(said, "--said"),
+            "trigger": _text(trigger, "--if", required=False),
+            "consequence": _text(consequence, "--then", required=False),
+            "category": category or "other",
+            "cameo": _text(cameo, "--cameo", required=False),
+            "deadline": self._date(deadline, "--deadline", past=False) if deadline else None,
+        }
+        _choice("--category", values["category"], CATEGORIES)
+        targets = self._actor_ids(against)
+        tags = list(dict.fromkeys(_text(t, "--tag") for t in tags or []))
+        cited = self._sources(sources, quotes)
+        if threat_id is not None:
+            if not THREAT_ID.fullmatch(threat_id):
+                raise BadInput(f"the id {threat_id!r} is not valid: use letters, digits and -")
+            if self.conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone():
+                raise Conflict(f"a threat with the id {threat_id!r} exists already")
+        with transaction(self.conn):
+            tid = threat_id or self._new_threat_id(issuer["slug"], values["statement"])
+            w = Writer(self.conn, f"add threat {tid}")
+            w.insert("threat", {"id": tid, **values})
+            for actor_id in targets:
+                w.insert("threat_target", {"threat_id": tid, "actor_id": actor_id})
+            for tag in tags:
+                w.insert("threat_tag", {"threat_id": tid, "tag": tag})
+            for url, quote in cited:
+                records.cite(w, "threat_id", tid, url, quote)
+        return tid
+
+    def add_event(self, threat_id: str, *, kind: str, on: str, what: str, outcome: str | None = None,
+                  due: str | None = None, sources=(), quotes=(), cameo: str | None = None) -> str:
+        tid = self.resolve_threat(threat_id)
+        values = {"threat_id": tid, "kind": kind, "occurred_on": self._date(on, "--on", past=True),
+                  "what": _text(what, "--what"), "outcome": outcome,
+                  "due": self._date(due, "--due", past=False) if due else None,
+                  "cameo": _text(cameo, "--cameo", required=False)}
+        self._check_event(kind, outcome, values["due"])
+        cited = self._sources(sources, quotes)
+        with transaction(self.conn):
+            eid = records.next_event_id(self.conn, tid)
+            w = Writer(self.conn, f"add event {eid}")
+            w.insert("event", {"id": eid, **values})
+            for url, quote in cited:
+                records.cite(w, "event_id", eid, url, quote)
+        return eid
+
+    # --- edit and delete -----------------------------------------------------------------------
+
+    def resolve_record(self, text: str) -> Record:
+        """A threat id (or unique start of one), an event id (`threat#n`), or an actor."""
+        text = text.strip()
+        if "#" in text:
+            m = EVENT_ID.fullmatch(text)
+            row = m and self.conn.execute("SELECT id FROM event WHERE id = ?",
+                                          (f"{self.resolve_threat(m[1])}#{int(m[2])}",)).fetchone()
+            if not row:
+                raise NotFound(f"no event has the id {text!r}", ["event ids are shown by `redlines show THREAT_ID`"])
+            return Record("event", row[0], f"event {row[0]}")
+        exact = self.conn.execute("SELECT id FROM threat WHERE id = ?", (text,)).fetchone()
+        if exact:
+            return Record("threat", exact[0], f"threat {exact[0]}")
+        actor = self.conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (text,)).fetchone()
+        if actor:
+            return Record("actor", actor["id"], f"actor {actor['slug']}")
+        try:
+            tid = self.resolve_threat(text)
+        except NotFound:
+            a = self.resolve_actor(text)
+            return Record("actor", a["id"], f"actor {a['slug']}")
+        return Record("threat", tid, f"threat {tid}")
+
+    def edit(self, record_id: str, **given) -> tuple[Record, int]:
+        """Change the given fields of a threat, event or actor; returns it and how many rows changed.
+        Text given as "" clears an optional field; --against, --tag and --alias replace their lists;
+        --source adds a citation."""
+        rec = self.resolve_record(record_id)
+        given = {k: v for k, v in given.items() if v is not None}
+        allowed = _EDITABLE[rec.kind]
+        wrong = sorted(set(given) - allowed)
+        if wrong:
+            raise BadInput(f"{', '.join(_OPTION[k] for k in wrong)} cannot be changed on a {rec.kind}",
+                           [f"a {rec.kind} takes: {', '.join(sorted(_OPTION[k] for k in allowed))}"])
+        if not given:
+            raise BadInput(f"nothing to change: give the options to change on the {rec.kind}")
+        edit = getattr(self, f"_edit_{rec.kind}")
+        with transaction(self.conn):
+            w = Writer(self.conn, f"edit {rec.label}")
+            edit(w, rec, given)
+        return rec, w.changes
+
+    def _edit_actor(self, w: Writer, rec: Record, given: dict) -> None:
+        row = w.row("actor", rec.key)
+        values = {}
+        if "name" in given:
+            values["name"] = _text(given["name"], "--name")
+        if "kind" in given:
+            _choice("--kind", given["kind"], ACTOR_KINDS)
+            values["kind"] = given["kind"]
+        if "of" in given:
+            values["of_id"] = self.resolve_actor(given["of"])["id"] if given["of"] else None
+            if values["of_id"] == rec.key:
+                raise BadInput("an actor cannot speak for itself")
+        w.update("actor", rec.key, values)
+        if "aliases" in given:
+            aliases = self._check_aliases(given["aliases"], row["slug"], own=row["slug"])
+            records.replace_children(w, "alias", "actor_id", rec.key, "alias", [{"alias": a} for a in aliases])
+
+    def _edit_threat(self, w: Writer, rec: Record, given: dict) -> None:
+        values = {}
+        if "by" in given:
+            values["issuer_id"] = self.resolve_actor(given["by"])["id"]
+        if "on" in given:
+            values["made_on"] = self._date(given["on"], "--on", past=True)
+        if "said" in given:
+            values["statement"] = _text(given["said"], "--said")
+        for key, col, option in (("trigger", "trigger", "--if"), ("consequence", "consequence", "--then"),
+                                 ("cameo", "cameo", "--cameo")):
+            if key in given:
+                values[col] = _text(given[key], option, required=False)
+        if "category" in given:
+            _choice("--category", given["category"], CATEGORIES)
+            values["category"] = given["category"]
+        if "deadline" in given:
+            values["deadline"] = self._date(given["deadline"], "--deadline", past=False) if given["deadline"] else None
+        w.update("threat", rec.key, values)
+        if "against" in given:
+            records.replace_children(w, "threat_target", "threat_id", rec.key, "actor_id",
+                                     [{"actor_id": i} for i in self._actor_ids(given["against"])])
+        if "tags" in given:
+            tags = list(dict.fromkeys(_text(t, "--tag") for t in given["tags"]))
+            records.replace_children(w, "threat_tag", "threat_id", rec.key, "tag", [{"tag": t} for t in tags])
+        for url, quote in self._sources(given.get("sources"), given.get("quotes")):
+            records.cite(w, "threat_id", rec.key, url, quote)
+
+    def _edit_event(self, w: Writer, rec: Record, given: dict) -> None:
+        row = w.row("event", rec.key)
+        values = {}
+        if "kind" in given:
+            values["kind"] = given["kind"]
+        if "on" in given:
+            values["occurred_on"] = self._date(given["on"], "--on", past=True)
+        if "what" in given:
+            values["what"] = _text(given["what"], "--what")
+        if "outcome" in given:
+            values["outcome"] = given["outcome"] or None
+        if "due" in given:
+            values["due"] = self._date(given["due"], "--due", past=False) if given["due"] else None
+        if "cameo" in given:
+            values["cameo"] = _text(given["cameo"], "--cameo", required=False)
+        merged = {**row, **values}
+        self._check_event(merged["kind"], merged["outcome"], merged["due"])
+        w.update("event", rec.key, values)
+        for url, quote in self._sources(given.get("sources"), given.get("quotes")):
+            records.cite(w, "event_id", rec.key, url, quote)
+
+    def describe_delete(self, record_id: str) -> tuple[Record, list[str]]:
+        """What `delete` would remove, for the question asked first; refuses what cannot go."""
+        rec = self.resolve_record(record_id)
+        if rec.kind == "actor":
+            refs = records.actor_references(self.conn, rec.key)
+            if refs:
+                raise Conflict(f"{rec.label} is still referred to; delete or edit these first", refs[:20])
+            return rec, [rec.label]
+        if rec.kind == "event":
+            return rec, [rec.label]
+        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid",
+                                                  (rec.key,))]
+        return rec, [rec.label] + [f"event {e}" for e in events]
+
+    def delete(self, record_id: str) -> Record:
+        rec, _ = self.describe_delete(record_id)
+        with transaction(self.conn):
+            w = Writer(self.conn, f"delete {rec.label}")
+            {"actor": records.delete_actor, "threat": records.delete_threat,
+             "event": records.delete_event}[rec.kind](w, rec.key)
+        return rec
+
+    # --- history and undo ----------------------------------------------------------------------
+
+    def history(self, limit: int | None = None) -> list[dict]:
+        if limit is not None and limit < 0:
+            raise BadInput("--limit must be zero or more")
+        runs = records.runs(self.conn, limit)
+        changes = records.changes(self.conn, [r["id"] for r in runs])
+        return [{"run": r["id"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
+                 "changes": [_change(c) for c in changes.get(r["id"], [])]} for r in runs]
+
+    def last_run(self) -> dict:
+        """The run `undo` would revert."""
+        run = records.last_run(self.conn)
+        if run is None:
+            raise NotFound("there is nothing to undo: no change has been recorded")
+        return self.history_of(run["id"])
+
+    def history_of(self, run_id: int) -> dict:
+        run = self.conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()
+        changes = records.changes(self.conn, [run_id]).get(run_id, [])
+        return {"run": run["id"], "at": run["at"], "command": run["command"], "undoes": run["undoes"],
+                "changes": [_change(c) for c in changes]}
+
+    def undo(self, expected_run: int | None = None) -> dict:
+        """Revert the newest run whole, as a run of its own (so an undo can be undone)."""
+        with transaction(self.conn):
+            run = records.last_run(self.conn)
+            if run is None:
+                raise NotFound("there is nothing to undo: no change has been recorded")
+            if expected_run is not None and run["id"] != expected_run:
+                raise Conflict("the database changed while you were asked; nothing was undone",
+                               ["run `redlines undo` again"])
+            w = Writer(self.conn, f"undo #{run['id']} ({run['command']})", undoes=run["id"])
+            records.revert(w, records.changes(self.conn, [run["id"]]).get(run["id"], []))
+        return self.history_of(run["id"])
+
+
+def _change(c: dict) -> dict:
+    """One logged row change, as history shows it: the fields that differ, before and after."""
+    before, after = c["before"] or {}, c["after"] or {}
+    fields = {k: [before.get(k), after.get(k)] for k in dict.fromkeys([*before, *after])
+              if before.get(k) != after.get(k) and k != "id"}
+    return {"table": c["table"], "id": c["row_id"], "op": c["op"], "fields": fields}
+
+
+_STOP = {"the", "a", "an", "of", "to", "if", "and", "or", "will", "be", "is", "that", "would", "in", "on",
+         "with", "for", "he", "she", "it", "they", "we", "i", "his", "its"}
+
+_EDITABLE = {
+    "actor": {"name", "kind", "of", "aliases"},
+    "threat": {"by", "on", "said", "against", "trigger", "consequence", "category", "deadline", "tags",
+               "cameo", "sources", "quotes"},
+    "event": {"kind", "on", "what", "outcome", "due", "cameo", "sources", "quotes"},
+}
+_OPTION = {"name": "--name", "kind": "--kind", "of": "--of", "aliases": "--alias", "by": "--by", "on": "--on",
+           "said": "--said", "against": "--against", "trigger": "--if", "consequence": "--then",
+           "category": "--category", "deadline": "--deadline", "tags": "--tag", "cameo": "--cameo",
+           "sources": "--source", "quotes": "--quote", "what": "--what", "outcome": "--outcome", "due": "--due"}

@@ -1,0 +1,118 @@
+"""Writing single records (actors, threats, events, citations), deleting them with everything
+that hangs off them, and reverting a run. Every row goes through a `Writer`, so the change log
+sees it all (no ON DELETE CASCADE does work behind its back)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from redlines.store.write import COLUMNS, Writer
+
+
+def source_id(w: Writer, url: str, cache: dict[str, int] | None = None) -> int:
+    """The source with this URL, added if new."""
+    if cache is not None and url in cache:
+        return cache[url]
+    row = w.conn.execute("SELECT id FROM source WHERE url = ?", (url,)).fetchone()
+    sid = row[0] if row else w.insert("source", {"url": url})
+    if cache is not None:
+        cache[url] = sid
+    return sid
+
+
+def cite(w: Writer, subject: str, subject_id: str, url: str, quote: str | None) -> None:
+    w.insert("citation", {"source_id": source_id(w, url), subject: subject_id, "quote": quote})
+
+
+def next_event_id(conn: sqlite3.Connection, threat_id: str) -> str:
+    numbers = [int(r[0].rsplit("#", 1)[1]) for r in
+               conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))]
+    return f"{threat_id}#{max(numbers, default=0) + 1}"
+
+
+def delete_event(w: Writer, event_id: str) -> None:
+    for (cid,) in w.conn.execute("SELECT id FROM citation WHERE event_id = ?", (event_id,)).fetchall():
+        w.delete("citation", cid)
+    w.delete("event", event_id)
+
+
+def delete_threat(w: Writer, threat_id: str) -> None:
+    conn = w.conn
+    for (eid,) in conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid", (threat_id,)).fetchall():
+        delete_event(w, eid)
+    for table in ("citation", "threat_target", "threat_tag"):
+        for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE threat_id = ?", (threat_id,)).fetchall():
+            w.delete(table, rid)
+    w.delete("threat", threat_id)
+
+
+def delete_actor(w: Writer, actor_id: int) -> None:
+    for (aid,) in w.conn.execute("SELECT id FROM alias WHERE actor_id = ?", (actor_id,)).fetchall():
+        w.delete("alias", aid)
+    w.delete("actor", actor_id)
+
+
+def actor_references(conn: sqlite3.Connection, actor_id: int) -> list[str]:
+    """What still refers to an actor: threats it issued or is targeted by, actors that speak for it."""
+    threats = [r[0] for r in conn.execute(
+        "SELECT id FROM threat WHERE issuer_id = ? UNION "
+        "SELECT threat_id FROM threat_target WHERE actor_id = ? ORDER BY 1", (actor_id, actor_id))]
+    members = [r[0] for r in conn.execute("SELECT slug FROM actor WHERE of_id = ? ORDER BY slug", (actor_id,))]
+    return [f"threat {t}" for t in threats] + [f"actor {m} (speaks for it)" for m in members]
+
+
+def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, rows: list[dict]) -> None:
+    """Make the child rows of one parent exactly `rows`, matching existing rows on `key`
+    (one column or several), so that unchanged rows are left alone."""
+    keys = (key,) if isinstance(key, str) else key
+    cols = ", ".join(("id", *keys))
+    existing = {tuple(r[1:]): r[0] for r in w.conn.execute(
+        f"SELECT {cols} FROM {table} WHERE {parent_col} = ? ORDER BY id", (parent_id,))}
+    wanted = [tuple(r[k] for k in keys) for r in rows]
+    for k in existing.keys() - set(wanted):
+        w.delete(table, existing[k])
+    for k, r in zip(wanted, rows):
+        if k not in existing:
+            w.insert(table, {parent_col: parent_id, **r})
+            existing[k] = None
+
+
+# --- the change log ----------------------------------------------------------------------------
+
+def last_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
+    return conn.execute("SELECT id, at, command, undoes FROM run ORDER BY id DESC LIMIT 1").fetchone()
+
+
+def runs(conn: sqlite3.Connection, limit: int | None) -> list[sqlite3.Row]:
+    sql = "SELECT id, at, command, undoes FROM run ORDER BY id DESC"
+    return conn.execute(sql + (" LIMIT ?" if limit is not None else ""),
+                        (limit,) if limit is not None else ()).fetchall()
+
+
+def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = {}
+    if not run_ids:
+        return out
+    rows = conn.execute(
+        f"SELECT run_id, table_name, row_id, op, before, after FROM change "
+        f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id", run_ids)
+    for r in rows:
+        out.setdefault(r["run_id"], []).append({
+            "table": r["table_name"], "row_id": r["row_id"], "op": r["op"],
+            "before": json.loads(r["before"]) if r["before"] else None,
+            "after": json.loads(r["after"]) if r["after"] else None})
+    return out
+
+
+def revert(w: Writer, run_changes: list[dict]) -> None:
+    """Apply the inverse of a run's changes, last first."""
+    for c in reversed(run_changes):
+        table, before, after = c["table"], c["before"], c["after"]
+        key = after["id"] if after else before["id"]
+        if c["op"] == "insert":
+            w.delete(table, key)
+        elif c["op"] == "delete":
+            w.insert(table, {k: before[k] for k in COLUMNS[table]})
+        else:
+            w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id"})
