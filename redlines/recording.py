@@ -37,9 +37,9 @@ class Recording:
 
     def _date(self, text: str, option: str, *, past: bool) -> str:
         """A date given for `option`, as a stored ISO string."""
-        return self._fuzzy(text, option, past=past).iso()
+        return self.read_date(text, option, past=past).iso()
 
-    def _fuzzy(self, text: str, option: str, *, past: bool) -> dates.FuzzyDate:
+    def read_date(self, text: str, option: str, *, past: bool) -> dates.FuzzyDate:
         """Read a date relative to the as-of date (today unless --as-of); `past` refuses the future."""
         try:
             d = dates.parse(text, self.as_of)

@@ -168,8 +168,8 @@ class Tracker(Recording):
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {
-            "since": dates.starts_on_or_after(self._fuzzy(since, "--since", past=False).start()) if since else None,
-            "until": dates.starts_on_or_before(self._fuzzy(until, "--until", past=False).end()) if until else None,
+            "since": dates.starts_on_or_after(self.read_date(since, "--since", past=False).start()) if since else None,
+            "until": dates.starts_on_or_before(self.read_date(until, "--until", past=False).end()) if until else None,
         }
 
     def list_threats(self, *, actors: list[str] = (), target: str | None = None,

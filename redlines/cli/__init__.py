@@ -50,7 +50,12 @@ class Settings:
 
     db: str | None
     as_of: str | None
+    no_input: bool = False
     _tracker: object = field(default=None, repr=False)
+
+    def interactive(self) -> bool:
+        """May we ask the user questions? Only on a terminal, and never with --no-input."""
+        return not self.no_input and sys.stdin.isatty()
 
     def tracker(self):
         if self._tracker is None:
@@ -109,10 +114,14 @@ def main_options(
         help="See the record as it was known on DATE: later records are hidden, deadlines and "
              "grace periods are judged against DATE [env: REDLINES_AS_OF].",
         show_envvar=False)] = None,
+    no_input: Annotated[bool, typer.Option(
+        "--no-input", envvar="REDLINES_NO_INPUT",
+        help="Never ask questions: fail instead when something is missing [env: REDLINES_NO_INPUT].",
+        show_envvar=False)] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
 ) -> None:
-    ctx.obj = Settings(db=db, as_of=as_of)
+    ctx.obj = Settings(db=db, as_of=as_of, no_input=no_input)
 
 
 def settings(ctx: typer.Context) -> Settings:
@@ -120,9 +129,10 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from redlines.cli import db, judge, read
+    from redlines.cli import db, judge, read, record
 
     read.register(app)
+    record.register(app)
     judge.register(app)
     app.add_typer(db.app, name="db")
 

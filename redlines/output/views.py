@@ -160,3 +160,49 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
     con.print(table)
     con.print("yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
               "rate = (yes + partly/2) / tested, (its 95% Wilson interval).", style="dim")
+
+
+def _short(value, limit: int = 50) -> str:
+    text = "(none)" if value is None else safe_text(value).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def change_lines(run: dict) -> list[str]:
+    """A run's changes for people: + added, ~ changed (from -> to), - removed."""
+    lines = []
+    for c in run["changes"]:
+        label = f"{c['table']} {safe_text(c['id'])}"
+        if c["op"] == "update":
+            fields = "; ".join(f"{k}: {_short(b)} -> {_short(a)}" for k, (b, a) in c["fields"].items())
+            lines.append(f"~ {label}: {fields}")
+        else:
+            side = 1 if c["op"] == "insert" else 0
+            fields = ", ".join(f"{k}={_short(v[side], 40)}" for k, v in c["fields"].items()
+                               if v[side] is not None and not k.endswith("_id"))
+            lines.append(f"{'+' if c['op'] == 'insert' else '-'} {label}" + (f": {fields}" if fields else ""))
+    return lines
+
+
+def run_summary(run: dict) -> str:
+    n = len(run["changes"])
+    head = f"#{run['run']}  {run['at']}  {safe_text(run['command'])}  ({n} change{'s' * (n != 1)})"
+    return "\n".join([head, *(f"    {line}" for line in change_lines(run))])
+
+
+def history(runs: list[dict]) -> View:
+    rows = [{"run": r["run"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
+             "changes": len(r["changes"])} for r in runs]
+
+    def render(con) -> None:
+        from rich.text import Text
+
+        if not runs:
+            from redlines.output.messages import info
+
+            info("no changes recorded yet")
+        for r in runs:
+            con.print(Text(run_summary(r)), soft_wrap=True)
+
+    return View(document=runs, rows=rows,
+                columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"),
+                         Column("changes", "changes")], render=render)
