@@ -11,6 +11,7 @@ name means, what the as-of date hides, how a report is shaped), and leaves SQL t
 from __future__ import annotations
 
 import difflib
+import re
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,9 @@ from redlines.store.load import LoadCounts, load_document
 from redlines.store.write import Writer
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
+# Fewer tested threats than this and a group's rate is shown as too few to judge (its interval
+# spans most of 0-1 anyway); the numbers stay in the JSON.
+MIN_TESTED = 3
 
 
 class Tracker(Recording):
@@ -186,16 +190,36 @@ class Tracker(Recording):
             outcome=outcome, search=search, limit=limit, **self._bounds(since, until))
         return self._threat_objects(rows)
 
-    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> dict:
-        """One threat's dossier: the threat object with its events and their sources."""
+    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS,
+               explain: bool = False) -> dict:
+        """One threat's dossier: the threat object with its events and their sources; with
+        `explain`, which rule decided its outcome and which event."""
         tid = self.resolve_threat(threat_id)
         [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
+        obj = {"schema_version": DOCUMENT_VERSION, **obj}
         events = queries.events_of(self.conn, tid, self._as_of)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
         obj["events"] = [{"id": e["id"], "kind": e["kind"], "on": e["on"], "what": e["what"],
                           "outcome": e["outcome"], "due": e["due"], "cameo": e["cameo"],
                           "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events]
+        if explain:
+            obj["explanation"] = self._explain(tid, events, grace)
         return obj
+
+    def _explain(self, threat_id: str, events: list[dict], grace: int) -> dict:
+        own = queries.own_deadline(self.conn, threat_id)
+        v = outcomes.judge(
+            dates.FuzzyDate.from_iso(own) if own else None,
+            [outcomes.Event(e["kind"], dates.FuzzyDate.from_iso(e["on"]), e["outcome"],
+                            dates.FuzzyDate.from_iso(e["due"]) if e["due"] else None, e["seq"], e["id"])
+             for e in events], self.as_of, grace)
+        setters = [e["id"] for e in events if e["kind"] == "deadline"]
+        return {"outcome": v.outcome, "rule": v.rule, "why": outcomes.RULES[v.rule],
+                "decided_by": v.decided_by.id if v.decided_by else None,
+                "deadline": v.deadline.iso() if v.deadline else None,
+                "deadline_set_by": setters[-1] if setters else ("threat" if own else None),
+                "tested_on": v.tested_on.iso() if v.tested_on else None,
+                "as_of": self._as_of, "grace_days": grace}
 
     def _threat_objects(self, rows: list[dict]) -> list[dict]:
         ids = [r["id"] for r in rows]
@@ -218,27 +242,70 @@ class Tracker(Recording):
 
     def report(self, *, by: str = "actor", actors: list[str] = (), category: str | None = None,
                since: str | None = None, until: str | None = None,
-               grace: int = outcomes.DEFAULT_GRACE_DAYS) -> dict:
-        """The follow-through scorecard, one row per group, and the total."""
+               grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
+        """The follow-through scorecard, one row per group, and the total; with `explain`, each
+        row lists its threats with the rule that decided each."""
         choice("--by", by, REPORT_GROUPINGS)
         choice("--category", category, outcomes.CATEGORIES)
-        rows = queries.report(self.conn, self._params(grace), by,
-                              issuers=[self.resolve_actor(a)["id"] for a in actors],
-                              category=category, **self._bounds(since, until))
-        scored = [_scored(r) for r in rows]
+        params = self._params(grace)
+        filters = {"issuers": [self.resolve_actor(a)["id"] for a in actors], "category": category,
+                   **self._bounds(since, until)}
+        rows = queries.report(self.conn, params, by, **filters)
+        medians = queries.median_days_to_response(self.conn, params, by, **filters)
+        scored = [_scored(r, medians.get(r["key"])) for r in rows]
         scored.sort(key=lambda r: (-r["threats"], r["key"]))
         total = {"key": "total", "label": "All"}
         for field in ("threats", *outcomes.OUTCOMES):
             total[field] = sum(r[field] for r in scored)
-        return {"schema_version": DOCUMENT_VERSION, "as_of": self._as_of, "by": by,
-                "grace_days": grace, "rows": scored, "total": _scored(total)}
+        total_median = queries.median_days_to_response(self.conn, params, None, **filters).get("total")
+        report = {"schema_version": DOCUMENT_VERSION, "as_of": self._as_of, "by": by, "grace_days": grace,
+                  "min_tested": MIN_TESTED, "rows": scored, "total": _scored(total, total_median)}
+        if explain:
+            decided = queries.decisions(self.conn, params, by, **filters)
+            for row in scored:
+                row["threats_judged"] = decided.get(row["key"], [])
+        return report
+
+    def due(self, *, within: str = "30d", actors: list[str] = (),
+            grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        """What to check next: deadlines coming up within the span, and deadlines passed or red
+        lines crossed with no response recorded, oldest first."""
+        span = within.strip()
+        if re.fullmatch(r"\d+\s*[dwmy]", span):
+            span = "+" + span
+        horizon = self.read_date(span, "--within", past=False)
+        if horizon.end() < self.as_of:
+            raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
+        rows = queries.due(self.conn, self._params(grace), horizon.end().isoformat(),
+                           issuers=[self.resolve_actor(a)["id"] for a in actors])
+        out = []
+        for r in rows:
+            if r["deadline_passed"]:
+                status, on = "deadline passed", r["deadline"]
+                days = (self.as_of - dates.FuzzyDate.from_iso(on).end()).days
+            elif r["first_crossed"]:
+                status, on = "crossed", r["first_crossed"]
+                days = (self.as_of - dates.FuzzyDate.from_iso(on).start()).days
+            else:
+                status, on = "deadline ahead", r["deadline"]
+                days = (self.as_of - dates.FuzzyDate.from_iso(on).end()).days
+            out.append({"id": r["id"], "issuer": r["issuer"], "status": status, "on": on, "days": days,
+                        "outcome": r["outcome"], "deadline": r["deadline"], "statement": r["statement"]})
+        return out
+
+    def timeline(self, *, actors: list[str] = (), since: str | None = None,
+                 until: str | None = None) -> list[dict]:
+        """Threats made and their events, in date order."""
+        return queries.timeline(self.conn, self._as_of,
+                                issuers=[self.resolve_actor(a)["id"] for a in actors],
+                                **self._bounds(since, until))
 
 
 def _cited(s: dict) -> dict:
     return {"url": s["url"], "title": s["title"], "quote": s["quote"]}
 
 
-def _scored(row: dict) -> dict:
+def _scored(row: dict, median_days: float | None = None) -> dict:
     counts = {o: row[o] or 0 for o in outcomes.OUTCOMES}
     tested = sum(counts[o] for o in outcomes.TESTED)
     rate = outcomes.follow_through_rate(counts["followed_through"], counts["partial"],
@@ -246,7 +313,8 @@ def _scored(row: dict) -> dict:
     low, high = outcomes.wilson_interval(rate, tested)
     return {"key": row["key"], "label": row["label"], "threats": row["threats"], **counts,
             "tested": tested, "follow_through_rate": _round(rate),
-            "rate_low": _round(low), "rate_high": _round(high)}
+            "rate_low": _round(low), "rate_high": _round(high),
+            "median_days_to_response": median_days}
 
 
 def _round(x: float | None) -> float | None:

@@ -172,15 +172,17 @@ def test_list_table_for_people(cli):
 
 def test_report_json_as_of_the_article(cli):
     rep = cli.json("report", "--json")
-    assert {k: rep[k] for k in ("schema_version", "as_of", "by", "grace_days")} == {
-        "schema_version": 1, "as_of": "2025-08-12", "by": "actor", "grace_days": 30}
+    assert {k: rep[k] for k in ("schema_version", "as_of", "by", "grace_days", "min_tested")} == {
+        "schema_version": 1, "as_of": "2025-08-12", "by": "actor", "grace_days": 30, "min_tested": 3}
     assert rep["rows"] == [
         {"key": "putin", "label": "Vladimir Putin", "threats": 4, "pending": 0, "followed_through": 0,
          "partial": 1, "not_followed_through": 3, "complied": 0, "withdrawn": 0, "tested": 4,
-         "follow_through_rate": 0.125, "rate_low": 0.0132, "rate_high": 0.6042},
+         "follow_through_rate": 0.125, "rate_low": 0.0132, "rate_high": 0.6042,
+         "median_days_to_response": 1.0},  # Oreshnik 2 days after the strikes; F-16s within the month
         {"key": "trump", "label": "Donald Trump", "threats": 3, "pending": 0, "followed_through": 0,
          "partial": 0, "not_followed_through": 3, "complied": 0, "withdrawn": 0, "tested": 3,
-         "follow_through_rate": 0.0, "rate_low": 0.0, "rate_high": 0.5615},
+         "follow_through_rate": 0.0, "rate_low": 0.0, "rate_high": 0.5615,
+         "median_days_to_response": 0.0},  # the Alaska summit was agreed on the deadline day
     ]
     assert rep["total"]["tested"] == 7 and rep["total"]["follow_through_rate"] == 0.0714
 

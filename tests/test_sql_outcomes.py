@@ -60,5 +60,5 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
     [row] = rows
     v = judge(deadline, [Event(k, on, o, due, n) for n, (k, on, o, due) in enumerate(timeline, 1)],
               as_of, grace)
-    assert (row["outcome"], row["deadline"], row["tested_on"]) == (
-        v.outcome, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())
+    assert (row["outcome"], row["rule"], row["deadline"], row["tested_on"]) == (
+        v.outcome, v.rule, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())

@@ -29,6 +29,7 @@ class Event:
     outcome: str | None = None
     due: FuzzyDate | None = None
     seq: int = 0  # order of entry, to break ties between events of the same date
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Verdict:
     rule: str  # which rule decided: response, complied, withdrawn, deadline, grace, pending
     deadline: FuzzyDate | None  # the deadline in force
     tested_on: FuzzyDate | None
+    decided_by: Event | None = None  # the event that decided it (None: no event, or the threat's own deadline)
 
 
 def deadline_passed(deadline: FuzzyDate, as_of: date) -> bool:
@@ -50,31 +52,44 @@ def judge(deadline: FuzzyDate | None, events: Iterable[Event], as_of: date,
     # Events apply in the order of their ISO dates, then of entry: the order of their start
     # days, a month or a year placed before the days that begin it.
     known = sorted((e for e in events if e.on.start() <= as_of), key=lambda e: (e.on.iso(), e.seq))
+    deadline_event = None
     for e in known:
         if e.kind == "deadline" and e.due is not None:
-            deadline = e.due
-    crossings = [e.on for e in known if e.kind == "crossed"]
-    first_crossed = min(crossings, key=FuzzyDate.iso) if crossings else None
+            deadline, deadline_event = e.due, e
+    crossings = [e for e in known if e.kind == "crossed"]
+    first_crossing = min(crossings, key=lambda e: (e.on.iso(), e.seq)) if crossings else None
+    first_crossed = first_crossing.on if first_crossing else None
     passed = deadline is not None and deadline_passed(deadline, as_of)
 
     tested_candidates = [d for d in (first_crossed, deadline if passed else None) if d is not None]
     tested_on = min(tested_candidates, key=FuzzyDate.iso) if tested_candidates else None
 
-    responses = [e.outcome for e in known if e.kind == "response" and e.outcome in RESPONSE_RANK]
-    kinds = {e.kind for e in known}
+    responses = [e for e in known if e.kind == "response" and e.outcome in RESPONSE_RANK]
+    first = {kind: next((e for e in known if e.kind == kind), None) for kind in ("complied", "withdrawn")}
     if responses:
-        outcome, rule = max(responses, key=RESPONSE_RANK.__getitem__), "response"
-    elif "complied" in kinds:
-        outcome, rule = "complied", "complied"
-    elif "withdrawn" in kinds:
-        outcome, rule = "withdrawn", "withdrawn"
+        strongest = max(responses, key=lambda e: RESPONSE_RANK[e.outcome])  # the first of the strongest
+        outcome, rule, by = strongest.outcome, "response", strongest
+    elif first["complied"]:
+        outcome, rule, by = "complied", "complied", first["complied"]
+    elif first["withdrawn"]:
+        outcome, rule, by = "withdrawn", "withdrawn", first["withdrawn"]
     elif passed:
-        outcome, rule = "not_followed_through", "deadline"
+        outcome, rule, by = "not_followed_through", "deadline", deadline_event
     elif first_crossed is not None and (as_of - first_crossed.start()).days > grace_days:
-        outcome, rule = "not_followed_through", "grace"
+        outcome, rule, by = "not_followed_through", "grace", first_crossing
     else:
-        outcome, rule = "pending", "pending"
-    return Verdict(outcome, rule, deadline, tested_on)
+        outcome, rule, by = "pending", "pending", None
+    return Verdict(outcome, rule, deadline, tested_on, by)
+
+
+RULES = {
+    "response": "a response was recorded; the strongest one decides",
+    "complied": "the target complied, so no follow-through was needed",
+    "withdrawn": "the issuer withdrew the threat",
+    "deadline": "the deadline in force passed with no response recorded",
+    "grace": "the red line was crossed more than the grace period ago with no response recorded",
+    "pending": "not decided yet: no response, and no deadline or grace period has run out",
+}
 
 
 def grace_cutoff(as_of: date, grace_days: int) -> date:

@@ -24,6 +24,7 @@ WITH visible AS (
                                WHEN 'not_followed_through' THEN 1 END) {_EVENTS_OF}'response') AS response_rank,
     EXISTS (SELECT 1 {_EVENTS_OF}'complied') AS complied,
     EXISTS (SELECT 1 {_EVENTS_OF}'withdrawn') AS withdrawn,
+    (SELECT MIN(e.occurred_on) {_EVENTS_OF}'response') AS first_response,
     (SELECT COUNT(*) {_EVENTS_OF}'restated') AS restated
   FROM threat t
   WHERE t.made_on <= :as_of
@@ -33,7 +34,7 @@ WITH visible AS (
   FROM visible v
 )
 SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.category, p.cameo,
-  p.deadline, p.restated,
+  p.deadline, p.restated, p.first_crossed, p.first_response, p.deadline_passed,
   CASE WHEN p.response_rank = 3 THEN 'followed_through'
        WHEN p.response_rank = 2 THEN 'partial'
        WHEN p.response_rank = 1 THEN 'not_followed_through'
@@ -42,6 +43,12 @@ SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.ca
        WHEN p.deadline_passed THEN 'not_followed_through'
        WHEN p.first_crossed <= :grace_cutoff THEN 'not_followed_through'
        ELSE 'pending' END AS outcome,
+  CASE WHEN p.response_rank IS NOT NULL THEN 'response'
+       WHEN p.complied THEN 'complied'
+       WHEN p.withdrawn THEN 'withdrawn'
+       WHEN p.deadline_passed THEN 'deadline'
+       WHEN p.first_crossed <= :grace_cutoff THEN 'grace'
+       ELSE 'pending' END AS rule,
   CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
        THEN p.deadline ELSE p.first_crossed END AS tested_on
 FROM passed p
@@ -175,7 +182,7 @@ def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
     return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
 
 
-GROUPINGS = {
+GROUPINGS: dict[str, tuple[str, str, str]] = {
     # key expression, label expression, joins
     "actor": ("a.slug", "a.name", "JOIN actor a ON a.id = j.issuer_id"),
     "state": ("COALESCE(o.slug, a.slug)", "COALESCE(o.name, a.name)",
@@ -196,3 +203,86 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
            f"FROM ({JUDGED}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''} "
            f"GROUP BY {key} ORDER BY {key}")
     return [dict(r) for r in conn.execute(sql, args)]
+
+
+def _start_day(col: str) -> str:
+    """SQLite's julianday of the first day of a date stored at any precision."""
+    return (f"julianday(CASE length({col}) WHEN 4 THEN {col} || '-01-01' "
+            f"WHEN 7 THEN {col} || '-01' ELSE {col} END)")
+
+
+def median_days_to_response(conn: sqlite3.Connection, params: dict, by: str | None, *,
+                            issuers: Sequence[int] = (), category: str | None = None,
+                            since: str | None = None, until: str | None = None) -> dict[str, float]:
+    """Per group (or for all, when `by` is None): the median of the days from a threat's test to
+    its first response, over the tested threats that had one. In SQL, with window functions."""
+    key, _, joins = GROUPINGS[by] if by else ("'total'", None, "")
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where += ["j.first_response IS NOT NULL", "j.tested_on IS NOT NULL"]
+    sql = f"""
+      WITH d AS (
+        SELECT {key} AS key,
+               {_start_day('j.first_response')} - {_start_day('j.tested_on')} AS days
+        FROM ({JUDGED}) j {joins} WHERE {' AND '.join(where)}
+      ), ranked AS (
+        SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) AS n,
+               COUNT(*) OVER (PARTITION BY key) AS total
+        FROM d
+      )
+      SELECT key, AVG(days) AS median FROM ranked
+      WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY key"""
+    return {r["key"]: r["median"] for r in conn.execute(sql, args)}
+
+
+def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = ()) -> list[dict]:
+    """Threats still waiting for a response: a deadline in force that falls on or before
+    `horizon`, a deadline passed, or a red line crossed. Oldest first."""
+    where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
+    args["horizon"] = horizon
+    where += ["j.rule IN ('deadline', 'grace', 'pending')",
+              "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
+    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({JUDGED}) j "
+           f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(where)} "
+           f"ORDER BY COALESCE(j.tested_on, j.deadline), j.id")
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (),
+             since: str | None = None, until: str | None = None) -> list[dict]:
+    """Threats made and their events, in date order (a threat before its events on a day)."""
+    where, args = ["t.made_on <= :as_of"], {"as_of": as_of}
+    if issuers:
+        where.append(f"t.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})")
+        args.update({f"i{n}": v for n, v in enumerate(issuers)})
+    base = (f"FROM threat t JOIN actor a ON a.id = t.issuer_id WHERE {' AND '.join(where)}")
+    sql = f"""
+      SELECT * FROM (
+        SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
+               'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
+        {base}
+        UNION ALL
+        SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
+        {base.replace('WHERE', 'JOIN event e ON e.threat_id = t.id WHERE')} AND e.occurred_on <= :as_of
+      ) x
+      WHERE (:since IS NULL OR x."on" > :since) AND (:until IS NULL OR x."on" <= :until)
+      ORDER BY x."on", x.step, x.seq"""
+    args.update({"since": since, "until": until})
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
+def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
+    return conn.execute("SELECT deadline FROM threat WHERE id = ?", (threat_id,)).fetchone()[0]
+
+
+def decisions(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
+              category: str | None = None, since: str | None = None,
+              until: str | None = None) -> dict[str, list[dict]]:
+    """Per group, its threats with their outcome and the rule that decided it."""
+    key, _, joins = GROUPINGS[by]
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    sql = (f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({JUDGED}) j {joins} "
+           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id")
+    out: dict[str, list[dict]] = {}
+    for r in conn.execute(sql, args):
+        out.setdefault(r["key"], []).append({k: r[k] for k in ("id", "outcome", "rule", "tested_on", "deadline")})
+    return out
