@@ -18,12 +18,12 @@ from pathlib import Path
 
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import choice
-from redlines.domain.document import DOCUMENT_VERSION, check_document
+from redlines.domain.document import DOCUMENT_VERSION, check_document, parse_document
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.recording import Recording
 from redlines.resources import data_dir
 from redlines.store import engine, queries
-from redlines.store.load import LoadCounts, load_document
+from redlines.store.load import load_document
 from redlines.store.write import Writer
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
@@ -82,9 +82,11 @@ class Tracker(Recording):
         engine.create(self.path, None if empty else self._seed, replace=True)
         return replaced
 
-    def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> LoadCounts:
-        """Load a data-set document whole, or not at all (nothing is written on a dry run)."""
-        doc = check_document(doc)
+    def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> dict:
+        """Load a data-set document whole, or not at all (nothing is written on a dry run).
+        Returns, per kind of record, how many were added, changed and left as they were."""
+        known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
+        doc = check_document(doc, known_actors=known)
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -93,7 +95,26 @@ class Tracker(Recording):
             conn.execute("ROLLBACK")
             raise
         conn.execute("ROLLBACK" if dry_run else "COMMIT")
-        return counts
+        totals = {"actors": len(doc["actors"]), "sources": len(doc["sources"]), "threats": len(doc["threats"]),
+                  "events": sum(len(t["events"]) for t in doc["threats"])}
+        return {kind: {"added": counts.added.get(kind, 0), "changed": counts.changed.get(kind, 0),
+                       "unchanged": max(0, n - counts.added.get(kind, 0) - counts.changed.get(kind, 0))}
+                for kind, n in totals.items()}
+
+    def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
+        """Import the text of an export (JSON or JSON lines)."""
+        return self.import_document(parse_document(text), f"import {name}", dry_run=dry_run)
+
+    def export(self) -> dict:
+        """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
+        from datetime import datetime, timezone
+
+        from redlines.store import export
+
+        conn = self.conn
+        return {"meta": {"schema_version": DOCUMENT_VERSION,
+                         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds")},
+                "actors": export.actors(conn), "sources": export.sources(conn), "threats": export.threats(conn)}
 
     def status(self) -> dict:
         conn = self.conn

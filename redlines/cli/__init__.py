@@ -129,11 +129,12 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def _register() -> None:
-    from redlines.cli import db, judge, read, record
+    from redlines.cli import db, exchange, judge, read, record
 
     read.register(app)
     record.register(app)
     judge.register(app)
+    exchange.register(app)
     app.add_typer(db.app, name="db")
 
 

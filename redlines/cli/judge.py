@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
 from redlines.cli import settings
-from redlines.cli.options import Actors, Category, Format, Grace, Json, Since, Until, output_format
+from redlines.cli.options import Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
@@ -21,6 +21,7 @@ def report(
     since: Since = None,
     until: Until = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
+    explain: Explain = False,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -30,9 +31,46 @@ def report(
 
     fmt = output_format(fmt, json_)
     rep = settings(ctx).tracker().report(by=by, actors=actor or [], category=category,
-                                         since=since, until=until, grace=grace)
+                                         since=since, until=until, grace=grace, explain=explain)
     emit(views.report(rep), fmt)
+
+
+def timeline(
+    ctx: typer.Context,
+    actor: Actors = None,
+    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
+    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
+    fmt: Format = "table",
+    json_: Json = False,
+) -> None:
+    """Threats and their events in date order: a chronology."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    emit(views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until)), fmt)
+
+
+def due(
+    ctx: typer.Context,
+    within: Annotated[str, typer.Option(
+        "--within", "-w", metavar="SPAN", help="How far ahead to look for deadlines: 30d, 2w, 3m, 1y or a date.")] = "30d",
+    actor: Actors = None,
+    grace: Grace = DEFAULT_GRACE_DAYS,
+    fmt: Format = "table",
+    json_: Json = False,
+) -> None:
+    """Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    tracker = settings(ctx).tracker()
+    emit(views.due(tracker.due(within=within, actors=actor or [], grace=grace),
+                   as_of=tracker.as_of.isoformat()), fmt)
 
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
+    app.command("timeline")(timeline)
+    app.command("due")(due)

@@ -15,6 +15,7 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (sam
 Grace = Annotated[int, typer.Option(
     "--grace", metavar="DAYS", min=0,
     help="Days a crossed red line may go unanswered before it counts as not followed through.")]
+Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and which events decided each outcome.")]
 Actors = Annotated[Optional[list[str]], typer.Option(
     "--actor", "-a", metavar="ACTOR", help="Only threats issued by this actor (slug, name or alias); repeatable.")]
 Category = Annotated[Optional[str], typer.Option(

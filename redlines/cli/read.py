@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from redlines.cli import settings
-from redlines.cli.options import Actors, Category, Format, Grace, Json, Since, Until, output_format
+from redlines.cli.options import Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
@@ -44,6 +44,7 @@ def show(
     ctx: typer.Context,
     threat_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, or any unique start of one.")],
     grace: Grace = DEFAULT_GRACE_DAYS,
+    explain: Explain = False,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -52,7 +53,7 @@ def show(
     from redlines.output.formats import emit
 
     fmt = output_format(fmt, json_)
-    emit(views.threat(settings(ctx).tracker().threat(threat_id, grace=grace)), fmt)
+    emit(views.threat(settings(ctx).tracker().threat(threat_id, grace=grace, explain=explain)), fmt)
 
 
 def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:

@@ -106,8 +106,49 @@ def _citations(p: _Problems, where: str, value: Any) -> list[dict]:
     return out
 
 
-def check_document(doc: Any) -> dict:
-    """Validate a whole document; return it in canonical form or raise BadInput with every problem."""
+def parse_document(text: str) -> dict:
+    """A document from the text of an export: one JSON object, or JSON lines of typed records
+    (`{"type": "actor", ...}`). Raises BadInput, with the line, when it cannot be read."""
+    import json
+
+    stripped = text.lstrip()
+    if not stripped:
+        raise BadInput("the data set is empty")
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError as e:
+        whole = None
+        first_error = e
+    if isinstance(whole, dict) and "type" not in whole:
+        return whole
+    doc: dict = {"actors": [], "sources": [], "threats": []}
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            if whole is None and n == 1:
+                e = first_error
+            raise BadInput(f"line {e.lineno if n == 1 else n}: not valid JSON ({e.msg})",
+                           ["an import is one JSON object (export --format json) or one record a line "
+                            "(export --format jsonl); nothing was written"]) from None
+        if not isinstance(record, dict) or record.get("type") not in JSONL_TYPES:
+            raise BadInput(f"line {n}: a record needs a type: one of {', '.join(JSONL_TYPES)}")
+        kind = record.pop("type")
+        if kind == "meta":
+            doc["schema_version"] = record.get("schema_version", DOCUMENT_VERSION)
+        else:
+            doc[JSONL_TYPES[kind]].append(record)
+    return doc
+
+
+JSONL_TYPES = {"meta": None, "actor": "actors", "source": "sources", "threat": "threats"}
+
+
+def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:
+    """Validate a whole document; return it in canonical form or raise BadInput with every problem.
+    Actors may be those of the document or `known_actors` (already in the database)."""
     p = _Problems()
     if not isinstance(doc, dict):
         raise BadInput("the data set should be one object with actors, sources and threats")
@@ -136,6 +177,7 @@ def check_document(doc: Any) -> dict:
             "of": _text(p, f"{where}.of", a.get("of"), required=False),
             "aliases": [x for x in aliases if x],
         })
+    slugs |= set(known_actors)
     for i, a in enumerate(actors):
         if a["of"] and a["of"] not in slugs:
             p.add(f"actors[{i}].of", f"{a['of']!r} is not an actor in the data set")

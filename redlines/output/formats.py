@@ -70,7 +70,7 @@ def _jsonl(view: View) -> None:
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
@@ -85,7 +85,7 @@ def _csv(view: View) -> None:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
     for row in view.rows:
-        writer.writerow([_csv_cell(_flat(row.get(k))) for k in keys])
+        writer.writerow([csv_cell(_flat(row.get(k))) for k in keys])
 
 
 def _flat(value: Any) -> Any:

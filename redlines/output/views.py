@@ -100,6 +100,11 @@ def _dossier(con, t: dict) -> None:
     line("restated", t["restated"] or None)
     con.print(Text.assemble(f"{'outcome':<12}", (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
                             f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)"))
+    if "explanation" in t:
+        x = t["explanation"]
+        line("why", f"{x['rule']}: {x['why']}")
+        line("decided by", x["decided_by"])
+        line("deadline by", x["deadline_set_by"] and f"{x['deadline_set_by']} ({x['deadline']})")
     events = t.get("events", [])
     if events:
         con.print()
@@ -125,19 +130,30 @@ def _source(con, s: dict, indent: int) -> None:
     con.print(Text(" " * indent + safe_text(s["url"]), style="dim"), soft_wrap=True)
 
 
-def _rate(r: dict) -> str:
+def _rate(r: dict, min_tested: int = 1) -> str:
     if r["follow_through_rate"] is None:
         return "untested"
+    if r["tested"] < min_tested:
+        return f"too few ({r['tested']})"
     low, high = round(r["rate_low"] * 100), round(r["rate_high"] * 100)
     return f"{r['follow_through_rate']:.0%} ({low}-{high})"
 
 
+def _bar(r: dict, min_tested: int, width: int = 10) -> str:
+    if r["follow_through_rate"] is None or r["tested"] < min_tested:
+        return ""
+    filled = round(r["follow_through_rate"] * width)
+    return "█" * filled + "░" * (width - filled)
+
+
 def report(rep: dict) -> View:
+    least = rep["min_tested"]
     columns = [Column(rep["by"], "key", style="bold"), Column("threats", "threats"),
                Column("tested", "tested"), Column("yes", "followed_through"),
                Column("partly", "partial"), Column("no", "not_followed_through"),
                Column("complied", "complied"), Column("dropped", "withdrawn"),
-               Column("pending", "pending"), Column("rate", "rate", get=_rate)]
+               Column("pending", "pending"), Column("rate", "rate", get=lambda r: _rate(r, least)),
+               Column("", "bar", get=lambda r: _bar(r, least))]
     return View(
         document=rep, rows=rep["rows"], columns=columns,
         render=lambda con: _report_table(con, rep, rep["rows"] + [rep["total"]], columns),
@@ -159,7 +175,12 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
         table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
     con.print(table)
     con.print("yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
-              "rate = (yes + partly/2) / tested, (its 95% Wilson interval).", style="dim")
+              "rate = (yes + partly/2) / tested, (its 95% Wilson interval); "
+              f"too few: under {rep['min_tested']} tested.", style="dim")
+    for r in rep["rows"]:
+        if "threats_judged" in r:
+            _wrap(con, "; ".join(f"{t['id']} {OUTCOME_LABEL[t['outcome']]} ({t['rule']})"
+                                 for t in r["threats_judged"]), 2, f"{r['key']}: ")
 
 
 def _short(value, limit: int = 50) -> str:
@@ -206,3 +227,45 @@ def history(runs: list[dict]) -> View:
     return View(document=runs, rows=rows,
                 columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"),
                          Column("changes", "changes")], render=render)
+
+
+def timeline(rows: list[dict]) -> View:
+    def render(con) -> None:
+        if not rows:
+            from redlines.output.messages import info
+
+            info("nothing on the timeline")
+        for r in rows:
+            extra = (f" (due {r['due']})" if r["due"] else "") + (
+                f" -> {OUTCOME_LABEL[r['outcome']]}" if r["outcome"] else "")
+            _wrap(con, f"{r['threat']}: {safe_text(r['what'])}{extra}", 22, f"{r['on']:<10}  {r['kind']:<9}")
+
+    return View(document=rows, rows=rows,
+                columns=[Column("on", "on"), Column("kind", "kind"), Column("threat", "threat"),
+                         Column("issuer", "issuer"), Column("what", "what", width=60), Column("outcome", "outcome"),
+                         Column("due", "due")], render=render)
+
+
+def due(rows: list[dict], *, as_of: str) -> View:
+    def when(r: dict) -> str:
+        if r["status"] == "deadline ahead":
+            return f"deadline {r['on']}, in {-r['days']} day{'s' * (r['days'] != -1)}"
+        what = "deadline passed" if r["status"] == "deadline passed" else "crossed"
+        return f"{what} {r['on']}, {r['days']} day{'s' * (r['days'] != 1)} ago, no response recorded"
+
+    def render(con) -> None:
+        from rich.text import Text
+
+        if not rows:
+            from redlines.output.messages import info
+
+            info(f"nothing due or waiting for a response, as of {as_of}")
+        for r in rows:
+            con.print(Text.assemble((safe_text(r["id"]), "bold"), f"  {safe_text(r['issuer'])}  ",
+                                    (when(r), OUTCOME_STYLE.get(r["outcome"], ""))), soft_wrap=True)
+            _wrap(con, r["statement"], 4)
+
+    return View(document=rows, rows=rows,
+                columns=[Column("id", "id"), Column("issuer", "issuer"), Column("status", "status"),
+                         Column("on", "on"), Column("days", "days"), Column("outcome", "outcome"),
+                         Column("statement", "statement", width=60)], render=render)

@@ -132,12 +132,12 @@ def all_threat_ids(conn: sqlite3.Connection) -> list[str]:
 
 
 def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return _grouped(conn, f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+    return grouped(conn, f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
                           f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id", ids)
 
 
 def tags_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return _grouped(conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) "
+    return grouped(conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) "
                           f"ORDER BY id", ids)
 
 
@@ -163,7 +163,7 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
         "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid", (threat_id, as_of))]
 
 
-def _grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
+def grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
     out: dict[str, list] = {}
     for key, value in conn.execute(sql, list(args)):
         out.setdefault(key, []).append(value)
@@ -178,7 +178,7 @@ def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
         "  (SELECT COUNT(*) FROM threat_target tt JOIN threat t ON t.id = tt.threat_id "
         "   WHERE tt.actor_id = a.id AND t.made_on <= ?) AS targeted "
         "FROM actor a LEFT JOIN actor o ON o.id = a.of_id ORDER BY a.slug", (as_of, as_of)).fetchall()
-    aliases = _grouped(conn, "SELECT actor_id, alias FROM alias ORDER BY id", ())
+    aliases = grouped(conn, "SELECT actor_id, alias FROM alias ORDER BY id", ())
     return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
 
 

@@ -1,0 +1,111 @@
+"""schema, export, import: the data set and its shapes, for other tools."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Annotated, Optional
+
+import typer
+
+from redlines.cli import settings
+from redlines.cli.options import Grace
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+
+SCHEMA_NAMES = ("threat", "threats", "actors", "report", "due", "timeline", "history", "export")
+
+
+def schema(
+    name: Annotated[str, typer.Argument(metavar="NAME", help=f"One of: {', '.join(SCHEMA_NAMES)}.")],
+) -> None:
+    """Print the JSON Schema of an output."""
+    import json
+
+    from redlines.errors import BadInput
+    from redlines.output.shapes import json_schema
+
+    if name not in SCHEMA_NAMES:
+        raise BadInput(f"no schema is called {name!r}", [f"choose one of: {', '.join(SCHEMA_NAMES)}"])
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
+
+
+EXPORT_FORMATS = ("json", "jsonl", "csv")
+
+
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="json|jsonl|csv",
+                                     help="json: one document; jsonl: one record a line; csv: one threat a row.")] = "json",
+    output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE",
+                                                  help="Write to FILE instead of stdout.")] = None,
+    grace: Grace = DEFAULT_GRACE_DAYS,
+) -> None:
+    """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
+    from redlines.errors import BadInput
+    from redlines.output import export as writers
+
+    if fmt not in EXPORT_FORMATS:
+        raise BadInput(f"--format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
+    tracker = settings(ctx).tracker()
+    with _destination(output) as out:
+        if fmt == "csv":
+            writers.write_csv(out, tracker.list_threats(grace=grace))
+        else:
+            (writers.write_json if fmt == "json" else writers.write_jsonl)(out, tracker.export())
+
+
+@contextmanager
+def _destination(path: str | None):
+    """stdout, or a file written beside its place and moved there whole when done."""
+    import os
+    import sys
+    from pathlib import Path
+
+    from redlines.errors import DatabaseProblem
+
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path).expanduser()
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            yield f
+        os.replace(tmp, target)
+    except OSError as e:
+        raise DatabaseProblem(f"cannot write {target}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def import_(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FILE|-", help="An export (json or jsonl); - reads stdin.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check it and count what would change; write nothing.")] = False,
+) -> None:
+    """Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing."""
+    import sys
+    from pathlib import Path
+
+    from redlines.errors import BadInput
+    from redlines.output.messages import info
+
+    if source == "-":
+        text, name = sys.stdin.read(), "(stdin)"
+    else:
+        try:
+            text, name = Path(source).expanduser().read_text(encoding="utf-8"), Path(source).name
+        except (OSError, UnicodeDecodeError) as e:
+            raise BadInput(f"cannot read {source}: {getattr(e, 'strerror', None) or e}") from None
+    counts = settings(ctx).tracker().import_text(text, name, dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    for kind, c in counts.items():
+        if any(c.values()):
+            info(f"{kind}: {c['added']} {verb} added, {c['changed']} {verb} changed, {c['unchanged']} unchanged")
+    if dry_run:
+        info("dry run: nothing was written")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+    app.command("import")(import_)
+    app.command("schema")(schema)

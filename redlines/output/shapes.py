@@ -1,0 +1,254 @@
+"""The shapes of every JSON output, as typed dictionaries: `redlines schema NAME` prints the JSON
+Schema generated from them, and the tests validate real output against those schemas, with no
+field missing and none extra, so the documents and their schemas cannot drift apart.
+
+Imported only by `redlines schema` and the tests: it needs pydantic, which no other command loads.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import ConfigDict, Field, TypeAdapter, with_config
+from typing_extensions import NotRequired, TypedDict
+
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                               description="An ISO date at its own precision: 2025-01-05, 2025-01 or 2025.")]
+Outcome = Literal["pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"]
+ResponseOutcome = Literal["followed_through", "partial", "not_followed_through"]
+Category = Literal["military", "nuclear", "economic", "diplomatic", "other"]
+EventKind = Literal["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"]
+Rule = Literal["response", "complied", "withdrawn", "deadline", "grace", "pending"]
+STRICT = ConfigDict(extra="forbid")
+
+
+@with_config(STRICT)
+class Source(TypedDict):
+    url: str
+    title: Optional[str]
+    quote: Optional[str]
+
+
+@with_config(STRICT)
+class Event(TypedDict):
+    id: str
+    kind: EventKind
+    on: IsoDate
+    what: str
+    outcome: Optional[ResponseOutcome]
+    due: Optional[IsoDate]
+    cameo: Optional[str]
+    sources: list[Source]
+
+
+@with_config(STRICT)
+class Explanation(TypedDict):
+    outcome: Outcome
+    rule: Rule
+    why: str
+    decided_by: Optional[str]
+    deadline: Optional[IsoDate]
+    deadline_set_by: Optional[str]
+    tested_on: Optional[IsoDate]
+    as_of: IsoDate
+    grace_days: int
+
+
+@with_config(STRICT)
+class Threat(TypedDict):
+    """A threat as `list --json` gives it; `show --json` adds its events (and, with --explain,
+    the explanation of its outcome)."""
+
+    schema_version: NotRequired[int]
+    id: str
+    issuer: str
+    issuer_name: str
+    targets: list[str]
+    made_on: IsoDate
+    statement: str
+    trigger: Optional[str]
+    consequence: Optional[str]
+    category: Category
+    cameo: Optional[str]
+    tags: list[str]
+    deadline: Optional[IsoDate]
+    outcome: Outcome
+    tested_on: Optional[IsoDate]
+    restated: int
+    sources: list[Source]
+    events: NotRequired[list[Event]]
+    explanation: NotRequired[Explanation]
+
+
+@with_config(STRICT)
+class Actor(TypedDict):
+    slug: str
+    name: str
+    kind: Literal["person", "state", "organization", "bloc"]
+    of: Optional[str]
+    aliases: list[str]
+    threats: int
+    targeted: int
+
+
+@with_config(STRICT)
+class Judged(TypedDict):
+    id: str
+    outcome: Outcome
+    rule: Rule
+    tested_on: Optional[IsoDate]
+    deadline: Optional[IsoDate]
+
+
+@with_config(STRICT)
+class ReportRow(TypedDict):
+    key: str
+    label: str
+    threats: int
+    pending: int
+    followed_through: int
+    partial: int
+    not_followed_through: int
+    complied: int
+    withdrawn: int
+    tested: int
+    follow_through_rate: Optional[float]
+    rate_low: Optional[float]
+    rate_high: Optional[float]
+    median_days_to_response: Optional[float]
+    threats_judged: NotRequired[list[Judged]]
+
+
+@with_config(STRICT)
+class Report(TypedDict):
+    schema_version: int
+    as_of: IsoDate
+    by: Literal["actor", "state", "category", "year"]
+    grace_days: int
+    min_tested: int
+    rows: list[ReportRow]
+    total: ReportRow
+
+
+@with_config(STRICT)
+class Due(TypedDict):
+    id: str
+    issuer: str
+    status: Literal["deadline ahead", "deadline passed", "crossed"]
+    on: IsoDate
+    days: Annotated[int, Field(description="Days since `on` (negative: days until a deadline ahead ends).")]
+    outcome: Outcome
+    deadline: Optional[IsoDate]
+    statement: str
+
+
+@with_config(STRICT)
+class TimelineEntry(TypedDict):
+    on: IsoDate
+    step: int
+    seq: int
+    threat: str
+    issuer: str
+    kind: Union[Literal["made"], EventKind]
+    what: str
+    outcome: Optional[ResponseOutcome]
+    due: Optional[IsoDate]
+    event: Optional[str]
+
+
+@with_config(STRICT)
+class Change(TypedDict):
+    table: str
+    id: str
+    op: Literal["insert", "update", "delete"]
+    fields: dict[str, list]
+
+
+@with_config(STRICT)
+class Run(TypedDict):
+    run: int
+    at: str
+    command: str
+    undoes: Optional[int]
+    changes: list[Change]
+
+
+@with_config(STRICT)
+class Citation(TypedDict):
+    url: str
+    quote: Optional[str]
+
+
+@with_config(STRICT)
+class ExportEvent(TypedDict):
+    id: str
+    kind: EventKind
+    on: IsoDate
+    what: str
+    outcome: Optional[ResponseOutcome]
+    due: Optional[IsoDate]
+    cameo: Optional[str]
+    sources: list[Citation]
+
+
+@with_config(STRICT)
+class ExportThreat(TypedDict):
+    id: str
+    issuer: str
+    made_on: IsoDate
+    statement: str
+    trigger: Optional[str]
+    consequence: Optional[str]
+    category: Category
+    cameo: Optional[str]
+    deadline: Optional[IsoDate]
+    targets: list[str]
+    tags: list[str]
+    sources: list[Citation]
+    events: list[ExportEvent]
+
+
+@with_config(STRICT)
+class ExportActor(TypedDict):
+    slug: str
+    name: str
+    kind: Literal["person", "state", "organization", "bloc"]
+    of: Optional[str]
+    aliases: list[str]
+
+
+@with_config(STRICT)
+class ExportSource(TypedDict):
+    url: str
+    title: Optional[str]
+    publisher: Optional[str]
+    published_on: Optional[IsoDate]
+
+
+@with_config(STRICT)
+class Export(TypedDict):
+    """Everything needed to rebuild the data set; what `import` reads."""
+
+    schema_version: int
+    exported_at: str
+    actors: list[ExportActor]
+    sources: list[ExportSource]
+    threats: list[ExportThreat]
+
+
+SHAPES = {
+    "export": Export,
+    "threat": Threat,
+    "threats": list[Threat],
+    "actors": list[Actor],
+    "report": Report,
+    "due": list[Due],
+    "timeline": list[TimelineEntry],
+    "history": list[Run],
+}
+
+
+def json_schema(name: str) -> dict:
+    schema = TypeAdapter(SHAPES[name]).json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": f"redlines {name}", **schema}
