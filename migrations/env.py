@@ -21,6 +21,11 @@ def _url() -> str:
     return f"sqlite:///{path}"
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """The search index (an FTS5 table and its shadow tables) lives outside the models."""
+    return not (type_ == "table" and name is not None and name.startswith("search"))
+
+
 def run_migrations_offline() -> None:
     context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
                       render_as_batch=True)
@@ -34,7 +39,7 @@ def run_migrations_online() -> None:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # batch mode rebuilds tables
         connection.commit()  # end the implicit transaction, so that Alembic commits its own
         context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True, compare_type=True)
+                          render_as_batch=True, compare_type=True, include_object=include_object)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

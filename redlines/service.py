@@ -314,6 +314,21 @@ class Tracker(Recording):
                         "outcome": r["outcome"], "deadline": r["deadline"], "statement": r["statement"]})
         return out
 
+    def search(self, text: str, *, limit: int | None = 20,
+               grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        """Threats matching the words, best first, with the passages that matched."""
+        from redlines.store.search import search
+
+        if limit is not None and limit < 0:
+            raise BadInput("--limit must be zero or more")
+        hits = search(self.conn, text, self._as_of, limit)
+        if not hits:
+            return []
+        threats = {t["id"]: t for t in self._threat_objects(
+            queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits]))}
+        return [{**{k: threats[h["id"]][k] for k in ("id", "issuer", "made_on", "outcome", "statement")},
+                 "score": round(-h["score"], 4), "matches": h["matches"]} for h in hits]
+
     def timeline(self, *, actors: list[str] = (), since: str | None = None,
                  until: str | None = None) -> list[dict]:
         """Threats made and their events, in date order."""

@@ -1,13 +1,21 @@
 """The database file: created and seeded on first use, reopened as it is, upgraded or refused."""
 
+import json
+import shutil
 import sqlite3
 import sys
+from pathlib import Path
 
 import pytest
 
 from redlines.errors import DatabaseProblem
 from redlines.service import Tracker
 from redlines.store import engine
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA_TABLES = ("actor", "alias", "source", "threat", "threat_target", "threat_tag", "event", "citation",
+               "run", "change")
 
 
 def counts(path):
@@ -86,21 +94,30 @@ def test_a_sqlite_file_of_another_program_is_refused(cli, db):
     assert "not one of redlines" in cli("list", expect=1).stderr
 
 
-def test_an_older_schema_is_upgraded_after_a_backup(tmp_path, monkeypatch):
-    """Simulated with the one migration there is so far: a file at no revision but with the
-    version table is brought to head; the backup is written first."""
-    path = tmp_path / "old.db"
-    engine.create(path, seed=None)
-    with sqlite3.connect(path) as c:
-        c.execute("INSERT INTO actor (slug, name, kind) VALUES ('x', 'X', 'state')")
+def test_a_database_of_the_first_schema_upgrades_with_every_record_intact(tmp_path, cli):
+    """tests/fixtures/schema-0001.db was written by the first migration and filled with data."""
+    old = tmp_path / "redlines.db"  # the path the `cli` fixture uses
+    shutil.copy(FIXTURES / "schema-0001.db", old)
+    with sqlite3.connect(old) as c:
+        before = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
     c.close()
-    monkeypatch.setattr(engine, "known_revisions", lambda: ["0001", "0002"])
-    upgraded = []
-    monkeypatch.setattr(engine, "migrate", lambda p, revision="head": upgraded.append(p))
-    engine.open_database(path, seed=None).close()
-    assert upgraded == [path]
-    backups = list(tmp_path.glob("old.db.before-0002-*"))
-    assert len(backups) == 1 and counts(backups[0])["actor"] == 1
+    result = cli("list", "--json")
+    assert "upgrading" in result.stderr and "backup at" in result.stderr
+    with sqlite3.connect(old) as c:
+        after = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
+        assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == engine.head_revision()
+    c.close()
+    assert after == before
+    rows = {r["id"]: r for r in json.loads(result.stdout)}
+    assert len(rows) == 8 and rows["kim-drills"]["outcome"] == "not_followed_through"
+    # what the new schema added works on the old records: search finds them
+    assert [r["id"] for r in cli.json("search", "drills", "--json")] == ["kim-drills"]
+    [backup] = tmp_path.glob("redlines.db.before-*")
+    with sqlite3.connect(backup) as c:
+        assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+    c.close()
+    # a second open has nothing to do
+    assert cli("list").stderr == ""
 
 
 def test_db_check_status_and_backup(cli, db, tmp_path):

@@ -65,7 +65,24 @@ def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
     emit(views.actors(settings(ctx).tracker().actors()), fmt)
 
 
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find (FTS5 syntax works too: \"red line\", nucl*, a OR b).")],
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="At most N threats.")] = 20,
+    grace: Grace = DEFAULT_GRACE_DAYS,
+    fmt: Format = "table",
+    json_: Json = False,
+) -> None:
+    """Full-text search over statements, triggers, consequences, events and quotes, best first."""
+    from redlines.output import views
+    from redlines.output.formats import emit
+
+    fmt = output_format(fmt, json_)
+    emit(views.search(settings(ctx).tracker().search(text, limit=limit, grace=grace), query=text), fmt)
+
+
 def register(app: typer.Typer) -> None:
     app.command("list")(list_threats)
     app.command("show")(show)
     app.command("actors")(actors)
+    app.command("search")(search)

@@ -269,3 +269,35 @@ def due(rows: list[dict], *, as_of: str) -> View:
                 columns=[Column("id", "id"), Column("issuer", "issuer"), Column("status", "status"),
                          Column("on", "on"), Column("days", "days"), Column("outcome", "outcome"),
                          Column("statement", "statement", width=60)], render=render)
+
+
+def search(rows: list[dict], *, query: str) -> View:
+    """Matches in context; the matched words are bracketed (in bold on a terminal)."""
+    from redlines.store.search import CLOSE, OPEN
+
+    def plain(snippet: str) -> str:
+        return safe_text(snippet.replace(OPEN, "[").replace(CLOSE, "]"))
+
+    document = [{**r, "matches": [{**m, "snippet": m["snippet"].replace(OPEN, "[").replace(CLOSE, "]")}
+                                  for m in r["matches"]]} for r in rows]
+
+    def render(con) -> None:
+        from rich.text import Text
+
+        if not rows:
+            from redlines.output.messages import info
+
+            info(f"nothing matches {query!r}")
+        for r in rows:
+            con.print(Text.assemble((safe_text(r["id"]), "bold"), f"  {r['made_on']}  {safe_text(r['issuer'])}  ",
+                                    (OUTCOME_LABEL[r["outcome"]], OUTCOME_STYLE[r["outcome"]])), soft_wrap=True)
+            for m in r["matches"]:
+                text = Text(f"    {m['in']}: ")
+                for i, part in enumerate(m["snippet"].replace(CLOSE, OPEN).split(OPEN)):
+                    text.append(safe_text(part), style="bold reverse" if i % 2 else "")
+                con.print(text)
+
+    return View(document=document, rows=[{**r, "matches": "; ".join(plain(m["snippet"]) for m in r["matches"])}
+                                          for r in rows],
+                columns=[Column("id", "id"), Column("made", "made_on"), Column("by", "issuer"),
+                         Column("outcome", "outcome"), Column("matches", "matches", width=70)], render=render)
