@@ -18,7 +18,7 @@ from pathlib import Path
 
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import choice
-from redlines.domain.document import DOCUMENT_VERSION, check_document, parse_document
+from redlines.domain.document import DOCUMENT_VERSION, check_document, parse_csv, parse_document
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.recording import Recording
 from redlines.resources import data_dir
@@ -102,8 +102,11 @@ class Tracker(Recording):
                 for kind, n in totals.items()}
 
     def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
-        """Import the text of an export (JSON or JSON lines)."""
-        return self.import_document(parse_document(text), f"import {name}", dry_run=dry_run)
+        """Import the text of an export: JSON, JSON lines, or CSV of threats (a .csv file, or text
+        whose first line is a header starting with `id,`)."""
+        is_csv = name.lower().endswith(".csv") or text.lstrip("\ufeff").startswith("id,")
+        doc = parse_csv(text.lstrip("\ufeff")) if is_csv else parse_document(text)
+        return self.import_document(doc, f"import {name}", dry_run=dry_run)
 
     def export(self) -> dict:
         """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
@@ -210,6 +213,14 @@ class Tracker(Recording):
             target=self.resolve_actor(target)["id"] if target else None, category=category,
             outcome=outcome, search=search, limit=limit, **self._bounds(since, until))
         return self._threat_objects(rows)
+
+    def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
+        set with the threat (`deadline`, what an import reads back) apart from the one in force."""
+        rows = queries.threats(self.conn, self._params(grace))
+        own = {r["id"]: r["own_deadline"] for r in rows}
+        return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]}
+                for t in self._threat_objects(rows)]
 
     def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS,
                explain: bool = False) -> dict:

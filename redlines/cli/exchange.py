@@ -48,7 +48,7 @@ def export(
     tracker = settings(ctx).tracker()
     with _destination(output) as out:
         if fmt == "csv":
-            writers.write_csv(out, tracker.list_threats(grace=grace))
+            writers.write_csv(out, tracker.threat_table(grace=grace))
         else:
             (writers.write_json if fmt == "json" else writers.write_jsonl)(out, tracker.export())
 

@@ -122,7 +122,7 @@ def parse_document(text: str) -> dict:
     if isinstance(whole, dict) and "type" not in whole:
         return whole
     doc: dict = {"actors": [], "sources": [], "threats": []}
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+0085 and U+2028 are text
         if not line.strip():
             continue
         try:
@@ -141,6 +141,40 @@ def parse_document(text: str) -> dict:
         else:
             doc[JSONL_TYPES[kind]].append(record)
     return doc
+
+
+CSV_LISTS = ("targets", "tags", "sources", "quotes")
+CSV_DERIVED = ("deadline_in_force", "outcome", "tested_on")  # shown in an export, never read back: outcomes are derived
+
+
+def parse_csv(text: str) -> dict:
+    """Threats from a spreadsheet in the shape of `export --format csv`. Events are not in it,
+    so those of existing threats are kept as they are."""
+    import csv
+    import io
+
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "id" not in reader.fieldnames or "issuer" not in reader.fieldnames:
+        raise BadInput("a CSV import needs a header row with at least id and issuer",
+                       ["see `redlines export --format csv` for the columns"])
+    threats = []
+    for row in reader:
+        t = {k: _uncell(v) for k, v in row.items() if k is not None and k not in CSV_DERIVED}
+        for k in CSV_LISTS:
+            t[k] = [x for x in (t.get(k) or "").split("\n") if x.strip()] if k in t else []
+        quotes = t.pop("quotes")
+        t["sources"] = [{"url": u, "quote": quotes[i] if i < len(quotes) and quotes[i] else None}
+                        for i, u in enumerate(t["sources"])]
+        t["keep_events"] = True
+        threats.append({k: (v if v != "" else None) for k, v in t.items()})
+    return {"actors": [], "sources": [], "threats": threats}
+
+
+def _uncell(value: str | None) -> str | None:
+    """Undo the export's guard against spreadsheet formulas (a ' before = + - @ tab or return)."""
+    if value and value[0] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return value[1:]
+    return value
 
 
 JSONL_TYPES = {"meta": None, "actor": "actors", "source": "sources", "threat": "threats"}
@@ -261,6 +295,7 @@ def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:
             "tags": tags,
             "sources": _citations(p, f"{where}.sources", t.get("sources")),
             "events": events,
+            "keep_events": bool(t.get("keep_events")),
         })
     if p.items:
         shown = p.items[:20]

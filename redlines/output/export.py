@@ -11,7 +11,7 @@ from typing import TextIO
 from redlines.output.formats import csv_cell
 
 CSV_FIELDS = ("id", "issuer", "targets", "made_on", "statement", "trigger", "consequence", "category",
-              "cameo", "deadline", "outcome", "tested_on", "tags", "sources", "quotes")
+              "cameo", "deadline", "deadline_in_force", "outcome", "tested_on", "tags", "sources", "quotes")
 
 
 def _line(record: dict) -> str:
@@ -39,9 +39,11 @@ def write_jsonl(out: TextIO, parts: dict) -> None:
 
 
 def write_csv(out: TextIO, threats: Iterable[dict]) -> None:
-    """One threat a row, with its outcome as of the as-of date; lists are joined with "; "."""
+    """One threat a row, with its outcome as of the as-of date. A list is one cell, a line an
+    item (targets, tags, sources, and the quotes that go with the sources line by line)."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for t in threats:
         row = {**t, "sources": [s["url"] for s in t["sources"]], "quotes": [s["quote"] or "" for s in t["sources"]]}
-        writer.writerow([csv_cell(row.get(k)) for k in CSV_FIELDS])
+        writer.writerow([csv_cell("\n".join(v) if isinstance(v, list) else v)
+                         for v in (row.get(k) for k in CSV_FIELDS)])

@@ -61,6 +61,8 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
               [{"actor_id": actor_ids[x]} for x in t["targets"]])
         replace_children(w, "threat_tag", "threat_id", t["id"], "tag", [{"tag": x} for x in t["tags"]])
         cite(t["sources"], "threat_id", t["id"])
+        if t["keep_events"]:
+            continue
 
         existing = {r[0] for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (t["id"],))}
         numbers = [int(i.rsplit("#", 1)[1]) for i in existing | {e["id"] for e in t["events"] if e["id"]}]

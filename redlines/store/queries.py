@@ -17,6 +17,7 @@ _EVENTS_OF = "FROM event e WHERE e.threat_id = t.id AND e.occurred_on <= :as_of 
 JUDGED = f"""
 WITH visible AS (
   SELECT t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, t.cameo,
+    t.deadline AS own_deadline,
     COALESCE((SELECT e.due {_EVENTS_OF}'deadline' ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT 1),
              t.deadline) AS deadline,
     (SELECT MIN(e.occurred_on) {_EVENTS_OF}'crossed') AS first_crossed,
@@ -34,7 +35,7 @@ WITH visible AS (
   FROM visible v
 )
 SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.category, p.cameo,
-  p.deadline, p.restated, p.first_crossed, p.first_response, p.deadline_passed,
+  p.deadline, p.own_deadline, p.restated, p.first_crossed, p.first_response, p.deadline_passed,
   CASE WHEN p.response_rank = 3 THEN 'followed_through'
        WHEN p.response_rank = 2 THEN 'partial'
        WHEN p.response_rank = 1 THEN 'not_followed_through'
