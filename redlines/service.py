@@ -214,6 +214,17 @@ class Tracker(Recording):
             outcome=outcome, search=search, limit=limit, **self._bounds(since, until))
         return self._threat_objects(rows)
 
+    def dossiers(self, *, actors: list[str] = (), category: str | None = None, since: str | None = None,
+                 until: str | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        """Threats with their events (as `show` gives them), oldest first: for a report to read."""
+        threats = self.list_threats(actors=actors, category=category, since=since, until=until, grace=grace)
+        events = queries.events_for(self.conn, [t["id"] for t in threats], self._as_of)
+        cited = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
+        for t in threats:
+            t["events"] = [{**{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
+                            "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events.get(t["id"], [])]
+        return threats[::-1]
+
     def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
         set with the threat (`deadline`, what an import reads back) apart from the one in force."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -10,6 +9,7 @@ import typer
 from redlines.cli import settings
 from redlines.cli.options import Grace
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+from redlines.output.formats import destination
 
 SCHEMA_NAMES = ("threat", "threats", "actors", "report", "due", "timeline", "history", "export")
 
@@ -46,35 +46,11 @@ def export(
     if fmt not in EXPORT_FORMATS:
         raise BadInput(f"--format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
     tracker = settings(ctx).tracker()
-    with _destination(output) as out:
+    with destination(output) as out:
         if fmt == "csv":
             writers.write_csv(out, tracker.threat_table(grace=grace))
         else:
             (writers.write_json if fmt == "json" else writers.write_jsonl)(out, tracker.export())
-
-
-@contextmanager
-def _destination(path: str | None):
-    """stdout, or a file written beside its place and moved there whole when done."""
-    import os
-    import sys
-    from pathlib import Path
-
-    from redlines.errors import DatabaseProblem
-
-    if path is None or path == "-":
-        yield sys.stdout
-        return
-    target = Path(path).expanduser()
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            yield f
-        os.replace(tmp, target)
-    except OSError as e:
-        raise DatabaseProblem(f"cannot write {target}: {e.strerror or e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def import_(

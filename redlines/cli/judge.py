@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 import typer
 
 from redlines.cli import settings
-from redlines.cli.options import Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
+from redlines.cli.options import (Actors, Category, Explain, Format, Grace, Json, Output, Since, Until,
+                                  output_format)
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
@@ -22,17 +23,22 @@ def report(
     until: Until = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
     explain: Explain = False,
-    fmt: Format = "table",
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", metavar="table|json|jsonl|csv|md|html",
+        help="Output format; html is one self-contained page with a chart and every dossier.")] = "table",
     json_: Json = False,
+    output: Output = None,
 ) -> None:
     """The follow-through scorecard: outcomes per group, the rate and its 95% interval."""
     from redlines.output import views
-    from redlines.output.formats import emit
+    from redlines.output.formats import FORMATS, emit
 
-    fmt = output_format(fmt, json_)
-    rep = settings(ctx).tracker().report(by=by, actors=actor or [], category=category,
-                                         since=since, until=until, grace=grace, explain=explain)
-    emit(views.report(rep), fmt)
+    fmt = output_format(fmt, json_, (*FORMATS, "html"))
+    tracker = settings(ctx).tracker()
+    filters = {"actors": actor or [], "category": category, "since": since, "until": until, "grace": grace}
+    rep = tracker.report(by=by, explain=explain, **filters)
+    dossiers = (lambda: tracker.dossiers(**filters)) if fmt == "html" else None
+    emit(views.report(rep, dossiers), fmt, output)
 
 
 def timeline(

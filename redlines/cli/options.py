@@ -26,10 +26,13 @@ Until = Annotated[Optional[str], typer.Option(
     "--until", metavar="DATE", help="Only threats made on or before DATE (a month or year counts to its end).")]
 
 
-def output_format(fmt: str, json_: bool) -> str:
+Output = Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
+
+
+def output_format(fmt: str, json_: bool, allowed: tuple[str, ...] = FORMATS) -> str:
     """The format asked for, `--json` winning; an unknown one is bad usage (exit 2)."""
     if json_:
         return "json"
-    if fmt not in FORMATS:
-        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+    if fmt not in allowed:
+        raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(allowed)}", param_hint="--format")
     return fmt

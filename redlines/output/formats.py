@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +44,44 @@ class View:
     title: str | None = None
     render: Callable[[Any], None] | None = None  # a human form of its own, given a rich Console
     footer: str | None = None
+    html: Callable[[], str] | None = None  # a page of its own (the report)
     empty: str = "nothing to show"
 
 
-def emit(view: View, fmt: str) -> None:
-    FORMATTERS[fmt](view)
+def emit(view: View, fmt: str, output: str | None = None) -> None:
+    """Print the view in the format chosen, to stdout or to the file `output`."""
+    if output is None:
+        FORMATTERS[fmt](view)
+        return
+    with destination(output) as out:
+        saved, sys.stdout = sys.stdout, out
+        try:
+            FORMATTERS[fmt](view)
+        finally:
+            sys.stdout = saved
+
+
+@contextmanager
+def destination(path: str | None):
+    """stdout, or a file written beside its place and moved there whole when done."""
+    import os
+    from pathlib import Path
+
+    from redlines.errors import RedlinesError
+
+    if path is None or path == "-":
+        yield sys.stdout
+        return
+    target = Path(path).expanduser()
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            yield f
+        os.replace(tmp, target)
+    except OSError as e:
+        raise RedlinesError(f"cannot write {target}: {e.strerror or e}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def safe_text(value: Any) -> str:
@@ -134,6 +168,14 @@ def _table(view: View) -> None:
         con.print(view.footer)
 
 
+def _html(view: View) -> None:
+    if view.html is None:
+        from redlines.errors import BadInput
+
+        raise BadInput("--format html is for `report`")
+    sys.stdout.write(view.html())
+
+
 FORMATTERS: dict[str, Callable[[View], None]] = {
-    "table": _table, "json": _json, "jsonl": _jsonl, "csv": _csv, "md": _md,
+    "table": _table, "json": _json, "jsonl": _jsonl, "csv": _csv, "md": _md, "html": _html,
 }

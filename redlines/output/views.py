@@ -146,7 +146,7 @@ def _bar(r: dict, min_tested: int, width: int = 10) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def report(rep: dict) -> View:
+def report(rep: dict, dossiers=None) -> View:
     least = rep["min_tested"]
     columns = [Column(rep["by"], "key", style="bold"), Column("threats", "threats"),
                Column("tested", "tested"), Column("yes", "followed_through"),
@@ -157,7 +157,14 @@ def report(rep: dict) -> View:
     return View(
         document=rep, rows=rep["rows"], columns=columns,
         render=lambda con: _report_table(con, rep, rep["rows"] + [rep["total"]], columns),
+        html=(lambda: _html_page(rep, dossiers())) if dossiers else None,
     )
+
+
+def _html_page(rep: dict, threats: list[dict]) -> str:
+    from redlines.output.html import render
+
+    return render(rep, threats)
 
 
 def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> None:

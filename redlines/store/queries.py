@@ -164,6 +164,19 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
         "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid", (threat_id, as_of))]
 
 
+def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) -> dict[str, list[dict]]:
+    """The events known on `as_of` of many threats, in date order, by threat."""
+    out: dict[str, list[dict]] = {}
+    for start in range(0, len(threat_ids), 900):
+        chunk = list(threat_ids[start:start + 900])
+        for r in conn.execute(
+                f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
+                f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, rowid",
+                [*chunk, as_of]):
+            out.setdefault(r["threat_id"], []).append(dict(r))
+    return out
+
+
 def grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
     out: dict[str, list] = {}
     for key, value in conn.execute(sql, list(args)):
