@@ -17,8 +17,7 @@ from redlines.domain.document import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import records
-from redlines.store.engine import transaction
-from redlines.store.write import Writer
+from redlines.store.write import Writer, run
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,7 @@ class Recording:
         if slug in self._taken_names():
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
         aliases = self._check_aliases(aliases, slug)
-        with transaction(self.conn):
-            w = Writer(self.conn, f"add actor {slug}")
+        with run(self.conn, f"add actor {slug}") as w:
             actor_id = w.insert("actor", {"slug": slug, "name": name, "kind": kind, "of_id": of_id})
             for a in aliases:
                 w.insert("alias", {"actor_id": actor_id, "alias": a})
@@ -145,9 +143,9 @@ class Recording:
                 raise BadInput(f"the id {threat_id!r} is not valid: use letters, digits and -")
             if self.conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone():
                 raise Conflict(f"a threat with the id {threat_id!r} exists already")
-        with transaction(self.conn):
+        with run(self.conn, "add threat") as w:
             tid = threat_id or self._new_threat_id(issuer["slug"], values["statement"])
-            w = Writer(self.conn, f"add threat {tid}")
+            w.command = f"add threat {tid}"
             w.insert("threat", {"id": tid, **values})
             for actor_id in targets:
                 w.insert("threat_target", {"threat_id": tid, "actor_id": actor_id})
@@ -166,9 +164,9 @@ class Recording:
                   "cameo": _text(cameo, "--cameo", required=False)}
         self._check_event(kind, outcome, values["due"])
         cited = self._sources(sources, quotes)
-        with transaction(self.conn):
+        with run(self.conn, "add event") as w:
             eid = records.next_event_id(self.conn, tid)
-            w = Writer(self.conn, f"add event {eid}")
+            w.command = f"add event {eid}"
             w.insert("event", {"id": eid, **values})
             for url, quote in cited:
                 records.cite(w, "event_id", eid, url, quote)
@@ -213,8 +211,7 @@ class Recording:
         if not given:
             raise BadInput(f"nothing to change: give the options to change on the {rec.kind}")
         edit = getattr(self, f"_edit_{rec.kind}")
-        with transaction(self.conn):
-            w = Writer(self.conn, f"edit {rec.label}")
+        with run(self.conn, f"edit {rec.label}") as w:
             edit(w, rec, given)
         return rec, w.changes
 
@@ -299,8 +296,7 @@ class Recording:
 
     def delete(self, record_id: str) -> Record:
         rec, _ = self.describe_delete(record_id)
-        with transaction(self.conn):
-            w = Writer(self.conn, f"delete {rec.label}")
+        with run(self.conn, f"delete {rec.label}") as w:
             {"actor": records.delete_actor, "threat": records.delete_threat,
              "event": records.delete_event}[rec.kind](w, rec.key)
         return rec
@@ -330,16 +326,16 @@ class Recording:
 
     def undo(self, expected_run: int | None = None) -> dict:
         """Revert the newest run whole, as a run of its own (so an undo can be undone)."""
-        with transaction(self.conn):
-            run = records.last_run(self.conn)
-            if run is None:
+        with run(self.conn, "undo") as w:
+            last = records.last_run(self.conn)
+            if last is None:
                 raise NotFound("there is nothing to undo: no change has been recorded")
-            if expected_run is not None and run["id"] != expected_run:
+            if expected_run is not None and last["id"] != expected_run:
                 raise Conflict("the database changed while you were asked; nothing was undone",
                                ["run `redlines undo` again"])
-            w = Writer(self.conn, f"undo #{run['id']} ({run['command']})", undoes=run["id"])
-            records.revert(w, records.changes(self.conn, [run["id"]]).get(run["id"], []))
-        return self.history_of(run["id"])
+            w.command, w.undoes = f"undo #{last['id']} ({last['command']})", last["id"]
+            records.revert(w, records.changes(self.conn, [last["id"]]).get(last["id"], []))
+        return self.history_of(last["id"])
 
 
 def _change(c: dict) -> dict:

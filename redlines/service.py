@@ -24,7 +24,7 @@ from redlines.recording import Recording
 from redlines.resources import data_dir
 from redlines.store import engine, queries
 from redlines.store.load import load_document
-from redlines.store.write import Writer
+from redlines.store.write import run
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
 # Fewer tested threats than this and a group's rate is shown as too few to judge (its interval
@@ -61,8 +61,8 @@ class Tracker(Recording):
 
         with open(data_dir() / "seed.toml", "rb") as f:
             doc = check_document(tomllib.load(f))
-        with engine.transaction(conn):
-            load_document(Writer(conn, "seed (the bundled data set)"), doc)
+        with run(conn, "seed (the bundled data set)") as w:
+            load_document(w, doc)
 
     def init(self, *, empty: bool = False, force: bool = False) -> Path | None:
         """Create the database anew; returns the backup of the file it replaced, if any."""
@@ -87,14 +87,8 @@ class Tracker(Recording):
         Returns, per kind of record, how many were added, changed and left as they were."""
         known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
         doc = check_document(doc, known_actors=known)
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            counts = load_document(Writer(conn, command), doc)
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("ROLLBACK" if dry_run else "COMMIT")
+        with run(self.conn, command, dry_run=dry_run) as w:
+            counts = load_document(w, doc)
         totals = {"actors": len(doc["actors"]), "sources": len(doc["sources"]), "threats": len(doc["threats"]),
                   "events": sum(len(t["events"]) for t in doc["threats"])}
         return {kind: {"added": counts.added.get(kind, 0), "changed": counts.changed.get(kind, 0),
@@ -141,6 +135,10 @@ class Tracker(Recording):
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row"
                      for r in conn.execute("PRAGMA foreign_key_check")]
+        if not problems:
+            from redlines.store.summary import stale
+
+            problems += [f"threat {tid}: its cached summary does not match its events" for tid in stale(conn)[:20]]
         return problems
 
     def backup(self, to: str | Path | None = None) -> Path:
@@ -190,9 +188,11 @@ class Tracker(Recording):
         return self.as_of.isoformat()
 
     def _params(self, grace: int) -> dict:
+        """The parameters of a judging query; `current` when the cached summaries can answer."""
         if grace < 0:
             raise BadInput("--grace must be zero or more days")
-        return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat()}
+        return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
+                "current": queries.nothing_after(self.conn, self._as_of)}
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {

@@ -99,12 +99,13 @@ def test_a_database_of_the_first_schema_upgrades_with_every_record_intact(tmp_pa
     old = tmp_path / "redlines.db"  # the path the `cli` fixture uses
     shutil.copy(FIXTURES / "schema-0001.db", old)
     with sqlite3.connect(old) as c:
-        before = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
+        columns = {t: [r[1] for r in c.execute(f"PRAGMA table_info({t})")] for t in DATA_TABLES}
+        before = {t: sorted(map(tuple, c.execute(f"SELECT {', '.join(columns[t])} FROM {t}"))) for t in DATA_TABLES}
     c.close()
     result = cli("list", "--json")
     assert "upgrading" in result.stderr and "backup at" in result.stderr
     with sqlite3.connect(old) as c:
-        after = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
+        after = {t: sorted(map(tuple, c.execute(f"SELECT {', '.join(columns[t])} FROM {t}"))) for t in DATA_TABLES}
         assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == engine.head_revision()
     c.close()
     assert after == before

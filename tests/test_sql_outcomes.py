@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import EVENT_KINDS, RESPONSE_OUTCOMES, Event, grace_cutoff, judge
-from redlines.store import engine, queries
+from redlines.store import engine, queries, summary
 
 START = date(2024, 1, 1)
 
@@ -50,8 +50,11 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
         for n, (kind, on, outcome, due) in enumerate(timeline, 1):
             conn.execute("INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
                          "VALUES (?, 't', ?, ?, 'w', ?, ?)", (f"t#{n}", kind, on.iso(), outcome, due and due.iso()))
+        summary.refresh(conn, ["t"])
         params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}
-        rows = queries.threats(conn, params, ids=["t"])
+        rows = queries.threats(conn, params, ids=["t"])  # from the events
+        if queries.nothing_after(conn, as_of.isoformat()):  # and from the cached summary, when it may
+            assert queries.threats(conn, {**params, "current": True}, ids=["t"]) == rows
     finally:
         conn.execute("ROLLBACK")
     if made.start() > as_of:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -56,18 +55,6 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as e:
         raise DatabaseProblem(f"cannot open the database {path}: {e}") from e
     return conn
-
-
-@contextmanager
-def transaction(conn: sqlite3.Connection):
-    """One write transaction: it lands whole or not at all."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:

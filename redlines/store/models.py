@@ -68,6 +68,16 @@ class Threat(SQLModel, table=True):
     category: str = "other"
     cameo: str | None = None
     deadline: str | None = None  # the deadline set with the threat; `deadline` events replace it
+    # A cache of what the outcome rules need from the threat's events (`store.summary` keeps it
+    # in step on every write; `db check` verifies it). Never an outcome: those are derived.
+    first_crossed: str | None = None
+    response_rank: int | None = None
+    first_response: str | None = None
+    complied: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    withdrawn: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    restated: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    deadline_set: str | None = None
+    last_event_on: str | None = None
 
 
 class ThreatTarget(SQLModel, table=True):
@@ -98,6 +108,7 @@ class Event(SQLModel, table=True):
         CheckConstraint(ISO_DATE.format(col="occurred_on"), name="occurred_on"),
         CheckConstraint("due IS NULL OR " + ISO_DATE.format(col="due"), name="due"),
         Index("ix_event_threat_id_kind_occurred_on", "threat_id", "kind", "occurred_on"),
+        Index("ix_event_occurred_on", "occurred_on"),
     )
     id: str = Field(primary_key=True)  # `<threat id>#<n>`
     threat_id: str = Field(foreign_key="threat.id", ondelete="CASCADE")

@@ -1,6 +1,6 @@
 """The SQL of reads and reports: portable SQL run through stdlib `sqlite3`.
 
-`JUDGED` computes every visible threat's outcome as of a date in SQL, by the same rules as
+`judged` computes every visible threat's outcome as of a date in SQL, by the same rules as
 `redlines.domain.outcomes.judge` (tests hold the two to each other). Its parameters:
 `:as_of` (a full ISO day) and `:grace_cutoff` (see `outcomes.grace_cutoff`). Dates are ISO
 strings at their own precision, and `s <= :as_of` means "s starts on or before as_of"
@@ -12,27 +12,53 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
-_EVENTS_OF = "FROM event e WHERE e.threat_id = t.id AND e.occurred_on <= :as_of AND e.kind = "
+# What the outcome rules need from a threat's events, aggregated over events `e` grouped by
+# threat: the same expressions keep the cached summary on `threat` (see `store.summary`) and
+# judge as of a past date. The deadline in force is the `due` of the latest deadline event in
+# date order, then order of entry: its key sorts by date (char(1) sorts a month before its days),
+# then rowid.
+_DEADLINE_KEY = ("MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || "
+                 "printf('%012d', e.rowid) || char(1) || e.due END)")
+EVENT_AGGREGATES = f"""
+    MIN(CASE WHEN e.kind = 'crossed' THEN e.occurred_on END) AS first_crossed,
+    MAX(CASE WHEN e.kind = 'response' THEN CASE e.outcome WHEN 'followed_through' THEN 3
+             WHEN 'partial' THEN 2 WHEN 'not_followed_through' THEN 1 END END) AS response_rank,
+    MIN(CASE WHEN e.kind = 'response' THEN e.occurred_on END) AS first_response,
+    COALESCE(MAX(e.kind = 'complied'), 0) AS complied,
+    COALESCE(MAX(e.kind = 'withdrawn'), 0) AS withdrawn,
+    COALESCE(SUM(e.kind = 'restated'), 0) AS restated,
+    substr({_DEADLINE_KEY}, instr({_DEADLINE_KEY}, char(1)) + 14) AS deadline_set,
+    MAX(e.occurred_on) AS last_event_on"""
+SUMMARY_COLUMNS = ("first_crossed", "response_rank", "first_response", "complied", "withdrawn", "restated",
+                   "deadline_set", "last_event_on")
 
-JUDGED = f"""
-WITH visible AS (
-  SELECT t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, t.cameo,
-    t.deadline AS own_deadline,
-    COALESCE((SELECT e.due {_EVENTS_OF}'deadline' ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT 1),
-             t.deadline) AS deadline,
-    (SELECT MIN(e.occurred_on) {_EVENTS_OF}'crossed') AS first_crossed,
-    (SELECT MAX(CASE e.outcome WHEN 'followed_through' THEN 3 WHEN 'partial' THEN 2
-                               WHEN 'not_followed_through' THEN 1 END) {_EVENTS_OF}'response') AS response_rank,
-    EXISTS (SELECT 1 {_EVENTS_OF}'complied') AS complied,
-    EXISTS (SELECT 1 {_EVENTS_OF}'withdrawn') AS withdrawn,
-    (SELECT MIN(e.occurred_on) {_EVENTS_OF}'response') AS first_response,
-    (SELECT COUNT(*) {_EVENTS_OF}'restated') AS restated
-  FROM threat t
-  WHERE t.made_on <= :as_of
+_THREAT_COLUMNS = ("t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
+                   "t.cameo, t.deadline AS own_deadline")
+
+# As of today (no event after the as-of date): the summary cached on each threat row.
+_CURRENT = f"""
+  SELECT {_THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}
+  FROM threat t WHERE t.made_on <= :as_of"""
+
+# As of a past date: the events known then, aggregated in one pass.
+_HISTORICAL = f"""
+  SELECT {_THREAT_COLUMNS}, ev.first_crossed, ev.response_rank, ev.first_response,
+    COALESCE(ev.complied, 0) AS complied, COALESCE(ev.withdrawn, 0) AS withdrawn,
+    COALESCE(ev.restated, 0) AS restated, ev.deadline_set, ev.last_event_on
+  FROM threat t LEFT JOIN (
+    SELECT e.threat_id, {EVENT_AGGREGATES}
+    FROM event e WHERE e.occurred_on <= :as_of {{scope}} GROUP BY e.threat_id
+  ) ev ON ev.threat_id = t.id
+  WHERE t.made_on <= :as_of"""
+
+_JUDGE = """
+WITH summary AS ({source}
 ), passed AS (
-  SELECT v.*, (v.deadline IS NOT NULL
-               AND substr(:as_of, 1, length(v.deadline)) > v.deadline) AS deadline_passed
-  FROM visible v
+  SELECT s.*, COALESCE(s.deadline_set, s.own_deadline) AS deadline,
+    (COALESCE(s.deadline_set, s.own_deadline) IS NOT NULL
+     AND substr(:as_of, 1, length(COALESCE(s.deadline_set, s.own_deadline)))
+         > COALESCE(s.deadline_set, s.own_deadline)) AS deadline_passed
+  FROM summary s
 )
 SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.category, p.cameo,
   p.deadline, p.own_deadline, p.restated, p.first_crossed, p.first_response, p.deadline_passed,
@@ -54,6 +80,21 @@ SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.ca
        THEN p.deadline ELSE p.first_crossed END AS tested_on
 FROM passed p
 """
+
+
+def judged(params: dict, ids: Sequence[str] = ()) -> str:
+    """The SQL of every visible threat judged as of `:as_of`: from the cached summaries when
+    `params["current"]` (nothing is dated after the as-of date), else from the events."""
+    if params.get("current"):
+        return _JUDGE.format(source=_CURRENT)
+    scope = f"AND e.threat_id IN ({', '.join(f':t{n}' for n in range(len(ids)))})" if ids else ""
+    return _JUDGE.format(source=_HISTORICAL.format(scope=scope))
+
+
+def nothing_after(conn: sqlite3.Connection, as_of: str) -> bool:
+    """Is every event dated on or before `as_of`? Then the cached summaries are the answer."""
+    last = conn.execute("SELECT MAX(occurred_on) FROM event").fetchone()[0]
+    return last is None or last <= as_of
 
 
 def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -111,7 +152,7 @@ def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = 
         where.append("(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
                      " OR j.consequence LIKE :like ESCAPE '\\')")
         args["like"] = "%" + _escape_like(search) + "%"
-    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({JUDGED}) j "
+    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params, ids)}) j "
            f"JOIN actor a ON a.id = j.issuer_id "
            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
            f"ORDER BY j.made_on DESC, j.id")
@@ -214,7 +255,7 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
     counts = ", ".join(f"SUM(CASE WHEN j.outcome = '{o}' THEN 1 ELSE 0 END) AS {o}" for o in (
         "pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"))
     sql = (f"SELECT {key} AS key, MIN({label}) AS label, COUNT(*) AS threats, {counts} "
-           f"FROM ({JUDGED}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''} "
+           f"FROM ({judged(params)}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''} "
            f"GROUP BY {key} ORDER BY {key}")
     return [dict(r) for r in conn.execute(sql, args)]
 
@@ -237,7 +278,7 @@ def median_days_to_response(conn: sqlite3.Connection, params: dict, by: str | No
       WITH d AS (
         SELECT {key} AS key,
                {_start_day('j.first_response')} - {_start_day('j.tested_on')} AS days
-        FROM ({JUDGED}) j {joins} WHERE {' AND '.join(where)}
+        FROM ({judged(params)}) j {joins} WHERE {' AND '.join(where)}
       ), ranked AS (
         SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) AS n,
                COUNT(*) OVER (PARTITION BY key) AS total
@@ -255,7 +296,7 @@ def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequen
     args["horizon"] = horizon
     where += ["j.rule IN ('deadline', 'grace', 'pending')",
               "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
-    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({JUDGED}) j "
+    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
            f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(where)} "
            f"ORDER BY COALESCE(j.tested_on, j.deadline), j.id")
     return [dict(r) for r in conn.execute(sql, args)]
@@ -294,7 +335,7 @@ def decisions(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Seque
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    sql = (f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({JUDGED}) j {joins} "
+    sql = (f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({judged(params)}) j {joins} "
            f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id")
     out: dict[str, list[dict]] = {}
     for r in conn.execute(sql, args):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +24,23 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+@contextmanager
+def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
+    """One command run: one write transaction that lands whole or not at all (nothing lands on a
+    dry run). Before it commits, the summaries of the threats it touched are brought up to date."""
+    from redlines.store import summary
+
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        w = Writer(conn, command, undoes)
+        yield w
+        summary.refresh(conn, w.touched)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+
+
 class Writer:
     """Writes rows for one command run; the run is recorded on its first change."""
 
@@ -32,6 +50,7 @@ class Writer:
         self.undoes = undoes
         self.run_id: int | None = None
         self.changes = 0
+        self.touched: set[str] = set()  # threats whose events changed
 
     def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
         if self.run_id is None:
@@ -57,6 +76,8 @@ class Writer:
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [values[c] for c in cols])
         row_id = values.get("id", cur.lastrowid)
+        if table == "event":
+            self.touched.add(values["threat_id"])
         self._log(table, row_id, "insert", None, self.row(table, row_id))
         return row_id
 
@@ -68,6 +89,8 @@ class Writer:
             return False
         self.conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?",
                           [*changed.values(), row_id])
+        if table == "event":
+            self.touched.update((before["threat_id"], values.get("threat_id", before["threat_id"])))
         self._log(table, row_id, "update", before, {**before, **changed})
         return True
 
@@ -78,4 +101,6 @@ class Writer:
         if before is None:
             return
         self.conn.execute(f"DELETE FROM {table} WHERE id = ?", (row_id,))
+        if table == "event":
+            self.touched.add(before["threat_id"])
         self._log(table, row_id, "delete", before, None)
