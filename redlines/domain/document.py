@@ -180,6 +180,118 @@ def _uncell(value: str | None) -> str | None:
 JSONL_TYPES = {"meta": None, "actor": "actors", "source": "sources", "threat": "threats"}
 
 
+def check_actor(p: _Problems, where: str, a: Any) -> dict | None:
+    a = _obj(p, where, a)
+    if a is None:
+        return None
+    slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
+    if slug and not SLUG.fullmatch(slug):
+        p.add(f"{where}.slug", f"{slug!r}: use 1-64 lowercase letters, digits and -")
+    aliases = [_text(p, f"{where}.aliases[{j}]", x, required=True)
+               for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))]
+    return {
+        "slug": slug,
+        "name": _text(p, f"{where}.name", a.get("name"), required=True),
+        "kind": _choice(p, f"{where}.kind", a.get("kind"), ACTOR_KINDS, "person"),
+        "of": _text(p, f"{where}.of", a.get("of"), required=False),
+        "aliases": [x for x in aliases if x],
+    }
+
+
+def check_source(p: _Problems, where: str, s: Any) -> dict | None:
+    s = _obj(p, where, s)
+    if s is None:
+        return None
+    return {
+        "url": _text(p, f"{where}.url", s.get("url"), required=True),
+        "title": _text(p, f"{where}.title", s.get("title"), required=False),
+        "publisher": _text(p, f"{where}.publisher", s.get("publisher"), required=False),
+        "published_on": _date(p, f"{where}.published_on", s.get("published_on"), required=False),
+    }
+
+
+def check_threat(p: _Problems, where: str, t: Any) -> dict | None:
+    """One threat in canonical form; the actors it names are checked by the caller (`actors_named`)."""
+    t = _obj(p, where, t)
+    if t is None:
+        return None
+    tid = _text(p, f"{where}.id", t.get("id"), required=True)
+    if tid and not THREAT_ID.fullmatch(tid):
+        p.add(f"{where}.id", f"{tid!r}: use letters, digits and -")
+    tags = []
+    for j, x in enumerate(_list(p, f"{where}.tags", t.get("tags"))):
+        x = _text(p, f"{where}.tags[{j}]", x, required=True)
+        if x and x not in tags:
+            tags.append(x)
+    targets = []
+    for x in _list(p, f"{where}.targets", t.get("targets")):
+        if x not in targets:
+            targets.append(x)
+    events, event_ids = [], set()
+    for j, e in enumerate(_list(p, f"{where}.events", t.get("events"))):
+        ewhere = f"{where}.events[{j}]"
+        e = _obj(p, ewhere, e)
+        if e is None:
+            continue
+        eid = _text(p, f"{ewhere}.id", e.get("id"), required=False)
+        if eid is not None:
+            m = EVENT_ID.fullmatch(eid)
+            if not m or m[1] != tid:
+                p.add(f"{ewhere}.id", f"{eid!r} should be {tid}#<number>")
+            if eid in event_ids:
+                p.add(f"{ewhere}.id", f"{eid!r} appears twice")
+            event_ids.add(eid)
+        kind = _choice(p, f"{ewhere}.kind", e.get("kind"), EVENT_KINDS, "note")
+        outcome = _choice(p, f"{ewhere}.outcome", e.get("outcome"), RESPONSE_OUTCOMES, None)
+        due = _date(p, f"{ewhere}.due", e.get("due"), required=kind == "deadline")
+        if kind == "response" and outcome is None:
+            p.add(f"{ewhere}.outcome", "a response needs an outcome: " + ", ".join(RESPONSE_OUTCOMES))
+        events.append({
+            "id": eid, "kind": kind,
+            "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
+            "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
+            "outcome": outcome if kind == "response" else None,
+            "due": due if kind == "deadline" else None,
+            "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
+            "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
+        })
+    return {
+        "id": tid, "issuer": _text(p, f"{where}.issuer", t.get("issuer"), required=True), "targets": targets,
+        "made_on": _date(p, f"{where}.made_on", t.get("made_on"), required=True),
+        "statement": _text(p, f"{where}.statement", t.get("statement"), required=True),
+        "trigger": _text(p, f"{where}.trigger", t.get("trigger"), required=False),
+        "consequence": _text(p, f"{where}.consequence", t.get("consequence"), required=False),
+        "category": _choice(p, f"{where}.category", t.get("category"), CATEGORIES, "other"),
+        "cameo": _text(p, f"{where}.cameo", t.get("cameo"), required=False),
+        "deadline": _date(p, f"{where}.deadline", t.get("deadline"), required=False),
+        "tags": tags,
+        "sources": _citations(p, f"{where}.sources", t.get("sources")),
+        "events": events,
+        "keep_events": bool(t.get("keep_events")),
+    }
+
+
+def actors_named(where: str, record: dict, kind: str) -> list[tuple[str, str]]:
+    """The actor slugs a checked record refers to, each with where it stands."""
+    if kind == "actor":
+        return [(f"{where}.of", record["of"])] if record["of"] else []
+    named = [(f"{where}.issuer", record["issuer"])] if record["issuer"] else []
+    return named + [(f"{where}.targets[{j}]", x) for j, x in enumerate(record["targets"])]
+
+
+def _known(p: _Problems, named: list[tuple[str, str]], slugs: set[str]) -> None:
+    for where, slug in named:
+        if slug not in slugs:
+            p.add(where, f"{slug!r} is not an actor in the data set")
+
+
+def _refuse(p: _Problems) -> None:
+    if p.items:
+        shown = p.items[:20]
+        more = [f"... and {len(p.items) - 20} more"] if len(p.items) > 20 else []
+        raise BadInput(f"the data set has {len(p.items)} problem(s); nothing was written", shown + more)
+
+
 def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:
     """Validate a whole document; return it in canonical form or raise BadInput with every problem.
     Actors may be those of the document or `known_actors` (already in the database)."""
@@ -189,116 +301,28 @@ def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:
     version = doc.get("schema_version", DOCUMENT_VERSION)
     if version != DOCUMENT_VERSION:
         p.add("schema_version", f"{version!r} is not a version this release reads ({DOCUMENT_VERSION})")
-
-    actors, slugs = [], set()
-    for i, a in enumerate(_list(p, "actors", doc.get("actors"))):
-        where = f"actors[{i}]"
-        a = _obj(p, where, a)
-        if a is None:
-            continue
-        slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
-        if slug and not SLUG.fullmatch(slug):
-            p.add(f"{where}.slug", f"{slug!r}: use 1-64 lowercase letters, digits and -")
-        if slug in slugs:
-            p.add(f"{where}.slug", f"{slug!r} appears twice")
-        slugs.add(slug)
-        aliases = [_text(p, f"{where}.aliases[{j}]", x, required=True)
-                   for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))]
-        actors.append({
-            "slug": slug,
-            "name": _text(p, f"{where}.name", a.get("name"), required=True),
-            "kind": _choice(p, f"{where}.kind", a.get("kind"), ACTOR_KINDS, "person"),
-            "of": _text(p, f"{where}.of", a.get("of"), required=False),
-            "aliases": [x for x in aliases if x],
-        })
-    slugs |= set(known_actors)
-    for i, a in enumerate(actors):
-        if a["of"] and a["of"] not in slugs:
-            p.add(f"actors[{i}].of", f"{a['of']!r} is not an actor in the data set")
-
-    sources = []
-    for i, s in enumerate(_list(p, "sources", doc.get("sources"))):
-        where = f"sources[{i}]"
-        s = _obj(p, where, s)
-        if s is None:
-            continue
-        sources.append({
-            "url": _text(p, f"{where}.url", s.get("url"), required=True),
-            "title": _text(p, f"{where}.title", s.get("title"), required=False),
-            "publisher": _text(p, f"{where}.publisher", s.get("publisher"), required=False),
-            "published_on": _date(p, f"{where}.published_on", s.get("published_on"), required=False),
-        })
-
-    threats, ids = [], set()
-    for i, t in enumerate(_list(p, "threats", doc.get("threats"))):
-        where = f"threats[{i}]"
-        t = _obj(p, where, t)
-        if t is None:
-            continue
-        tid = _text(p, f"{where}.id", t.get("id"), required=True)
-        if tid and not THREAT_ID.fullmatch(tid):
-            p.add(f"{where}.id", f"{tid!r}: use letters, digits and -")
-        if tid in ids:
-            p.add(f"{where}.id", f"{tid!r} appears twice")
-        ids.add(tid)
-        issuer = _text(p, f"{where}.issuer", t.get("issuer"), required=True)
-        if issuer and issuer not in slugs:
-            p.add(f"{where}.issuer", f"{issuer!r} is not an actor in the data set")
-        targets = []
-        for j, x in enumerate(_list(p, f"{where}.targets", t.get("targets"))):
-            if x not in slugs:
-                p.add(f"{where}.targets[{j}]", f"{x!r} is not an actor in the data set")
-            elif x not in targets:
-                targets.append(x)
-        tags = []
-        for j, x in enumerate(_list(p, f"{where}.tags", t.get("tags"))):
-            x = _text(p, f"{where}.tags[{j}]", x, required=True)
-            if x and x not in tags:
-                tags.append(x)
-        events, event_ids = [], set()
-        for j, e in enumerate(_list(p, f"{where}.events", t.get("events"))):
-            ewhere = f"{where}.events[{j}]"
-            e = _obj(p, ewhere, e)
-            if e is None:
-                continue
-            eid = _text(p, f"{ewhere}.id", e.get("id"), required=False)
-            if eid is not None:
-                m = EVENT_ID.fullmatch(eid)
-                if not m or m[1] != tid:
-                    p.add(f"{ewhere}.id", f"{eid!r} should be {tid}#<number>")
-                if eid in event_ids:
-                    p.add(f"{ewhere}.id", f"{eid!r} appears twice")
-                event_ids.add(eid)
-            kind = _choice(p, f"{ewhere}.kind", e.get("kind"), EVENT_KINDS, "note")
-            outcome = _choice(p, f"{ewhere}.outcome", e.get("outcome"), RESPONSE_OUTCOMES, None)
-            due = _date(p, f"{ewhere}.due", e.get("due"), required=kind == "deadline")
-            if kind == "response" and outcome is None:
-                p.add(f"{ewhere}.outcome", "a response needs an outcome: " + ", ".join(RESPONSE_OUTCOMES))
-            events.append({
-                "id": eid, "kind": kind,
-                "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
-                "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
-                "outcome": outcome if kind == "response" else None,
-                "due": due if kind == "deadline" else None,
-                "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
-                "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
-            })
-        threats.append({
-            "id": tid, "issuer": issuer, "targets": targets,
-            "made_on": _date(p, f"{where}.made_on", t.get("made_on"), required=True),
-            "statement": _text(p, f"{where}.statement", t.get("statement"), required=True),
-            "trigger": _text(p, f"{where}.trigger", t.get("trigger"), required=False),
-            "consequence": _text(p, f"{where}.consequence", t.get("consequence"), required=False),
-            "category": _choice(p, f"{where}.category", t.get("category"), CATEGORIES, "other"),
-            "cameo": _text(p, f"{where}.cameo", t.get("cameo"), required=False),
-            "deadline": _date(p, f"{where}.deadline", t.get("deadline"), required=False),
-            "tags": tags,
-            "sources": _citations(p, f"{where}.sources", t.get("sources")),
-            "events": events,
-            "keep_events": bool(t.get("keep_events")),
-        })
-    if p.items:
-        shown = p.items[:20]
-        more = [f"... and {len(p.items) - 20} more"] if len(p.items) > 20 else []
-        raise BadInput(f"the data set has {len(p.items)} problem(s); nothing was written", shown + more)
-    return {"schema_version": DOCUMENT_VERSION, "actors": actors, "sources": sources, "threats": threats}
+    out: dict[str, list] = {"actors": [], "sources": [], "threats": []}
+    slugs, ids = set(known_actors), set()
+    for i, raw in enumerate(_list(p, "actors", doc.get("actors"))):
+        record = check_actor(p, f"actors[{i}]", raw)
+        if record is not None:
+            if record["slug"] in slugs - set(known_actors):
+                p.add(f"actors[{i}].slug", f"{record['slug']!r} appears twice")
+            slugs.add(record["slug"])
+            out["actors"].append(record)
+    for i, record in enumerate(out["actors"]):  # an actor may speak for one listed after it
+        _known(p, actors_named(f"actors[{i}]", record, "actor"), slugs)
+    for i, raw in enumerate(_list(p, "sources", doc.get("sources"))):
+        record = check_source(p, f"sources[{i}]", raw)
+        if record is not None:
+            out["sources"].append(record)
+    for i, raw in enumerate(_list(p, "threats", doc.get("threats"))):
+        record = check_threat(p, f"threats[{i}]", raw)
+        if record is not None:
+            if record["id"] in ids:
+                p.add(f"threats[{i}].id", f"{record['id']!r} appears twice")
+            ids.add(record["id"])
+            _known(p, actors_named(f"threats[{i}]", record, "threat"), slugs)
+            out["threats"].append(record)
+    _refuse(p)
+    return {"schema_version": DOCUMENT_VERSION, **out}
