@@ -17,11 +17,11 @@ import sys
 from datetime import date, timedelta
 
 CATEGORIES = ["military", "nuclear", "economic", "diplomatic", "other"]
-WORDS = ("sanctions strike missiles troops border tariffs talks ceasefire drills nuclear embargo "
-         "airspace navy retaliation consequences blockade recognition referendum deadline weapons "
-         "pipeline grain shipping cyber election annexation").split()
-START = date(2000, 1, 1)
-DAYS = (date(2025, 6, 30) - START).days
+COMMON = ("sanctions strike missiles troops border tariffs talks ceasefire drills nuclear embargo "
+          "airspace navy retaliation consequences blockade recognition referendum deadline weapons "
+          "pipeline grain shipping cyber election annexation").split()
+START, END = date(2000, 1, 1), date(2025, 6, 30)  # nothing is dated after END
+DAYS = (date(2024, 12, 31) - START).days
 
 
 def fuzzy(d: date, rng: random.Random) -> str:
@@ -29,8 +29,16 @@ def fuzzy(d: date, rng: random.Random) -> str:
     return d.isoformat() if p < 0.85 else d.isoformat()[:7] if p < 0.97 else str(d.year)
 
 
+# Text as news has it: a few common words, and a long tail of rarer ones (place names, people,
+# weapons), so that a search for a rare word finds few threats.
+RARE = [f"{a}{b}" for a in ("kar", "vel", "dor", "mis", "tal", "ran", "sel", "bor", "nik", "zan")
+        for b in ("ovo", "ania", "esk", "grad", "ista", "mir", "opol", "ava", "enko", "ir")] * 1
+WORDS = COMMON + [f"{w}{i}" for i, w in enumerate(RARE * 20)]  # 2,000 rare words
+
+
 def sentence(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+    words = [rng.choice(COMMON) if rng.random() < 0.7 else rng.choice(WORDS) for _ in range(n)]
+    return " ".join(words).capitalize() + "."
 
 
 def main(n: int, seed: int = 1) -> None:
@@ -58,7 +66,7 @@ def main(n: int, seed: int = 1) -> None:
         events = []
         day = made
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 3, 4])):
-            day += timedelta(days=rng.randrange(1, 60))
+            day = min(day + timedelta(days=rng.randrange(1, 60)), END)
             kind = rng.choices(["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"],
                                [30, 10, 25, 5, 3, 12, 15])[0]
             events.append({
@@ -71,7 +79,7 @@ def main(n: int, seed: int = 1) -> None:
                "targets": rng.sample(actors, rng.choice([1, 1, 2])), "made_on": fuzzy(made, rng),
                "statement": sentence(rng, 12), "trigger": sentence(rng, 5), "consequence": sentence(rng, 4),
                "category": rng.choice(CATEGORIES), "deadline": deadline.isoformat() if deadline else None,
-               "tags": rng.sample(WORDS, 2), "events": events,
+               "tags": rng.sample(COMMON, 2), "events": events,
                "sources": [{"url": f"https://news.example/{i}", "quote": sentence(rng, 6)}]})
 
 

@@ -89,11 +89,9 @@ class Tracker(Recording):
         doc = check_document(doc, known_actors=known)
         with run(self.conn, command, dry_run=dry_run) as w:
             counts = load_document(w, doc)
-        totals = {"actors": len(doc["actors"]), "sources": len(doc["sources"]), "threats": len(doc["threats"]),
-                  "events": sum(len(t["events"]) for t in doc["threats"])}
-        return {kind: {"added": counts.added.get(kind, 0), "changed": counts.changed.get(kind, 0),
-                       "unchanged": max(0, n - counts.added.get(kind, 0) - counts.changed.get(kind, 0))}
-                for kind, n in totals.items()}
+        return _counted(counts, {"actors": len(doc["actors"]), "sources": len(doc["sources"]),
+                                 "threats": len(doc["threats"]),
+                                 "events": sum(len(t["events"]) for t in doc["threats"])})
 
     def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
         """Import the text of an export: JSON, JSON lines, or CSV of threats (a .csv file, or text
@@ -101,6 +99,56 @@ class Tracker(Recording):
         is_csv = name.lower().endswith(".csv") or text.lstrip("\ufeff").startswith("id,")
         doc = parse_csv(text.lstrip("\ufeff")) if is_csv else parse_document(text)
         return self.import_document(doc, f"import {name}", dry_run=dry_run)
+
+    def import_file(self, path: Path, name: str, *, dry_run: bool = False, progress=None) -> dict:
+        """Import a file: JSON lines are streamed, checked and written a batch at a time in one
+        transaction (bounded memory, whatever the size); other forms are read whole."""
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+        if _is_jsonl(first) and not name.lower().endswith(".csv"):
+            return self._import_lines(path, f"import {name}", dry_run=dry_run, progress=progress)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise BadInput(f"{name} is not UTF-8 text ({e.reason})") from None
+        return self.import_text(text, name, dry_run=dry_run)
+
+    def _import_lines(self, path: Path, command: str, *, dry_run: bool, progress) -> dict:
+        from redlines.domain.document import LineChecker
+        from redlines.store.load import BATCH, Loader
+
+        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")})
+        with run(self.conn, command, dry_run=dry_run) as w:
+            loader, done = Loader(w), 0
+            pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
+
+            def flush() -> None:
+                nonlocal done
+                if checker.p.count:
+                    return  # after a problem, only check: nothing will be kept
+                loader.actors(pending["actor"])
+                loader.sources(pending["source"])
+                if pending["threat"]:
+                    loader.threats(pending["threat"])
+                    done += len(pending["threat"])
+                    if progress:
+                        progress(done)
+                for records in pending.values():
+                    records.clear()
+
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                for n, line in enumerate(f, 1):  # a file splits on newlines only, as JSON lines should
+                    checked = checker.check(n, line)
+                    if checked is None or checker.p.count:
+                        continue
+                    pending[checked[0]].append(checked[1])
+                    if len(pending["threat"]) == BATCH:
+                        flush()
+            checker.finish()  # raises, and so rolls back, if anything was wrong
+            flush()
+            if progress:
+                progress(done)
+        return _counted(loader.counts, checker.seen)
 
     def export(self) -> dict:
         """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
@@ -357,6 +405,25 @@ class Tracker(Recording):
         return queries.timeline(self.conn, self._as_of,
                                 issuers=[self.resolve_actor(a)["id"] for a in actors],
                                 **self._bounds(since, until))
+
+
+def _is_jsonl(first_line: str) -> bool:
+    import json
+
+    try:
+        record = json.loads(first_line)
+    except json.JSONDecodeError:
+        return False
+    return isinstance(record, dict) and "type" in record
+
+
+def _counted(counts, totals: dict[str, int]) -> dict:
+    """Added, changed and unchanged, per kind of record given in the data set."""
+    out = {}
+    for kind in ("actors", "sources", "threats", "events"):
+        added, changed = counts.added.get(kind, 0), counts.changed.get(kind, 0)
+        out[kind] = {"added": added, "changed": changed, "unchanged": max(0, totals.get(kind, 0) - added - changed)}
+    return out
 
 
 def _cited(s: dict) -> dict:

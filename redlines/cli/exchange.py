@@ -65,14 +65,32 @@ def import_(
     from redlines.errors import BadInput
     from redlines.output.messages import info
 
+    tracker = settings(ctx).tracker()
     if source == "-":
-        text, name = sys.stdin.read(), "(stdin)"
+        import shutil
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("wb", suffix=".import", delete=False) as spool:
+            shutil.copyfileobj(sys.stdin.buffer, spool)  # read once, streamed from the file after
+        path, name = Path(spool.name), "(stdin)"
     else:
-        try:
-            text, name = Path(source).expanduser().read_text(encoding="utf-8"), Path(source).name
-        except (OSError, UnicodeDecodeError) as e:
-            raise BadInput(f"cannot read {source}: {getattr(e, 'strerror', None) or e}") from None
-    counts = settings(ctx).tracker().import_text(text, name, dry_run=dry_run)
+        path, name = Path(source).expanduser(), Path(source).name
+        if not path.is_file():
+            raise BadInput(f"cannot read {source}: no such file")
+    progress = None
+    if sys.stderr.isatty():
+        def progress(done: int) -> None:
+            sys.stderr.write(f"\r{done:,} threats loaded")
+            sys.stderr.flush()
+    try:
+        counts = tracker.import_file(path, name, dry_run=dry_run, progress=progress)
+    except OSError as e:
+        raise BadInput(f"cannot read {source}: {e.strerror or e}") from None
+    finally:
+        if progress:
+            sys.stderr.write("\n")
+        if source == "-":
+            path.unlink(missing_ok=True)
     verb = "would be" if dry_run else "were"
     for kind, c in counts.items():
         if any(c.values()):

@@ -31,11 +31,16 @@ EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
 
 
 class _Problems:
+    """Problems found, in order: all are counted, the first hundred kept."""
+
     def __init__(self) -> None:
         self.items: list[str] = []
+        self.count = 0
 
     def add(self, where: str, what: str) -> None:
-        self.items.append(f"{where}: {what}")
+        self.count += 1
+        if len(self.items) < 100:
+            self.items.append(f"{where}: {what}")
 
 
 def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
@@ -286,10 +291,66 @@ def _known(p: _Problems, named: list[tuple[str, str]], slugs: set[str]) -> None:
 
 
 def _refuse(p: _Problems) -> None:
-    if p.items:
+    if p.count:
         shown = p.items[:20]
-        more = [f"... and {len(p.items) - 20} more"] if len(p.items) > 20 else []
-        raise BadInput(f"the data set has {len(p.items)} problem(s); nothing was written", shown + more)
+        more = [f"... and {p.count - 20} more"] if p.count > 20 else []
+        raise BadInput(f"the data set has {p.count} problem(s); nothing was written", shown + more)
+
+
+class LineChecker:
+    """Checks a JSON-lines data set one record at a time, so that a file of any size is read in
+    bounded memory. An actor must come before the threats that name it (as exports write them)."""
+
+    def __init__(self, known_actors: set[str]):
+        self.p = _Problems()
+        self.slugs = set(known_actors)
+        self.ids: set[int] = set()  # hashes of threat ids seen: duplicates are refused
+        self.seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
+        self.speaks_for: list[tuple[str, str]] = []
+
+    def check(self, n: int, line: str) -> tuple[str, dict] | None:
+        """(kind, record in canonical form), or None for a blank line, the meta record or a problem."""
+        import json
+
+        if not line.strip():
+            return None
+        where = f"line {n}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as e:
+            self.p.add(where, f"not valid JSON ({e.msg})")
+            return None
+        kind = raw.pop("type", None) if isinstance(raw, dict) else None
+        if kind not in JSONL_TYPES:
+            self.p.add(where, f"a record needs a type: one of {', '.join(JSONL_TYPES)}")
+            return None
+        if kind == "meta":
+            if raw.get("schema_version", DOCUMENT_VERSION) != DOCUMENT_VERSION:
+                self.p.add(where, f"schema_version {raw.get('schema_version')!r} is not one this release reads")
+            return None
+        before = self.p.count
+        record = {"actor": check_actor, "source": check_source, "threat": check_threat}[kind](self.p, where, raw)
+        if record is None:
+            return None
+        self.seen[kind + "s"] += 1
+        if kind == "actor":
+            self.slugs.add(record["slug"])
+        if kind == "threat":
+            self.seen["events"] += len(record["events"])
+            key = hash(record["id"])
+            if key in self.ids:
+                self.p.add(f"{where}.id", f"{record['id']!r} appears twice")
+            self.ids.add(key)
+        if kind == "actor":
+            self.speaks_for += actors_named(where, record, kind)  # may name an actor listed later
+        elif kind == "threat":
+            _known(self.p, actors_named(where, record, kind), self.slugs)
+        return (kind, record) if self.p.count == before else None
+
+    def finish(self) -> None:
+        """Raise BadInput listing the problems, if there were any."""
+        _known(self.p, self.speaks_for, self.slugs)
+        _refuse(self.p)
 
 
 def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:

@@ -105,13 +105,19 @@ def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict
     return out
 
 
+def _key(table: str, row_id: str):
+    """A logged row id as the table's key: text for threats and events, a number elsewhere."""
+    return row_id if table in ("threat", "event") else int(row_id)
+
+
 def revert(w: Writer, run_changes: list[dict]) -> None:
     """Apply the inverse of a run's changes, last first."""
     for c in reversed(run_changes):
         table, before, after = c["table"], c["before"], c["after"]
-        key = after["id"] if after else before["id"]
+        key = after["id"] if after else before["id"] if before else _key(table, c["row_id"])
         if c["op"] == "insert":
-            w.delete(table, key)
+            {"threat": delete_threat, "event": delete_event, "actor": delete_actor}.get(
+                table, lambda w_, k: w_.delete(table, k))(w, key)
         elif c["op"] == "delete":
             w.insert(table, {k: before[k] for k in COLUMNS[table]})
         else:

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
+from redlines.store import search
+
 # The tables a run may write, with their columns (the `id` column first). Names only ever
 # come from here, never from input, so they are safe to put into SQL text.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -52,12 +54,26 @@ class Writer:
         self.changes = 0
         self.touched: set[str] = set()  # threats whose events changed
 
-    def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
+    def _run(self) -> int:
         if self.run_id is None:
             at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             self.run_id = self.conn.execute(
                 "INSERT INTO run (at, command, undoes) VALUES (?, ?, ?)",
                 (at, self.command, self.undoes)).lastrowid
+        return self.run_id
+
+    def log_inserts(self, table: str, row_ids: list) -> None:
+        """Log rows inserted in bulk by key alone: undoing an insert needs no more (a threat or an
+        event is removed with everything under it, see `records.revert`)."""
+        if row_ids:
+            run_id = self._run()
+            self.conn.executemany(
+                "INSERT INTO change (run_id, table_name, row_id, op) VALUES (?, ?, ?, 'insert')",
+                [(run_id, table, str(i)) for i in row_ids])
+            self.changes += len(row_ids)
+
+    def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
+        self._run()
         self.conn.execute(
             "INSERT INTO change (run_id, table_name, row_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
             (self.run_id, table, str(row_id), op,
@@ -76,6 +92,7 @@ class Writer:
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
             [values[c] for c in cols])
         row_id = values.get("id", cur.lastrowid)
+        search.index_row(self.conn, table, row_id)
         if table == "event":
             self.touched.add(values["threat_id"])
         self._log(table, row_id, "insert", None, self.row(table, row_id))
