@@ -357,7 +357,7 @@ class Tracker(Recording):
                 row["threats_judged"] = decided.get(row["key"], [])
         return report
 
-    def due(self, *, within: str = "30d", actors: list[str] = (),
+    def due(self, *, within: str = "30d", actors: list[str] = (), limit: int | None = 50,
             grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
         """What to check next: deadlines coming up within the span, and deadlines passed or red
         lines crossed with no response recorded, oldest first."""
@@ -368,7 +368,7 @@ class Tracker(Recording):
         if horizon.end() < self.as_of:
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
         rows = queries.due(self.conn, self._params(grace), horizon.end().isoformat(),
-                           issuers=[self.resolve_actor(a)["id"] for a in actors])
+                           issuers=[self.resolve_actor(a)["id"] for a in actors], limit=_limit(limit))
         out = []
         for r in rows:
             if r["deadline_passed"]:
@@ -400,11 +400,17 @@ class Tracker(Recording):
                  "score": round(-h["score"], 4), "matches": h["matches"]} for h in hits]
 
     def timeline(self, *, actors: list[str] = (), since: str | None = None,
-                 until: str | None = None) -> list[dict]:
-        """Threats made and their events, in date order."""
+                 until: str | None = None, limit: int | None = 100) -> list[dict]:
+        """Threats made and their events, in date order: the latest `limit` of them."""
         return queries.timeline(self.conn, self._as_of,
                                 issuers=[self.resolve_actor(a)["id"] for a in actors],
-                                **self._bounds(since, until))
+                                limit=_limit(limit), **self._bounds(since, until))
+
+
+def _limit(limit: int | None) -> int | None:
+    if limit is not None and limit < 0:
+        raise BadInput("--limit must be zero or more")
+    return limit
 
 
 def _is_jsonl(first_line: str) -> bool:

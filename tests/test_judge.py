@@ -153,3 +153,10 @@ def test_schemas_refuse_drift(small):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, schema)
     assert "no schema is called 'nope'" in small("schema", "nope", expect=2).stderr
+
+
+def test_timeline_and_due_show_the_latest_or_oldest_few(small):
+    assert [(r["on"], r["kind"]) for r in small.json("timeline", "--limit", "3", "--json")] == [
+        ("2025-04-15", "complied"), ("2025-05-01", "made"), ("2025-05-20", "crossed")]
+    assert [d["id"] for d in small.json("due", "--limit", "1", "--json")] == ["t1"]
+    assert small.json("timeline", "--limit", "0", "--json") == []

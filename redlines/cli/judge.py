@@ -46,15 +46,17 @@ def timeline(
     actor: Actors = None,
     since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="The N latest entries.")] = 100,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
-    """Threats and their events in date order: a chronology."""
+    """Threats and their events in date order: a chronology of the latest entries."""
     from redlines.output import views
     from redlines.output.formats import emit
 
     fmt = output_format(fmt, json_)
-    emit(views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until)), fmt)
+    emit(views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until,
+                                                         limit=limit)), fmt)
 
 
 def due(
@@ -62,6 +64,7 @@ def due(
     within: Annotated[str, typer.Option(
         "--within", "-w", metavar="SPAN", help="How far ahead to look for deadlines: 30d, 2w, 3m, 1y or a date.")] = "30d",
     actor: Actors = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="At most N, oldest first.")] = 50,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,
@@ -72,7 +75,7 @@ def due(
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    emit(views.due(tracker.due(within=within, actors=actor or [], grace=grace),
+    emit(views.due(tracker.due(within=within, actors=actor or [], limit=limit, grace=grace),
                    as_of=tracker.as_of.isoformat()), fmt)
 
 

@@ -16,6 +16,7 @@ canonical form, or raises `BadInput` listing every problem with where it is. Pur
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from redlines.domain.checks import MAX_TEXT
@@ -44,6 +45,10 @@ class _Problems:
 
 
 def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
+    if type(value) is str and 0 < len(value) <= MAX_TEXT and "\x00" not in value:
+        stripped = value.strip()
+        if stripped:
+            return stripped
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
             p.add(where, "is required")
@@ -67,10 +72,16 @@ def _date(p: _Problems, where: str, value: Any, *, required: bool) -> str | None
         p.add(where, "should be an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
     try:
-        return FuzzyDate.from_iso(str(value)).iso()
+        return _canonical_date(str(value))
     except ValueError:
         p.add(where, f"{value!r} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _canonical_date(text: str) -> str:
+    """A stored date in canonical form; cached, as a large data set repeats its dates."""
+    return FuzzyDate.from_iso(text).iso()
 
 
 def _choice(p: _Problems, where: str, value: Any, choices: tuple[str, ...], default: str | None) -> str | None:

@@ -289,7 +289,8 @@ def median_days_to_response(conn: sqlite3.Connection, params: dict, by: str | No
     return {r["key"]: r["median"] for r in conn.execute(sql, args)}
 
 
-def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = ()) -> list[dict]:
+def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),
+        limit: int | None = None) -> list[dict]:
     """Threats still waiting for a response: a deadline in force that falls on or before
     `horizon`, a deadline passed, or a red line crossed. Oldest first."""
     where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
@@ -298,31 +299,37 @@ def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequen
               "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
     sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
            f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(where)} "
-           f"ORDER BY COALESCE(j.tested_on, j.deadline), j.id")
+           f"ORDER BY COALESCE(j.tested_on, j.deadline), j.id LIMIT :limit")
+    args["limit"] = -1 if limit is None else limit
     return [dict(r) for r in conn.execute(sql, args)]
 
 
 def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (),
-             since: str | None = None, until: str | None = None) -> list[dict]:
-    """Threats made and their events, in date order (a threat before its events on a day)."""
-    where, args = ["t.made_on <= :as_of"], {"as_of": as_of}
+             since: str | None = None, until: str | None = None, limit: int | None = None) -> list[dict]:
+    """Threats made and their events, in date order (a threat before its events on a day): the
+    `limit` latest of them, found through the date indexes rather than by sorting everything."""
+    args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
+    who = ""
     if issuers:
-        where.append(f"t.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})")
+        who = f"AND t.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})"
         args.update({f"i{n}": v for n, v in enumerate(issuers)})
-    base = (f"FROM threat t JOIN actor a ON a.id = t.issuer_id WHERE {' AND '.join(where)}")
+    window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
     sql = f"""
       SELECT * FROM (
-        SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
-               'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
-        {base}
+        SELECT * FROM (
+          SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
+                 'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
+          FROM threat t JOIN actor a ON a.id = t.issuer_id
+          WHERE {window.format(col='t.made_on')} {who}
+          ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
         UNION ALL
-        SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
-        {base.replace('WHERE', 'JOIN event e ON e.threat_id = t.id WHERE')} AND e.occurred_on <= :as_of
-      ) x
-      WHERE (:since IS NULL OR x."on" > :since) AND (:until IS NULL OR x."on" <= :until)
-      ORDER BY x."on", x.step, x.seq"""
-    args.update({"since": since, "until": until})
-    return [dict(r) for r in conn.execute(sql, args)]
+        SELECT * FROM (
+          SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
+          FROM event e JOIN threat t ON t.id = e.threat_id JOIN actor a ON a.id = t.issuer_id
+          WHERE {window.format(col='e.occurred_on')} AND t.made_on <= :as_of {who}
+          ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT :limit)
+      ) ORDER BY "on" DESC, step DESC, seq DESC LIMIT :limit"""
+    return [dict(r) for r in conn.execute(sql, args)][::-1]
 
 
 def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
