@@ -53,3 +53,21 @@ def test_json_reads_need_neither_sqlalchemy_nor_rich(tmp_path):
         assert heavy(loaded(*args, env=env)) == set(), args
     # the table form is for people, and Rich draws it
     assert "rich" in loaded("report", env=env)
+
+
+def test_every_command_is_listed_with_its_own_help():
+    """`redlines --help` lists commands without importing them; each line must be the command's own."""
+    from typer import Context
+
+    from redlines.cli import COMMANDS, app
+    from typer.main import get_group
+
+    root = get_group(app)
+    ctx = Context(root)
+    for name, (_, line) in COMMANDS.items():
+        command = root.get_command(ctx, name)
+        assert command is not None, name
+        assert (command.help or "").startswith(line), f"{name}: {line!r} is not the start of {command.help!r}"
+        assert command.help.strip(), f"{name} has no help"
+        for sub in getattr(command, "commands", {}).values():
+            assert (sub.help or "").strip(), f"{name} {sub.name} has no help"

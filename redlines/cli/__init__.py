@@ -44,6 +44,53 @@ class RedlinesGroup(TyperGroup):
         return list(self.commands)  # in the order they were added, not alphabetical
 
 
+class LazyGroup(RedlinesGroup):
+    """The root command: each command's module is imported only when that command runs, so
+    that `--help`, `--version` and every command pay for their own imports alone."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        import importlib
+
+        module = importlib.import_module(f"redlines.cli.{COMMANDS[name][0]}")
+        return typer.main.get_group(module.app).get_command(ctx, name)
+
+    def format_commands(self, ctx, formatter):
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
+
+
+# Every command: the module that holds it, and the line `redlines --help` shows for it (a test
+# holds these to the commands' own help).
+COMMANDS = {
+    "list": ("read", "Threats, newest first, with the outcome each has as of today (or --as-of)."),
+    "show": ("read", "One threat: its statement, trigger, consequence, deadline, timeline of events and sources."),
+    "actors": ("read", "Actors with their aliases, the state or body they speak for, and their counts."),
+    "search": ("read", "Full-text search over statements, triggers, consequences, events and quotes, best first."),
+    "add": ("record", "Record a new actor, threat or event."),
+    "edit": ("record", "Change a threat, event or actor."),
+    "delete": ("record", "Remove a threat (with its events), an event or an actor (asks first on a terminal)."),
+    "history": ("record", "Every change, grouped per command run, newest first."),
+    "undo": ("record", "Revert the last command run that changed anything, whole; undo again to redo it."),
+    "report": ("judge", "The follow-through scorecard: outcomes per group, the rate and its 95% interval."),
+    "timeline": ("judge", "Threats and their events in date order: a chronology of the latest entries."),
+    "due": ("judge", "Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."),
+    "export": ("exchange", "The whole data set, in a stable order, to rebuild it elsewhere with `import`."),
+    "import": ("exchange", "Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing."),
+    "schema": ("exchange", "Print the JSON Schema of an output."),
+    "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up."),
+}
+
+
+def command_app() -> typer.Typer:
+    """The Typer app a command module puts its commands on."""
+    return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
+
+
 @dataclass
 class Settings:
     """The global options, and the tracker they select (opened on first use)."""
@@ -85,7 +132,7 @@ def _system_today():
 
 app = typer.Typer(
     name="redlines",
-    cls=RedlinesGroup,
+    cls=LazyGroup,
     help="Track political threats (red lines, ultimatums, deadlines), the events that test them, "
          "and whether they were carried out.",
     rich_markup_mode=None,
@@ -126,19 +173,6 @@ def main_options(
 
 def settings(ctx: typer.Context) -> Settings:
     return ctx.find_root().obj
-
-
-def _register() -> None:
-    from redlines.cli import db, exchange, judge, read, record
-
-    read.register(app)
-    record.register(app)
-    judge.register(app)
-    exchange.register(app)
-    app.add_typer(db.app, name="db")
-
-
-_register()
 
 
 def main() -> None:

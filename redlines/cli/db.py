@@ -6,20 +6,20 @@ from typing import Annotated, Optional
 
 import typer
 
-from redlines.cli import RedlinesGroup, settings
+from redlines.cli import RedlinesGroup, command_app, settings
 from redlines.cli.options import Format, Json, output_format
 
-app = typer.Typer(cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None,
-                  help="The database file: where it is, create, inspect, check, upgrade, back up.")
+group = typer.Typer(cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None,
+                    help="The database file: where it is, create, inspect, check, upgrade, back up.")
 
 
-@app.command("path")
+@group.command("path")
 def path(ctx: typer.Context) -> None:
     """Print the database file in use (it is not created)."""
     typer.echo(settings(ctx).tracker().path)
 
 
-@app.command("init")
+@group.command("init")
 def init(
     ctx: typer.Context,
     empty: Annotated[bool, typer.Option("--empty", help="Leave it without records (no seed data).")] = False,
@@ -35,7 +35,7 @@ def init(
     info(f"created {tracker.path}" + (" (empty)" if empty else " with the bundled data set"))
 
 
-@app.command("status")
+@group.command("status")
 def status(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
     """What the database holds and which schema it is at."""
     from redlines.output.formats import Column, View, emit
@@ -47,7 +47,7 @@ def status(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
     emit(View(document=st, rows=rows, columns=[Column("field", "field"), Column("value", "value")]), fmt)
 
 
-@app.command("upgrade")
+@group.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
     """Bring the database to this release's schema (a backup is written first). Opening it does
     this too; this command only makes it explicit."""
@@ -57,7 +57,7 @@ def upgrade(ctx: typer.Context) -> None:
     info(f"{st['path']} is at schema {st['schema_version']}, the newest this release knows")
 
 
-@app.command("check")
+@group.command("check")
 def check(ctx: typer.Context) -> None:
     """Check the file's integrity and its references; exit 1 if anything is wrong."""
     from redlines.errors import DatabaseProblem
@@ -70,10 +70,14 @@ def check(ctx: typer.Context) -> None:
     info(f"{tracker.path}: ok")
 
 
-@app.command("backup")
+@group.command("backup")
 def backup(
     ctx: typer.Context,
     to: Annotated[Optional[str], typer.Argument(metavar="[FILE]", help="Where to write the copy.")] = None,
 ) -> None:
     """Write a consistent copy of the database (safe while others write); print its path."""
     typer.echo(settings(ctx).tracker().backup(to))
+
+
+app = command_app()
+app.add_typer(group, name="db")

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from redlines.cli import settings
+from redlines.cli import command_app, settings
 from redlines.cli.options import Grace
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 from redlines.output.formats import destination
@@ -99,7 +99,7 @@ def import_(
         info("dry run: nothing was written")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_)
-    app.command("schema")(schema)
+app = command_app()
+app.command("export")(export)
+app.command("import")(import_)
+app.command("schema")(schema)

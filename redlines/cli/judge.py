@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from redlines.cli import settings
+from redlines.cli import command_app, settings
 from redlines.cli.options import (Actors, Category, Explain, Format, Grace, Json, Output, Since, Until,
                                   output_format)
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
@@ -79,7 +79,7 @@ def due(
                    as_of=tracker.as_of.isoformat()), fmt)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("report")(report)
-    app.command("timeline")(timeline)
-    app.command("due")(due)
+app = command_app()
+app.command("report")(report)
+app.command("timeline")(timeline)
+app.command("due")(due)

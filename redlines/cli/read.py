@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from redlines.cli import settings
+from redlines.cli import command_app, settings
 from redlines.cli.options import Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
@@ -81,8 +81,8 @@ def search(
     emit(views.search(settings(ctx).tracker().search(text, limit=limit, grace=grace), query=text), fmt)
 
 
-def register(app: typer.Typer) -> None:
-    app.command("list")(list_threats)
-    app.command("show")(show)
-    app.command("actors")(actors)
-    app.command("search")(search)
+app = command_app()
+app.command("list")(list_threats)
+app.command("show")(show)
+app.command("actors")(actors)
+app.command("search")(search)

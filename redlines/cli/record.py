@@ -6,7 +6,7 @@ from typing import Annotated, Callable, Optional
 
 import typer
 
-from redlines.cli import RedlinesGroup, settings
+from redlines.cli import RedlinesGroup, command_app, settings
 from redlines.cli.options import Format, Json, output_format
 from redlines.domain.checks import choice
 from redlines.domain.outcomes import CATEGORIES
@@ -202,9 +202,9 @@ def undo(ctx: typer.Context, yes: Yes = False) -> None:
     info(f"undone: #{run['run']} {run['command']}")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(add_app, name="add")
-    app.command("edit")(edit)
-    app.command("delete")(delete)
-    app.command("history")(history)
-    app.command("undo")(undo)
+app = command_app()
+app.add_typer(add_app, name="add")
+app.command("edit")(edit)
+app.command("delete")(delete)
+app.command("history")(history)
+app.command("undo")(undo)
