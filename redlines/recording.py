@@ -8,20 +8,19 @@ whole. Kept apart from `service.py` so that each file stays about one thing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from redlines.domain import dates
 from redlines.domain.checks import choice as _choice
 from redlines.domain.checks import text as _text
-from redlines.domain.document import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
+from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import records
 from redlines.store.write import Writer, run
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A record named on the command line: which table, its key, and how to show it."""
 
     kind: str  # actor, threat or event

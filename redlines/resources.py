@@ -9,18 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def _folder(package: str, name: str) -> Path:
-    try:
-        from importlib.resources import files
-
-        return Path(str(files(package)))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / name
+def _folder(name: str) -> Path:
+    here = Path(__file__).parent
+    installed = here / name
+    return installed if installed.is_dir() else here.parent / name
 
 
 def migrations_dir() -> Path:
-    return _folder("redlines.migrations", "migrations")
+    return _folder("migrations")
 
 
 def data_dir() -> Path:
-    return _folder("redlines.data", "data")
+    return _folder("data")

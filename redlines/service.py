@@ -16,14 +16,13 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import choice
-from redlines.domain.document import DOCUMENT_VERSION, check_document, parse_csv, parse_document
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.recording import Recording
 from redlines.resources import data_dir
 from redlines.store import engine, queries
-from redlines.store.load import load_document
 from redlines.store.write import run
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
@@ -59,6 +58,9 @@ class Tracker(Recording):
     def _seed(self, conn: sqlite3.Connection) -> None:
         import tomllib
 
+        from redlines.domain.document import check_document
+        from redlines.store.load import load_document
+
         with open(data_dir() / "seed.toml", "rb") as f:
             doc = check_document(tomllib.load(f))
         with run(conn, "seed (the bundled data set)") as w:
@@ -85,6 +87,9 @@ class Tracker(Recording):
     def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> dict:
         """Load a data-set document whole, or not at all (nothing is written on a dry run).
         Returns, per kind of record, how many were added, changed and left as they were."""
+        from redlines.domain.document import check_document
+        from redlines.store.load import load_document
+
         known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
         doc = check_document(doc, known_actors=known)
         with run(self.conn, command, dry_run=dry_run) as w:
@@ -96,6 +101,8 @@ class Tracker(Recording):
     def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
         """Import the text of an export: JSON, JSON lines, or CSV of threats (a .csv file, or text
         whose first line is a header starting with `id,`)."""
+        from redlines.domain.document import parse_csv, parse_document
+
         is_csv = name.lower().endswith(".csv") or text.lstrip("\ufeff").startswith("id,")
         doc = parse_csv(text.lstrip("\ufeff")) if is_csv else parse_document(text)
         return self.import_document(doc, f"import {name}", dry_run=dry_run)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from typing import Annotated, Optional
 
 import typer
@@ -91,14 +90,12 @@ def command_app() -> typer.Typer:
     return typer.Typer(rich_markup_mode=None, add_completion=False, pretty_exceptions_enable=False)
 
 
-@dataclass
 class Settings:
     """The global options, and the tracker they select (opened on first use)."""
 
-    db: str | None
-    as_of: str | None
-    no_input: bool = False
-    _tracker: object = field(default=None, repr=False)
+    def __init__(self, db: str | None, as_of: str | None, no_input: bool = False):
+        self.db, self.as_of, self.no_input = db, as_of, no_input
+        self._tracker = None
 
     def interactive(self) -> bool:
         """May we ask the user questions? Only on a terminal, and never with --no-input."""

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from redlines.errors import BadInput
 
 MAX_TEXT = 20_000
+ACTOR_KINDS = ("person", "state", "organization", "bloc")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
+EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
 
 
 def choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, timedelta
 
 from redlines.errors import BadInput
@@ -37,8 +37,7 @@ _IN_N = re.compile(r"in\s+(\d{1,5}|an?|one)\s+(day|week|month|year)s?")
 _N_AGO = re.compile(r"(\d{1,5}|an?|one)\s+(day|week|month|year)s?\s+ago")
 
 
-@dataclass(frozen=True, order=False)
-class FuzzyDate:
+class FuzzyDate(NamedTuple):
     """A date known to a day, a month or a year."""
 
     year: int

@@ -19,16 +19,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from redlines.domain.checks import MAX_TEXT
+from redlines import SCHEMA_VERSION
+from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput
 
-DOCUMENT_VERSION = 1
-ACTOR_KINDS = ("person", "state", "organization", "bloc")
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
-THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
-EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
+DOCUMENT_VERSION = SCHEMA_VERSION
 
 
 class _Problems:

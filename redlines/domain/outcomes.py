@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, timedelta
 
 from redlines.domain.dates import FuzzyDate
@@ -22,8 +22,7 @@ DEFAULT_GRACE_DAYS = 30
 RESPONSE_RANK = {"not_followed_through": 1, "partial": 2, "followed_through": 3}
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     kind: str
     on: FuzzyDate
     outcome: str | None = None
@@ -32,8 +31,7 @@ class Event:
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     outcome: str
     rule: str  # which rule decided: response, complied, withdrawn, deadline, grace, pending
     deadline: FuzzyDate | None  # the deadline in force

@@ -13,8 +13,7 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
 
@@ -23,8 +22,7 @@ FORMATS = ("table", "json", "jsonl", "csv", "md")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-@dataclass
-class Column:
+class Column(NamedTuple):
     header: str
     key: str
     width: int | None = None  # the table's wish; other formats ignore it
@@ -36,8 +34,7 @@ class Column:
         return self.get(row) if self.get else row.get(self.key)
 
 
-@dataclass
-class View:
+class View(NamedTuple):
     document: Any  # what `--json` prints
     rows: list[dict]  # one record per line for jsonl, csv, md and table
     columns: list[Column]
