@@ -1,0 +1,226 @@
+"""Run every goal of the speed issue side by side with its peer, and print medians and ratios.
+
+    python bench/run.py                 # 10k, 100k and 1M threats (the 1M import takes minutes)
+    python bench/run.py --sizes 10000   # a quicker look
+    python bench/run.py --smoke         # tiny, for CI: checks that the benchmark still runs
+
+Peers: `sqlite-utils` (PyPI), Taskwarrior `task` (Debian), the `sqlite3` CLI. Times are
+whole-process medians from hyperfine; ratios are taken within one run of this script, on the
+same machine, so that its noise cancels out. Nothing here passes or fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2025-08-12"
+
+
+def sh(args: list[str], env: dict | None = None, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(args, env=env, check=True, capture_output=True, text=True, **kw)
+
+
+def hyperfine(commands: dict[str, str], env: dict, runs: int) -> dict[str, float]:
+    """Median seconds of each shell command."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        args = ["hyperfine", "-N", "--warmup", "1", "--runs", str(runs), "--export-json", out.name]
+        for name, cmd in commands.items():
+            args += ["-n", name, cmd]
+        sh(args, env=env)
+        results = json.load(open(out.name))["results"]
+    return {r["command"]: r["median"] for r in results}
+
+
+def timed(args: list[str], env: dict) -> tuple[float, float]:
+    """(seconds, peak MiB) of one process, from GNU time."""
+    p = subprocess.run(["/usr/bin/time", "-f", "%e %M", *args], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr[-2000:])
+    seconds, kib = p.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kib) / 1024
+
+
+class Bench:
+    def __init__(self, work: Path, redlines: str, runs: int):
+        self.work, self.redlines, self.runs = work, redlines, runs
+        self.rows: list[tuple[str, str, str, str]] = []
+
+    def env(self, db: Path) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
+        return {**env, "REDLINES_DB": str(db), "REDLINES_TODAY": TODAY, "NO_COLOR": "1"}
+
+    def data(self, n: int) -> Path:
+        path = self.work / f"threats-{n}.jsonl"
+        if not path.exists():
+            with open(path, "w") as f:
+                subprocess.run([sys.executable, str(HERE / "generate.py"), str(n)], stdout=f, check=True)
+        return path
+
+    def database(self, n: int) -> Path:
+        db = self.work / f"redlines-{n}.db"
+        if not db.exists():
+            env = self.env(db)
+            sh([self.redlines, "db", "init", "--empty"], env=env)
+            seconds, mib = timed([self.redlines, "import", str(self.data(n))], env)
+            lines = sum(1 for _ in open(self.data(n)))
+            rows = self.db_rows(db)
+            self.imported = {"n": n, "seconds": seconds, "mib": mib, "lines": lines, "rows": rows}
+        return db
+
+    @staticmethod
+    def db_rows(db: Path) -> int:
+        import sqlite3
+
+        with sqlite3.connect(db) as c:
+            tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                              "AND name NOT LIKE 'search_%' AND name NOT LIKE 'sqlite_%'")]
+            return sum(c.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
+
+    def seeded(self) -> Path:
+        db = self.work / "seeded.db"
+        if not db.exists():
+            sh([self.redlines, "db", "init"], env=self.env(db))
+        return db
+
+    def add(self, goal: str, what: str, value: str, verdict: str) -> None:
+        self.rows.append((goal, what, value, verdict))
+
+    def startup(self, small: int) -> None:
+        r = self.redlines
+        su = shutil.which("sqlite-utils")
+        cmds = {"redlines --version": f"{r} --version", "redlines --help": f"{r} --help"}
+        if su:
+            cmds["sqlite-utils --version"] = f"{su} --version"
+        t = hyperfine(cmds, self.env(self.seeded()), self.runs)
+        for name in ("redlines --version", "redlines --help"):
+            if su:
+                ratio = t[name] / t["sqlite-utils --version"]
+                self.add("1", f"{name} / sqlite-utils --version", f"{t[name] * 1000:.0f} / "
+                         f"{t['sqlite-utils --version'] * 1000:.0f} ms = {ratio:.2f}", _ok(ratio <= 1))
+        db = self.database(small)
+        cmds = {"json": f"{r} list --limit 20 --json", "table": f"{r} list --limit 20"}
+        task = self.taskwarrior(small)
+        if task:
+            cmds["task"] = task
+        t = hyperfine(cmds, {**self.env(db), "TASKDATA": str(self.work / f"task-{small}"),
+                             "TASKRC": str(self.work / "taskrc")}, self.runs)
+        if task:
+            for form, goal in (("json", 0.5), ("table", 0.8)):
+                ratio = t[form] / t["task"]
+                self.add("1", f"list --limit 20 ({form}) / task limit:20 list, {small:,}",
+                         f"{t[form] * 1000:.0f} / {t['task'] * 1000:.0f} ms = {ratio:.2f}", _ok(ratio <= goal, goal))
+
+    def taskwarrior(self, n: int) -> str | None:
+        task = shutil.which("task")
+        if not task:
+            return None
+        data = self.work / f"task-{n}"
+        rc = self.work / "taskrc"
+        rc.write_text(f"data.location={data}\nconfirmation=off\nverbose=nothing\nhooks=off\n")
+        env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
+        if not data.exists():
+            data.mkdir()
+            tasks = [{"uuid": f"00000000-0000-4000-8000-{i:012d}", "description": f"threat {i} sanctions strike",
+                      "status": "pending", "entry": "20250101T000000Z", "project": f"p{i % 50}"} for i in range(n)]
+            subprocess.run([task, "import", "-"], input=json.dumps(tasks), env=env, check=True,
+                           capture_output=True, text=True)
+        return f"{task} limit:20 list"
+
+    def scaling(self, big: int) -> None:
+        import sqlite3
+
+        r, seeded, db = self.redlines, self.seeded(), self.database(big)
+        with sqlite3.connect(db) as c:  # the busiest issuer of the large set
+            busiest = c.execute("SELECT a.slug FROM threat t JOIN actor a ON a.id = t.issuer_id "
+                                "GROUP BY a.slug ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+        commands = {
+            "2 list --actor --limit 50 --json": (f"{r} list --actor {{actor}} --limit 50 --json", 1.2),
+            "3 report --json": (f"{r} report --json", 4),
+            "3 --as-of report --json": (f"{r} --as-of 2015-06-30 report --json", 15),
+            "5 timeline --json": (f"{r} timeline --json", 2),
+            "5 due --json": (f"{r} due --json", 2),
+            "5 search --json": (f"{r} search zanir1599 --json", 2),
+        }
+        small = hyperfine({k: c.format(actor="putin") for k, (c, _) in commands.items()}, self.env(seeded), self.runs)
+        large = hyperfine({k: c.format(actor=busiest) for k, (c, _) in commands.items()}, self.env(db), self.runs)
+        for name, (_, goal) in commands.items():
+            ratio = large[name] / small[name]
+            self.add(name[0], f"{name[2:]}: {big:,} / seeded", f"{large[name] * 1000:.0f} / "
+                     f"{small[name] * 1000:.0f} ms = {ratio:.1f}", _ok(ratio <= goal, goal))
+
+    def importing(self, n: int) -> None:
+        self.database(n)
+        imp = getattr(self, "imported", None)
+        if imp is None or imp["n"] != n:
+            self.add("4", f"import {n:,}", "database existed already; not measured", "")
+            return
+        su = shutil.which("sqlite-utils")
+        line_rate = imp["lines"] / imp["seconds"]
+        row_rate = imp["rows"] / imp["seconds"]
+        self.add("4", f"import {n:,} as JSON lines: time, peak memory",
+                 f"{imp['seconds']:.1f} s, {imp['mib']:.0f} MiB", _ok(imp["mib"] < 150, "150 MiB"))
+        if su:
+            target = self.work / f"su-{n}.db"
+            target.unlink(missing_ok=True)
+            seconds, mib = timed([su, "insert", str(target), "records", str(self.data(n)), "--nl", "--alter"],
+                                 dict(os.environ))
+            su_rate = imp["lines"] / seconds
+            self.add("4", f"lines/s: redlines / sqlite-utils insert --nl ({seconds:.1f} s)",
+                     f"{line_rate:,.0f} / {su_rate:,.0f} = {line_rate / su_rate:.2f}", _ok(line_rate / su_rate >= 3, 3))
+            self.add("4", "rows written/s: redlines / sqlite-utils",
+                     f"{row_rate:,.0f} / {su_rate:,.0f} = {row_rate / su_rate:.2f}", _ok(row_rate / su_rate >= 3, 3))
+        out = self.work / f"export-{n}.jsonl"
+        seconds, mib = timed([self.redlines, "export", "--format", "jsonl", "-o", str(out)],
+                             self.env(self.database(n)))
+        self.add("4", f"export {n:,} as JSON lines: time, peak memory", f"{seconds:.1f} s, {mib:.0f} MiB",
+                 _ok(mib < 150, "150 MiB"))
+
+    def table(self) -> str:
+        head = ("goal", "measure", "median (or value) and ratio", "verdict")
+        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(4)]
+        lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths)),
+                 "-|-".join("-" * w for w in widths)]
+        lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in self.rows]
+        return "\n".join(lines)
+
+
+def _ok(met: bool, goal=None) -> str:
+    return ("met" if met else "missed") + (f" (goal {goal})" if goal is not None else "")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10000,100000,1000000",
+                    help="comma-separated threat counts: the first is the small set, the last the large")
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--smoke", action="store_true", help="tiny sizes and few runs, to check it runs")
+    ap.add_argument("--work", help="keep data sets and databases here between runs")
+    ap.add_argument("--redlines", default=shutil.which("redlines") or "redlines")
+    args = ap.parse_args()
+    if not shutil.which("hyperfine"):
+        print("bench: hyperfine is needed (Debian package hyperfine)", file=sys.stderr)
+        return 2
+    sizes = [200, 1000] if args.smoke else [int(s) for s in args.sizes.split(",")]
+    runs = 2 if args.smoke else args.runs
+    work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="redlines-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    b = Bench(work, args.redlines, runs)
+    b.importing(sizes[-1])
+    b.startup(sizes[0])
+    b.scaling(sizes[-1])
+    print(b.table())
+    if not args.work:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
