@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 from redlines.domain import dates
 from redlines.domain.checks import choice as _choice
+from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
@@ -303,9 +304,7 @@ class Recording:
     # --- history and undo ----------------------------------------------------------------------
 
     def history(self, limit: int | None = None) -> list[dict]:
-        if limit is not None and limit < 0:
-            raise BadInput("--limit must be zero or more")
-        runs = records.runs(self.conn, limit)
+        runs = records.runs(self.conn, _limit(limit))
         changes = records.changes(self.conn, [r["id"] for r in runs])
         return [{"run": r["id"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
                  "changes": [_change(c) for c in changes.get(r["id"], [])]} for r in runs]

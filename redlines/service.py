@@ -19,6 +19,7 @@ from pathlib import Path
 from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import choice
+from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.recording import Recording
 from redlines.resources import data_dir
@@ -36,6 +37,8 @@ class Tracker(Recording):
 
     def __init__(self, path: str | Path | None = None, *, today: date | None = None,
                  as_of: str | None = None):
+        if path is not None and "\x00" in str(path):
+            raise BadInput("a database path cannot hold a NUL character")
         self.path = Path(path).expanduser() if path else engine.default_path()
         self.today = today or date.today()
         self.as_of_given = as_of is not None
@@ -197,6 +200,8 @@ class Tracker(Recording):
         return problems
 
     def backup(self, to: str | Path | None = None) -> Path:
+        if to is not None and ("\x00" in str(to) or not str(to).strip()):
+            raise BadInput(f"{str(to)[:80]!r} is not a file name for the backup")
         return engine.backup(self.conn, self.path, to=Path(to).expanduser() if to else None)
 
     # --- names and ids -----------------------------------------------------------------------
@@ -244,8 +249,8 @@ class Tracker(Recording):
 
     def _params(self, grace: int) -> dict:
         """The parameters of a judging query; `current` when the cached summaries can answer."""
-        if grace < 0:
-            raise BadInput("--grace must be zero or more days")
+        if not 0 <= grace <= 36_500:
+            raise BadInput("--grace must be a number of days from 0 to 36,500")
         return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
                 "current": queries.nothing_after(self.conn, self._as_of)}
 
@@ -261,12 +266,10 @@ class Tracker(Recording):
                      limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
         choice("--category", category, outcomes.CATEGORIES)
         choice("--outcome", outcome, outcomes.OUTCOMES)
-        if limit is not None and limit < 0:
-            raise BadInput("--limit must be zero or more")
         rows = queries.threats(
             self.conn, self._params(grace), issuers=[self.resolve_actor(a)["id"] for a in actors],
             target=self.resolve_actor(target)["id"] if target else None, category=category,
-            outcome=outcome, search=search, limit=limit, **self._bounds(since, until))
+            outcome=outcome, search=search, limit=_limit(limit), **self._bounds(since, until))
         return self._threat_objects(rows)
 
     def dossiers(self, *, actors: list[str] = (), category: str | None = None, since: str | None = None,
@@ -396,9 +399,7 @@ class Tracker(Recording):
         """Threats matching the words, best first, with the passages that matched."""
         from redlines.store.search import search
 
-        if limit is not None and limit < 0:
-            raise BadInput("--limit must be zero or more")
-        hits = search(self.conn, text, self._as_of, limit)
+        hits = search(self.conn, text, self._as_of, _limit(limit))
         if not hits:
             return []
         threats = {t["id"]: t for t in self._threat_objects(
@@ -412,12 +413,6 @@ class Tracker(Recording):
         return queries.timeline(self.conn, self._as_of,
                                 issuers=[self.resolve_actor(a)["id"] for a in actors],
                                 limit=_limit(limit), **self._bounds(since, until))
-
-
-def _limit(limit: int | None) -> int | None:
-    if limit is not None and limit < 0:
-        raise BadInput("--limit must be zero or more")
-    return limit
 
 
 def _is_jsonl(first_line: str) -> bool:

@@ -34,6 +34,23 @@ class RedlinesGroup(TyperGroup):
             # Point stdout at devnull so that the flush at exit does not fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except OSError as e:
+            # A file the user named cannot be used (too long a name, no permission, a full disk).
+            from redlines.errors import RedlinesError as Problem
+            from redlines.output.messages import error
+
+            name = f" {e.filename!r}"[:120] if e.filename else ""
+            error(Problem(f"cannot use the file{name}: {e.strerror or e}"))
+            raise typer.Exit(1) from None
+        except Exception as e:
+            import sqlite3
+
+            if not isinstance(e, sqlite3.Error):
+                raise
+            from redlines.output.messages import error
+
+            error(_database_problem(e, ctx))
+            raise typer.Exit(1) from None
         finally:
             settings = ctx.obj
             if isinstance(settings, Settings):
@@ -41,6 +58,20 @@ class RedlinesGroup(TyperGroup):
 
     def list_commands(self, ctx):
         return list(self.commands)  # in the order they were added, not alphabetical
+
+
+def _database_problem(e: Exception, ctx) -> RedlinesError:
+    """SQLite's own error, said plainly: the command wrote nothing (its transaction rolled back)."""
+    from redlines.errors import DatabaseProblem
+
+    settings = ctx.obj if isinstance(ctx.obj, Settings) else None
+    where = settings.tracker().path if settings and settings._tracker else "the database"
+    text = str(e)
+    if "readonly" in text or "read-only" in text:
+        return DatabaseProblem(f"{where} is read-only: reading works, writing needs write access; nothing was written")
+    if "locked" in text or "busy" in text:
+        return DatabaseProblem(f"{where} stayed busy with another writer; nothing was written", ["try again"])
+    return DatabaseProblem(f"{where}: {text}; nothing was written")
 
 
 class LazyGroup(RedlinesGroup):

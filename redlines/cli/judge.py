@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from redlines.cli import command_app, settings
-from redlines.cli.options import (Actors, Category, Explain, Format, Grace, Json, Output, Since, Until,
+from redlines.cli.options import (MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Output, Since, Until,
                                   output_format)
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
@@ -46,7 +46,7 @@ def timeline(
     actor: Actors = None,
     since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="The N latest entries.")] = 100,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries.")] = 100,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -64,7 +64,7 @@ def due(
     within: Annotated[str, typer.Option(
         "--within", "-w", metavar="SPAN", help="How far ahead to look for deadlines: 30d, 2w, 3m, 1y or a date.")] = "30d",
     actor: Actors = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="At most N, oldest first.")] = 50,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N, oldest first.")] = 50,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,

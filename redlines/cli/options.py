@@ -8,12 +8,13 @@ import typer
 
 from redlines.output.formats import FORMATS
 
+MAX_LIMIT = 1_000_000_000  # larger numbers than SQLite's integers can hold are refused as usage errors
 Format = Annotated[str, typer.Option(
     "--format", "-f", metavar="|".join(FORMATS),
     help=f"Output format: {', '.join(FORMATS)}.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (same as --format json).")]
 Grace = Annotated[int, typer.Option(
-    "--grace", metavar="DAYS", min=0,
+    "--grace", metavar="DAYS", min=0, max=36_500,
     help="Days a crossed red line may go unanswered before it counts as not followed through.")]
 Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and which events decided each outcome.")]
 Actors = Annotated[Optional[list[str]], typer.Option(

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from redlines.cli import command_app, settings
-from redlines.cli.options import Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
+from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
@@ -24,7 +24,7 @@ def list_threats(
     until: Until = None,
     search: Annotated[Optional[str], typer.Option(
         "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="At most N threats.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,
@@ -68,7 +68,7 @@ def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
 def search(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find (FTS5 syntax works too: \"red line\", nucl*, a OR b).")],
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="At most N threats.")] = 20,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = 20,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,

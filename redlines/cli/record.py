@@ -7,7 +7,7 @@ from typing import Annotated, Callable, Optional
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, settings
-from redlines.cli.options import Format, Json, output_format
+from redlines.cli.options import MAX_LIMIT, Format, Json, output_format
 from redlines.domain.checks import choice
 from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, RedlinesError
@@ -177,7 +177,7 @@ def delete(
 
 def history(
     ctx: typer.Context,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="The N newest runs.")] = 20,
+    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs.")] = 20,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:

@@ -19,6 +19,13 @@ def choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
         raise BadInput(f"{option} {value!r} is not one of: {', '.join(choices)}")
 
 
+def limit(value: int | None) -> int | None:
+    """A --limit: none, or a count SQLite can hold."""
+    if value is not None and not 0 <= value <= 1_000_000_000:
+        raise BadInput("--limit must be a number from 0 to 1,000,000,000")
+    return value
+
+
 def text(value: str | None, option: str, *, required: bool = True) -> str | None:
     """Text from the user: stripped; refused if required and empty, or if it holds a NUL or is huge."""
     if value is None or not value.strip():

@@ -64,12 +64,16 @@ def destination(path: str | None):
     import os
     from pathlib import Path
 
-    from redlines.errors import RedlinesError
+    from redlines.errors import BadInput, RedlinesError
 
     if path is None or path == "-":
         yield sys.stdout
         return
+    if not path.strip() or "\x00" in path:
+        raise BadInput(f"-o {path!r} is not a file name")
     target = Path(path).expanduser()
+    if target.is_dir():
+        raise BadInput(f"-o {path!r} is a folder; give a file name")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:

@@ -41,10 +41,28 @@ def head_revision() -> str:
     return known_revisions()[-1]
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode: each command opens its own transaction (`transaction`)."""
+def _open(path: Path) -> sqlite3.Connection:
+    """A file we may not write is opened read-only: reads work, writes are refused by SQLite
+    (and said plainly by the CLI). Without write access to the folder either, SQLite cannot keep
+    its shared-memory file beside a WAL database, so the file is then read as immutable."""
+    if not path.exists() or os.access(path, os.W_OK):
+        return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode: each command opens its own transaction (`write.run`)."""
+    try:
+        conn = _open(path)
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -151,8 +169,12 @@ def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None,
         to = path.with_name(f"{path.name}.{suffix or 'backup'}-{stamp}")
     if to.exists():
         raise DatabaseProblem(f"{to} exists already; it was not overwritten")
+    partial = to.with_name(f".{to.name}.partial")  # renamed when whole: a backup is never half there
+    partial.unlink(missing_ok=True)
     try:
-        conn.execute("VACUUM INTO ?", (str(to),))
-    except sqlite3.Error as e:
+        conn.execute("VACUUM INTO ?", (str(partial),))
+        os.replace(partial, to)
+    except (sqlite3.Error, OSError) as e:
+        partial.unlink(missing_ok=True)
         raise DatabaseProblem(f"cannot write the backup {to}: {e}") from e
     return to

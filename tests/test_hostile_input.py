@@ -1,0 +1,103 @@
+"""Hostile input to every option of every command: a table of known troublemakers, and random
+text from hypothesis. Always a clear message with exit 0, 1 or 2, never a traceback; and a
+refused command writes nothing."""
+
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_record import dump
+from typer.testing import CliRunner
+
+from redlines.cli import app
+
+V = "\x00VALUE\x00"  # where the hostile value goes
+
+TROUBLEMAKERS = [
+    "", " ", "x" * 100_000, "a\x00b", "\x1b[31mred\x1b[0m\x07", "\u202eevil\u202c", "'; DROP TABLE threat; --",
+    "[bold red]x[/bold red]", 'NEAR("a" b) AND', "*", "9999-99-99", "0000-00-00", "-1", "99999999999999999999",
+    "1e309", "0", "../../etc/passwd", "/nonexistent/dir/x.db", "💥\U0010ffff", "line\r\nbreak", "%_\\",
+    "putin-", "#1", "putin-f16#999", "+99999y", "in 99999 years", "-0d",
+]
+
+CASES = [
+    ["list", "--actor", V], ["list", "--target", V], ["list", "--category", V], ["list", "--outcome", V],
+    ["list", "--since", V], ["list", "--until", V], ["list", "--search", V], ["list", "--limit", V],
+    ["list", "--grace", V], ["list", "--format", V],
+    ["show", V], ["show", "putin-f16", "--grace", V], ["show", "putin-f16", "--format", V],
+    ["actors", "--format", V], ["search", V], ["search", "nuclear", "--limit", V],
+    ["report", "--by", V], ["report", "--actor", V], ["report", "--category", V], ["report", "--since", V],
+    ["report", "--until", V], ["report", "--format", V], ["report", "--format", "html", "-o", V],
+    ["timeline", "--actor", V], ["timeline", "--since", V], ["timeline", "--limit", V],
+    ["due", "--within", V], ["due", "--limit", V], ["due", "--actor", V], ["history", "--limit", V],
+    ["add", "actor", V, "--name", "x"], ["add", "actor", "ok", "--name", V], ["add", "actor", "ok", "--name", "n", "--kind", V],
+    ["add", "actor", "ok", "--name", "n", "--of", V], ["add", "actor", "ok", "--name", "n", "--alias", V],
+    ["add", "threat", "--by", V, "--on", "2025-01-01", "--said", "x"],
+    ["add", "threat", "--by", "putin", "--on", V, "--said", "x"],
+    ["add", "threat", "--by", "putin", "--on", "2025-01-01", "--said", V],
+    *[["add", "threat", "--by", "putin", "--on", "2025-01-01", "--said", "x", option, V]
+      for option in ("--against", "--if", "--then", "--category", "--deadline", "--source", "--tag", "--id", "--cameo")],
+    ["add", "threat", "--by", "putin", "--on", "2025-01-01", "--said", "x", "--source", "https://a.org", "--quote", V],
+    ["add", "event", V, "--kind", "note", "--on", "2025-01-01", "--what", "x"],
+    ["add", "event", "putin-f16", "--kind", V, "--on", "2025-01-01", "--what", "x"],
+    ["add", "event", "putin-f16", "--kind", "note", "--on", V, "--what", "x"],
+    ["add", "event", "putin-f16", "--kind", "note", "--on", "2025-01-01", "--what", V],
+    ["add", "event", "putin-f16", "--kind", "response", "--on", "2025-01-01", "--what", "x", "--outcome", V],
+    ["add", "event", "putin-f16", "--kind", "deadline", "--on", "2025-01-01", "--what", "x", "--due", V],
+    ["edit", V, "--said", "x"], ["edit", "putin-f16", "--said", V], ["edit", "putin-f16", "--deadline", V],
+    ["edit", "putin-f16", "--against", V], ["edit", "putin-f16#1", "--kind", V], ["edit", "putin", "--name", V],
+    ["edit", "putin", "--of", V],
+    ["delete", V, "--yes"], ["undo", V],
+    ["export", "--format", V], ["export", "-o", V], ["import", V], ["schema", V],
+    ["--as-of", V, "list"], ["--db", V, "list"], ["db", "backup", V],
+]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "seed.db"
+    result = CliRunner().invoke(app, ["db", "init"], env={"REDLINES_DB": str(path)})
+    assert result.exit_code == 0, result.stderr
+    return path
+
+
+def attempt(seeded, tmp_path, args, stdin=None):
+    db = tmp_path / "target.db"
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"target.db{suffix}").unlink(missing_ok=True)
+    shutil.copy(seeded, db)
+    before = dump(db)
+    result = CliRunner().invoke(app, args, input=stdin, env={
+        "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "NO_COLOR": "1", "XDG_DATA_HOME": str(tmp_path / "xdg"),
+        "HOME": str(tmp_path / "home"), "REDLINES_AS_OF": None})
+    shown = repr(args)[:200]
+    assert result.exit_code in (0, 1, 2), f"{shown}: exit {result.exit_code}"
+    raised = result.exception
+    assert raised is None or isinstance(raised, SystemExit), f"{shown}: {repr(raised)[:300]}"
+    assert "Traceback" not in result.stderr, shown
+    if result.exit_code != 0:
+        assert result.stderr.strip(), f"{shown}: refused without a message"
+        assert dump(db) == before, f"{shown}: a refused command wrote something"
+    return result.exit_code
+
+
+def test_every_option_against_the_troublemakers(seeded, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tried, codes = 0, {0: 0, 1: 0, 2: 0}
+    for case in CASES:
+        for value in TROUBLEMAKERS:
+            args = [value if a == V else a for a in case]
+            codes[attempt(seeded, tmp_path, args)] += 1
+            tried += 1
+    for value in TROUBLEMAKERS:  # as the data of an import, on stdin
+        codes[attempt(seeded, tmp_path, ["import", "-"], stdin=value)] += 1
+        tried += 1
+    print(f"\nhostile inputs tried: {tried}; exit 0: {codes[0]}, 1: {codes[1]}, 2: {codes[2]}; tracebacks: 0")
+    assert tried == (len(CASES) + 1) * len(TROUBLEMAKERS)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=st.sampled_from(CASES), value=st.text(max_size=60))
+def test_random_text_in_any_option(seeded, tmp_path, case, value):
+    attempt(seeded, tmp_path, [value if a == V else a for a in case])
