@@ -109,8 +109,7 @@ def _filters(params: dict, *, issuers: Sequence[int], category: str | None, sinc
     """The filters that `threats` and `report` share, over the judged threats `j`."""
     where, args = [], dict(params)
     if issuers:
-        where.append(f"j.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})")
-        args.update({f"i{n}": v for n, v in enumerate(issuers)})
+        where.append(f"j.issuer_id IN ({_bind(args, 'i', issuers)})")
     if category:
         where.append("j.category = :category")
         args["category"] = category
@@ -121,6 +120,12 @@ def _filters(params: dict, *, issuers: Sequence[int], category: str | None, sinc
         where.append("j.made_on <= :until")
         args["until"] = until
     return where, args
+
+
+def _bind(args: dict, prefix: str, values: Sequence) -> str:
+    """Named parameters `:prefix0, :prefix1, ...` for the values, added to args: the inside of IN (...)."""
+    args.update({f"{prefix}{n}": v for n, v in enumerate(values)})
+    return ", ".join(f":{prefix}{n}" for n in range(len(values)))
 
 
 def _escape_like(text: str) -> str:
@@ -140,8 +145,7 @@ def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = 
     `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
     if ids:
-        where.append(f"j.id IN ({', '.join(f':t{n}' for n in range(len(ids)))})")
-        args.update({f"t{n}": v for n, v in enumerate(ids)})
+        where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(params, ids) uses
     if target is not None:
         where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
         args["target"] = target
@@ -309,10 +313,7 @@ def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (
     """Threats made and their events, in date order (a threat before its events on a day): the
     `limit` latest of them, found through the date indexes rather than by sorting everything."""
     args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
-    who = ""
-    if issuers:
-        who = f"AND t.issuer_id IN ({', '.join(f':i{n}' for n in range(len(issuers)))})"
-        args.update({f"i{n}": v for n, v in enumerate(issuers)})
+    who = f"AND t.issuer_id IN ({_bind(args, 'i', issuers)})" if issuers else ""
     window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
     sql = f"""
       SELECT * FROM (
