@@ -351,14 +351,12 @@ class Tracker(Recording):
         params = self._params(grace)
         filters = {"issuers": [self.resolve_actor(a)["id"] for a in actors], "category": category,
                    **self._bounds(since, until)}
-        rows = queries.report(self.conn, params, by, **filters)
-        medians = queries.median_days_to_response(self.conn, params, by, **filters)
-        scored = [_scored(r, medians.get(r["key"])) for r in rows]
+        rows, total_median = queries.report(self.conn, params, by, **filters)
+        scored = [_scored(r, r["median_days_to_response"]) for r in rows]
         scored.sort(key=lambda r: (-r["threats"], r["key"]))
         total = {"key": "total", "label": "All"}
         for field in ("threats", *outcomes.OUTCOMES):
             total[field] = sum(r[field] for r in scored)
-        total_median = queries.median_days_to_response(self.conn, params, None, **filters).get("total")
         report = {"schema_version": DOCUMENT_VERSION, "as_of": self._as_of, "by": by, "grace_days": grace,
                   "min_tested": MIN_TESTED, "rows": scored, "total": _scored(total, total_median)}
         if explain:

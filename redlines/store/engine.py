@@ -67,6 +67,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA analysis_limit = 1000")  # bounds what PRAGMA optimize may cost
     except sqlite3.DatabaseError as e:
         raise DatabaseProblem(f"{path} is not a redlines database ({e})",
                               ["choose another file with --db or REDLINES_DB; it was not changed"]) from e

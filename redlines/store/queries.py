@@ -251,46 +251,46 @@ GROUPINGS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
-           category: str | None = None, since: str | None = None, until: str | None = None) -> list[dict]:
-    """Outcome counts per group, computed in SQL over the whole set."""
-    key, label, joins = GROUPINGS[by]
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    counts = ", ".join(f"SUM(CASE WHEN j.outcome = '{o}' THEN 1 ELSE 0 END) AS {o}" for o in (
-        "pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"))
-    sql = (f"SELECT {key} AS key, MIN({label}) AS label, COUNT(*) AS threats, {counts} "
-           f"FROM ({judged(params)}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''} "
-           f"GROUP BY {key} ORDER BY {key}")
-    return [dict(r) for r in conn.execute(sql, args)]
-
-
 def _start_day(col: str) -> str:
     """SQLite's julianday of the first day of a date stored at any precision."""
     return (f"julianday(CASE length({col}) WHEN 4 THEN {col} || '-01-01' "
             f"WHEN 7 THEN {col} || '-01' ELSE {col} END)")
 
 
-def median_days_to_response(conn: sqlite3.Connection, params: dict, by: str | None, *,
-                            issuers: Sequence[int] = (), category: str | None = None,
-                            since: str | None = None, until: str | None = None) -> dict[str, float]:
-    """Per group (or for all, when `by` is None): the median of the days from a threat's test to
-    its first response, over the tested threats that had one. In SQL, with window functions."""
-    key, _, joins = GROUPINGS[by] if by else ("'total'", None, "")
+OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
+
+
+def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
+           category: str | None = None, since: str | None = None,
+           until: str | None = None) -> tuple[list[dict], float | None]:
+    """Outcome counts per group, and per group and for all the median of the days from a test
+    to the first response: the threats are judged once, in SQL, into a temporary table that the
+    two aggregates then read. Returns (rows, median for all)."""
+    key, label, joins = GROUPINGS[by]
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    where += ["j.first_response IS NOT NULL", "j.tested_on IS NOT NULL"]
-    sql = f"""
-      WITH d AS (
-        SELECT {key} AS key,
-               {_start_day('j.first_response')} - {_start_day('j.tested_on')} AS days
-        FROM ({judged(params)}) j {joins} WHERE {' AND '.join(where)}
-      ), ranked AS (
-        SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) AS n,
-               COUNT(*) OVER (PARTITION BY key) AS total
-        FROM d
-      )
-      SELECT key, AVG(days) AS median FROM ranked
-      WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY key"""
-    return {r["key"]: r["median"] for r in conn.execute(sql, args)}
+    conn.execute("DROP TABLE IF EXISTS temp.judged_now")
+    conn.execute(
+        f"CREATE TEMP TABLE judged_now AS SELECT {key} AS key, {label} AS label, j.outcome, "
+        f"CASE WHEN j.first_response IS NOT NULL AND j.tested_on IS NOT NULL "
+        f"THEN {_start_day('j.first_response')} - {_start_day('j.tested_on')} END AS days "
+        f"FROM ({judged(params)}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''}", args)
+    try:
+        counts = ", ".join(f"SUM(outcome = '{o}') AS {o}" for o in OUTCOME_NAMES)
+        rows = [dict(r) for r in conn.execute(
+            f"SELECT key, MIN(label) AS label, COUNT(*) AS threats, {counts} FROM judged_now "
+            f"GROUP BY key ORDER BY key")]
+        medians = {r["key"]: r["median"] for r in conn.execute("""
+          WITH d AS (SELECT key, days FROM judged_now WHERE days IS NOT NULL
+                     UNION ALL SELECT NULL, days FROM judged_now WHERE days IS NOT NULL),
+          ranked AS (SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) AS n,
+                            COUNT(*) OVER (PARTITION BY key) AS total FROM d)
+          SELECT key, AVG(days) AS median FROM ranked
+          WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY key""")}  # key NULL: all groups
+    finally:
+        conn.execute("DROP TABLE temp.judged_now")
+    for r in rows:
+        r["median_days_to_response"] = medians.get(r["key"])
+    return rows, medians.get(None)
 
 
 def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),

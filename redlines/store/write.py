@@ -41,6 +41,8 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
         conn.execute("ROLLBACK")
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    if not dry_run:
+        conn.execute("PRAGMA optimize")  # keeps the planner's statistics fresh; usually does nothing
 
 
 class Writer:
