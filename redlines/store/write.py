@@ -42,7 +42,10 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
     if not dry_run:
-        conn.execute("PRAGMA optimize")  # keeps the planner's statistics fresh; usually does nothing
+        try:  # keeps the planner's statistics fresh; usually does nothing, and may wait for next time
+            conn.execute("PRAGMA optimize")
+        except sqlite3.OperationalError:
+            pass
 
 
 class Writer:
