@@ -223,3 +223,10 @@ def test_jsonl_and_csv_carry_the_same_threats(cli):
     csv_lines = cli("list", "--format", "csv").stdout.splitlines()
     assert csv_lines[0].startswith("id,issuer,issuer_name,targets,made_on,statement")
     assert len(csv_lines) == len(rows) + 1
+
+
+def test_report_table_fits_80_columns_without_its_bars(cli):
+    lines = cli("report", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    assert lines[3].rstrip() == "putin        4       4    0       1   3         0        0        0  12% (1-60)"
+    assert "█" not in "\n".join(lines)

@@ -175,6 +175,8 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
                         f"(grace {rep['grace_days']} days)",
                   box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 1, 0, 0),
                   show_edge=False)
+    if con.width < 92:  # the bars need room; the rates and intervals say it all in 80 columns
+        columns = [c for c in columns if c.key != "bar"]
     for c in columns:
         table.add_column(c.header, style=c.style, no_wrap=True,
                          justify="left" if c.key in ("key", "rate") else "right")
@@ -182,8 +184,8 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
         table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
     con.print(table)
     con.print("yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
-              "rate = (yes + partly/2) / tested, (its 95% Wilson interval); "
-              f"too few: under {rep['min_tested']} tested.", style="dim")
+              f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
+              style="dim")
     for r in rep["rows"]:
         if "threats_judged" in r:
             _wrap(con, "; ".join(f"{t['id']} {OUTCOME_LABEL[t['outcome']]} ({t['rule']})"
