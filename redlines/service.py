@@ -236,7 +236,7 @@ class Tracker(Recording):
             return ids[0]
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
-        near = difflib.get_close_matches(prefix, queries.all_threat_ids(self.conn), n=3, cutoff=0.6)
+        near = difflib.get_close_matches(prefix, queries.threat_ids_like(self.conn, prefix), n=3, cutoff=0.6)
         raise NotFound(f"no threat has the id {prefix!r}" + (
             f" as of {self._as_of}" if self.as_of_given else ""),
             [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"])

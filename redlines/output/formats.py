@@ -40,7 +40,6 @@ class View(NamedTuple):
     columns: list[Column]
     title: str | None = None
     render: Callable[[Any], None] | None = None  # a human form of its own, given a rich Console
-    footer: str | None = None
     html: Callable[[], str] | None = None  # a page of its own (the report)
     empty: str = "nothing to show"
 
@@ -165,8 +164,6 @@ def _table(view: View) -> None:
     for r in view.rows:
         table.add_row(*(safe_text(c.value(r)) for c in view.columns))
     con.print(table)
-    if view.footer:
-        con.print(view.footer)
 
 
 def _html(view: View) -> None:

@@ -173,8 +173,12 @@ def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) ->
         (prefix, like, as_of))]
 
 
-def all_threat_ids(conn: sqlite3.Connection) -> list[str]:
-    return [r[0] for r in conn.execute("SELECT id FROM threat ORDER BY id")]
+def threat_ids_like(conn: sqlite3.Connection, text: str, limit: int = 500) -> list[str]:
+    """Ids that share the start of `text` (its first three characters): the candidates for a
+    "did you mean", found through the index however many threats there are."""
+    start = text[:3]
+    return [r[0] for r in conn.execute("SELECT id FROM threat WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+                                       (start, start + "\U0010ffff", limit))]
 
 
 def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:

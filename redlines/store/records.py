@@ -10,15 +10,10 @@ import sqlite3
 from redlines.store.write import COLUMNS, Writer
 
 
-def source_id(w: Writer, url: str, cache: dict[str, int] | None = None) -> int:
+def source_id(w: Writer, url: str) -> int:
     """The source with this URL, added if new."""
-    if cache is not None and url in cache:
-        return cache[url]
     row = w.conn.execute("SELECT id FROM source WHERE url = ?", (url,)).fetchone()
-    sid = row[0] if row else w.insert("source", {"url": url})
-    if cache is not None:
-        cache[url] = sid
-    return sid
+    return row[0] if row else w.insert("source", {"url": url})
 
 
 def cite(w: Writer, subject: str, subject_id: str, url: str, quote: str | None) -> None:
