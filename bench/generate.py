@@ -1,6 +1,6 @@
 """Make a realistic synthetic data set as JSON lines that `redlines import` reads.
 
-    python bench/generate.py 10000 > /tmp/10k.jsonl
+    python bench/generate.py 10000 > threats-10k.jsonl
 
 1,000 actors (people, states, blocs; each person speaks for a state), skewed as real records
 are: a few actors issue most threats (Zipf, s = 1.1). Each threat has on average two events in

@@ -33,8 +33,18 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _engine():
+    """The file redlines names (any characters at all, so no URL is built from it), or a URL."""
+    path = config.attributes.get("sqlite_path")
+    if path:
+        import sqlite3
+
+        return create_engine("sqlite://", creator=lambda: sqlite3.connect(path))
+    return create_engine(_url())
+
+
 def run_migrations_online() -> None:
-    engine = create_engine(_url())
+    engine = _engine()
     with engine.connect() as connection:
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # batch mode rebuilds tables
         connection.commit()  # end the implicit transaction, so that Alembic commits its own

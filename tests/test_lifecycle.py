@@ -172,3 +172,11 @@ def test_tracker_is_usable_from_python(tmp_path):
     assert {r["key"] for r in t.report()["rows"]} == {"putin", "trump"}
     with pytest.raises(DatabaseProblem):
         Tracker(tmp_path).list_threats()  # a folder is not a database file
+
+
+def test_a_path_may_hold_any_character(tmp_path):
+    """Alembic is handed the path itself, never a URL or a config value built from it."""
+    odd = tmp_path / "100% sure? #1" / "r%(x)s?#.db"
+    t = Tracker(odd)
+    assert len(t.list_threats()) == 7
+    assert t.status()["schema_version"] == engine.head_revision()

@@ -127,8 +127,8 @@ def migrate(path: Path, revision: str = "head") -> None:
 
     # Alembic's own messages go to stderr: stdout carries data alone.
     cfg = Config(stdout=sys.stderr)
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    cfg.set_main_option("sqlalchemy.url", f"sqlite:///{path}")
+    cfg.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
+    cfg.attributes["sqlite_path"] = str(path)  # not a URL: a path may hold %, ? or #
     command.upgrade(cfg, revision)
 
 
