@@ -41,6 +41,11 @@ def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
                  f"(SELECT id FROM event WHERE threat_id IN {ids}))", (*arg, *arg))
 
 
+# A word found in more places than this is ranked among its latest this-many matches only: ranking
+# every one of millions of matches would take seconds.
+RANKED = 5_000
+
+
 def _plain(query: str) -> str:
     """A query as plain words, each quoted, for when FTS5 cannot parse what was typed."""
     words = re.findall(r"\w+", query)
@@ -49,24 +54,52 @@ def _plain(query: str) -> str:
 
 def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) -> list[dict]:
     """Threats whose statement, trigger, consequence, events or quotes match, best first, each
-    with its matching passages."""
-    sql = f"""
-      SELECT s.threat_id, s.kind, s.event_id, bm25(search) AS score,
-             snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) AS snippet
-      FROM search s JOIN threat t ON t.id = s.threat_id
-      LEFT JOIN event e ON e.id = s.event_id
-      WHERE search MATCH ? AND t.made_on <= ? AND (e.id IS NULL OR e.occurred_on <= ?)
-      ORDER BY score"""
+    with its matching passages.
+
+    FTS5 ranks the matches (the latest RANKED of them) by rowid alone, which is cheap; only the
+    best few are then read, checked against the as-of date and cut into passages, so the cost
+    follows the number of threats asked for rather than the number of matches."""
+    want = 20 if limit is None else limit
+    if want == 0:
+        return []
     try:
-        hits = conn.execute(sql, (query, as_of, as_of)).fetchall()
+        conn.execute("SELECT rowid FROM search WHERE search MATCH ? LIMIT 1", (query,)).fetchall()
     except sqlite3.OperationalError:
-        plain = _plain(query)
-        if not plain:
+        query = _plain(query)
+        if not query:
             return []
-        hits = conn.execute(sql, (plain, as_of, as_of)).fetchall()
-    found: dict[str, dict] = {}
-    for h in hits:
-        entry = found.setdefault(h["threat_id"], {"id": h["threat_id"], "score": h["score"], "matches": []})
-        entry["matches"].append({"in": h["kind"], "event": h["event_id"], "snippet": h["snippet"]})
-    ranked = list(found.values())
-    return ranked[:limit] if limit is not None else ranked
+    batch = max(200, want * 10)
+    while True:
+        ranked = conn.execute(
+            "WITH latest AS MATERIALIZED (SELECT rowid, rank FROM search WHERE search MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?) SELECT rowid, rank FROM latest ORDER BY rank LIMIT ?",
+            (query, RANKED, batch)).fetchall()
+        rows = _visible(conn, [r[0] for r in ranked], as_of)
+        best: dict[str, list] = {}
+        for rowid, rank in ranked:
+            hit = rows.get(rowid)
+            if hit is not None:
+                best.setdefault(hit["threat_id"], []).append({**dict(hit), "score": rank})
+        if len(best) >= want or len(ranked) < batch:
+            break
+        batch *= 4
+    chosen = list(best.items())[:want] if limit is not None else list(best.items())
+    passage = (f"SELECT snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) FROM search "
+               f"WHERE search MATCH ? AND rowid = ?")
+    return [{"id": tid, "score": hits[0]["score"],
+             "matches": [{"in": h["kind"], "event": h["event_id"],
+                          "snippet": conn.execute(passage, (query, h["rowid"])).fetchone()[0]} for h in hits]}
+            for tid, hits in chosen]
+
+
+def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[int, sqlite3.Row]:
+    """Of these rows of the index, those whose threat and event are known on `as_of`."""
+    import json
+
+    if not rowids:
+        return {}
+    sql = ("SELECT s.rowid AS rowid, s.threat_id, s.kind, s.event_id "
+           "FROM search s CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
+           "WHERE s.rowid IN (SELECT value FROM json_each(?)) AND t.made_on <= ? "
+           "AND (e.id IS NULL OR e.occurred_on <= ?)")
+    return {r["rowid"]: r for r in conn.execute(sql, (json.dumps(rowids), as_of, as_of))}
