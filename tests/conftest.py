@@ -43,6 +43,17 @@ class Cli:
         return json.loads(self(*args, **kw).stdout)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def working_directory_untouched():
+    """No test may leave a file where pytest was started (the repository): hostile text given
+    to -o, --db or backup once wrote files there, and they were committed by mistake."""
+    cwd = Path.cwd()
+    before = set(os.listdir(cwd))
+    yield
+    left = sorted(set(os.listdir(cwd)) - before - {".pytest_cache", ".hypothesis", "__pycache__"})
+    assert not left, f"tests left {len(left)} files in {cwd}: {left[:5]!r}"
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "redlines.db"

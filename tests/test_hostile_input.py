@@ -2,6 +2,7 @@
 text from hypothesis. Always a clear message with exit 0, 1 or 2, never a traceback; and a
 refused command writes nothing."""
 
+import contextlib
 import shutil
 
 import pytest
@@ -68,9 +69,10 @@ def attempt(seeded, tmp_path, args, stdin=None):
         (tmp_path / f"target.db{suffix}").unlink(missing_ok=True)
     shutil.copy(seeded, db)
     before = dump(db)
-    result = CliRunner().invoke(app, args, input=stdin, env={
-        "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "NO_COLOR": "1", "XDG_DATA_HOME": str(tmp_path / "xdg"),
-        "HOME": str(tmp_path / "home"), "REDLINES_AS_OF": None})
+    with contextlib.chdir(tmp_path):  # a relative path the text makes (-o, --db, backup) lands here
+        result = CliRunner().invoke(app, args, input=stdin, env={
+            "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "NO_COLOR": "1",
+            "XDG_DATA_HOME": str(tmp_path / "xdg"), "HOME": str(tmp_path / "home"), "REDLINES_AS_OF": None})
     shown = repr(args)[:200]
     assert result.exit_code in (0, 1, 2), f"{shown}: exit {result.exit_code}"
     raised = result.exception
@@ -82,8 +84,7 @@ def attempt(seeded, tmp_path, args, stdin=None):
     return result.exit_code
 
 
-def test_every_option_against_the_troublemakers(seeded, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_every_option_against_the_troublemakers(seeded, tmp_path):
     tried, codes = 0, {0: 0, 1: 0, 2: 0}
     for case in CASES:
         for value in TROUBLEMAKERS:
