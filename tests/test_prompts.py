@@ -75,3 +75,22 @@ def test_no_input_fails_instead_of_asking(installed, tmp_path):
     term = Terminal(installed, "--no-input", "add", "threat", "--by", "x", env=env)
     term.expect("missing --on, --said")
     assert term.wait() == 2
+
+
+def test_a_large_import_shows_progress_on_a_terminal(installed, tmp_path):
+    import json
+
+    db, data = tmp_path / "big.db", tmp_path / "big.jsonl"
+    with open(data, "w") as f:
+        f.write(json.dumps({"type": "actor", "slug": "a", "name": "A", "kind": "state"}) + "\n")
+        for i in range(5000):
+            f.write(json.dumps({"type": "threat", "id": f"t{i}", "issuer": "a", "made_on": "2024-01-01",
+                                "statement": "x"}) + "\n")
+    run_installed(installed, "db", "init", "--empty", db=db)
+    term = Terminal(installed, "import", str(data), env={**os.environ, "REDLINES_DB": str(db)})
+    term.expect("2,000 threats loaded")
+    term.expect("5,000 threats loaded")
+    term.expect("threats: 5000 were added")
+    assert term.wait() == 0
+    piped = run_installed(installed, "import", str(data), db=db)
+    assert "loaded" not in piped.stderr  # no progress when stderr is not a terminal
