@@ -248,11 +248,13 @@ class Tracker(Recording):
         return self.as_of.isoformat()
 
     def _params(self, grace: int) -> dict:
-        """The parameters of a judging query; `current` when the cached summaries can answer."""
+        """The parameters of a judging query: `current` when the cached summaries can answer,
+        `settled` when the cached verdicts can (they are made with the default grace period)."""
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
         return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
-                "current": queries.nothing_after(self.conn, self._as_of)}
+                "current": queries.nothing_after(self.conn, self._as_of),
+                "settled": grace == outcomes.DEFAULT_GRACE_DAYS}
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {

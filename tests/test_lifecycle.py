@@ -180,3 +180,24 @@ def test_a_path_may_hold_any_character(tmp_path):
     t = Tracker(odd)
     assert len(t.list_threats()) == 7
     assert t.status()["schema_version"] == engine.head_revision()
+
+
+def test_every_migration_downgrades_and_upgrades_again_with_the_data_intact(cli, db):
+    """Down to the first schema and back up, on the seeded database: views read `threat`, so a
+    downgrade must not copy that table (SQLite would refuse); the caches are rebuilt on the way up."""
+    from alembic import command
+    from alembic.config import Config
+
+    from redlines.resources import migrations_dir
+
+    before = cli("list", "--json").stdout
+    cfg = Config(stdout=sys.stderr)
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.attributes["sqlite_path"] = str(db)
+    command.downgrade(cfg, "0001")
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        assert conn.execute("SELECT COUNT(*) FROM threat").fetchone() == (7,)
+    command.upgrade(cfg, "head")
+    assert cli("list", "--json").stdout == before
+    assert cli("db", "check").stderr.endswith("redlines.db: ok\n")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from redlines.domain.dates import FuzzyDate
-from redlines.domain.outcomes import EVENT_KINDS, RESPONSE_OUTCOMES, Event, grace_cutoff, judge
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, EVENT_KINDS, RESPONSE_OUTCOMES, Event, grace_cutoff, judge
 from redlines.store import engine, queries, summary
 
 START = date(2024, 1, 1)
@@ -41,7 +41,8 @@ events = st.lists(st.builds(
 
 @settings(max_examples=400, deadline=None)
 @given(made=fuzzy, deadline=st.none() | fuzzy, timeline=events,
-       as_of=st.integers(0, 600).map(lambda n: START + timedelta(days=n)), grace=st.integers(0, 60))
+       as_of=st.integers(0, 600).map(lambda n: START + timedelta(days=n)),
+       grace=st.just(DEFAULT_GRACE_DAYS) | st.integers(0, 60))
 def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_of, grace):
     conn.execute("BEGIN")
     try:
@@ -53,8 +54,14 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
         summary.refresh(conn, ["t"])
         params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}
         rows = queries.threats(conn, params, ids=["t"])  # from the events
-        if queries.nothing_after(conn, as_of.isoformat()):  # and from the cached summary, when it may
+        current = queries.nothing_after(conn, as_of.isoformat())
+        if current:  # and from the cached summary, when it may
             assert queries.threats(conn, {**params, "current": True}, ids=["t"]) == rows
+        if grace == DEFAULT_GRACE_DAYS:  # and from the cached verdict, once the threat has settled
+            assert queries.threats(conn, {**params, "settled": True}, ids=["t"]) == rows
+            if current:
+                assert queries.threats(conn, {**params, "current": True, "settled": True}, ids=["t"]) == rows
+            assert not summary.stale(conn)
     finally:
         conn.execute("ROLLBACK")
     if made.start() > as_of:
@@ -65,3 +72,25 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
               as_of, grace)
     assert (row["outcome"], row["rule"], row["deadline"], row["tested_on"]) == (
         v.outcome, v.rule, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())
+
+
+@pytest.mark.parametrize("by", sorted(queries.GROUPINGS))
+def test_reports_from_settled_verdicts_equal_reports_judged_afresh(tmp_path, by):
+    """The seeded threats, as of every fortnight from 2022 to 2026: a report that reads the cached
+    verdicts of settled threats (the default) counts exactly what judging every threat counts."""
+    from redlines.service import Tracker
+
+    path = tmp_path / "seeded.db"
+    tracker = Tracker(path)
+    assert len(tracker.list_threats()) == 7  # a new database is seeded on first use
+    conn = tracker.conn
+    day, reused = date(2022, 1, 1), 0
+    while day <= date(2026, 1, 1):
+        params = {"as_of": day.isoformat(), "grace_cutoff": grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
+                  "current": queries.nothing_after(conn, day.isoformat())}
+        afresh = queries.report(conn, {**params, "settled": False}, by)
+        assert queries.report(conn, {**params, "settled": True}, by) == afresh, day
+        reused += conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0]
+        day += timedelta(days=14)
+    tracker.close()
+    assert reused > 100  # the cached verdicts were read, not only the judging

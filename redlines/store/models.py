@@ -24,6 +24,7 @@ SQLModel.metadata = MetaData(naming_convention={
 })
 
 ISO_DATE = "length({col}) IN (4, 7, 10)"
+NEVER = "9999-99-99"  # a day after every date: what has not settled settles on it
 
 
 def _in(col: str, values: tuple[str, ...]) -> str:
@@ -60,8 +61,14 @@ class Threat(SQLModel, table=True):
         # serves an issuer's newest threats too.
         Index("ix_threat_judging", "issuer_id", "made_on", "category", "deadline", "deadline_set",
               "first_crossed", "response_rank", "first_response", "complied", "withdrawn", "restated",
-              "last_event_on"),
+              "last_event_on", "settled_on", "settled_outcome", "settled_rule", "settled_tested_on",
+              "settled_days"),
         Index("ix_threat_made_on", "made_on"),
+        # The threats a date must judge again (made by then, not settled by then): few.
+        Index("ix_threat_settled_on", "settled_on", "made_on"),
+        # A report counts settled verdicts per issuer, outcome and days in this order, unsorted.
+        Index("ix_threat_report", "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on",
+              "category"),
     )
     id: str = Field(primary_key=True)
     issuer_id: int = Field(foreign_key="actor.id", ondelete="RESTRICT")
@@ -82,6 +89,14 @@ class Threat(SQLModel, table=True):
     restated: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     deadline_set: str | None = None
     last_event_on: str | None = None
+    # From `settled_on` on, the verdict stops changing unless an event is recorded: every event
+    # is known, and the deadline and the default grace period have run out. A report as of that
+    # day or later reads the verdict here instead of judging again (`store.summary` keeps it).
+    settled_on: str = Field(default=NEVER, sa_column_kwargs={"server_default": NEVER})  # until computed
+    settled_outcome: str | None = None
+    settled_rule: str | None = None
+    settled_tested_on: str | None = None
+    settled_days: int | None = None  # from the test to the first response
 
 
 class ThreatTarget(SQLModel, table=True):

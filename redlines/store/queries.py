@@ -32,63 +32,113 @@ EVENT_AGGREGATES = f"""
 SUMMARY_COLUMNS = ("first_crossed", "response_rank", "first_response", "complied", "withdrawn", "restated",
                    "deadline_set", "last_event_on")
 
-_THREAT_COLUMNS = ("t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
+THREAT_COLUMNS = ("t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
                    "t.cameo, t.deadline AS own_deadline")
+SETTLED_COLUMNS = ("settled_on", "settled_outcome", "settled_rule", "settled_tested_on", "settled_days")
+_SETTLED = ", ".join(f"t.{c}" for c in SETTLED_COLUMNS)
 
 # As of today (no event after the as-of date): the summary cached on each threat row.
 _CURRENT = f"""
-  SELECT {_THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}
-  FROM threat t WHERE t.made_on <= :as_of"""
+  SELECT {THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}, {_SETTLED}
+  FROM threat t{{index}} WHERE t.made_on <= :as_of"""
 
-# As of a past date: the events known then, aggregated in one pass.
+# As of a past date: the events known then, aggregated in one pass; only for the threats not
+# settled by then (a settled threat's cached summary is the one it had on that date).
 _HISTORICAL = f"""
-  SELECT {_THREAT_COLUMNS}, ev.first_crossed, ev.response_rank, ev.first_response,
-    COALESCE(ev.complied, 0) AS complied, COALESCE(ev.withdrawn, 0) AS withdrawn,
-    COALESCE(ev.restated, 0) AS restated, ev.deadline_set, ev.last_event_on
-  FROM threat t LEFT JOIN (
+  SELECT {THREAT_COLUMNS},
+    {', '.join(f'CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {_ev} END AS {c}'
+               for c, _ev in (("first_crossed", "ev.first_crossed"), ("response_rank", "ev.response_rank"),
+                             ("first_response", "ev.first_response"), ("complied", "COALESCE(ev.complied, 0)"),
+                             ("withdrawn", "COALESCE(ev.withdrawn, 0)"), ("restated", "COALESCE(ev.restated, 0)"),
+                             ("deadline_set", "ev.deadline_set"), ("last_event_on", "ev.last_event_on")))},
+    {_SETTLED}
+  FROM threat t{{index}} LEFT JOIN (
     SELECT e.threat_id, {EVENT_AGGREGATES}
     FROM event e WHERE e.occurred_on <= :as_of {{scope}} GROUP BY e.threat_id
   ) ev ON ev.threat_id = t.id
   WHERE t.made_on <= :as_of"""
+# The threats a past date must judge from their events: those not settled by then.
+_NOT_SETTLED = "t.settled_on > :as_of"
+_SETTLING_INDEX = " INDEXED BY ix_threat_settled_on"
+_UNSETTLED = (f"AND e.threat_id IN (SELECT t.id FROM threat t{_SETTLING_INDEX} "
+              f"WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)")
+
+
+def start(col: str) -> str:
+    """The ISO day on which a date stored at any precision starts."""
+    return f"CASE length({col}) WHEN 4 THEN {col} || '-01-01' WHEN 7 THEN {col} || '-01' ELSE {col} END"
+
+
+def _start_day(col: str) -> str:
+    """SQLite's julianday of the first day of a date stored at any precision."""
+    return f"julianday({start(col)})"
+
 
 _JUDGE = """
 WITH summary AS ({source}
 ), passed AS (
   SELECT s.*, COALESCE(s.deadline_set, s.own_deadline) AS deadline,
     (COALESCE(s.deadline_set, s.own_deadline) IS NOT NULL
-     AND substr(:as_of, 1, length(COALESCE(s.deadline_set, s.own_deadline)))
+     AND substr({as_of}, 1, length(COALESCE(s.deadline_set, s.own_deadline)))
          > COALESCE(s.deadline_set, s.own_deadline)) AS deadline_passed
   FROM summary s
+), judged AS (
+  SELECT p.*, ({settled}) AS settled,
+    CASE WHEN p.response_rank = 3 THEN 'followed_through'
+         WHEN p.response_rank = 2 THEN 'partial'
+         WHEN p.response_rank = 1 THEN 'not_followed_through'
+         WHEN p.complied THEN 'complied'
+         WHEN p.withdrawn THEN 'withdrawn'
+         WHEN p.deadline_passed THEN 'not_followed_through'
+         WHEN p.first_crossed <= {cutoff} THEN 'not_followed_through'
+         ELSE 'pending' END AS judged_outcome,
+    CASE WHEN p.response_rank IS NOT NULL THEN 'response'
+         WHEN p.complied THEN 'complied'
+         WHEN p.withdrawn THEN 'withdrawn'
+         WHEN p.deadline_passed THEN 'deadline'
+         WHEN p.first_crossed <= {cutoff} THEN 'grace'
+         ELSE 'pending' END AS judged_rule,
+    CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
+         THEN p.deadline ELSE p.first_crossed END AS judged_tested_on
+  FROM passed p
 )
-SELECT p.id, p.issuer_id, p.made_on, p.statement, p.trigger, p.consequence, p.category, p.cameo,
-  p.deadline, p.own_deadline, p.restated, p.first_crossed, p.first_response, p.deadline_passed,
-  CASE WHEN p.response_rank = 3 THEN 'followed_through'
-       WHEN p.response_rank = 2 THEN 'partial'
-       WHEN p.response_rank = 1 THEN 'not_followed_through'
-       WHEN p.complied THEN 'complied'
-       WHEN p.withdrawn THEN 'withdrawn'
-       WHEN p.deadline_passed THEN 'not_followed_through'
-       WHEN p.first_crossed <= :grace_cutoff THEN 'not_followed_through'
-       ELSE 'pending' END AS outcome,
-  CASE WHEN p.response_rank IS NOT NULL THEN 'response'
-       WHEN p.complied THEN 'complied'
-       WHEN p.withdrawn THEN 'withdrawn'
-       WHEN p.deadline_passed THEN 'deadline'
-       WHEN p.first_crossed <= :grace_cutoff THEN 'grace'
-       ELSE 'pending' END AS rule,
-  CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
-       THEN p.deadline ELSE p.first_crossed END AS tested_on
-FROM passed p
+SELECT j.id, j.issuer_id, j.made_on, j.statement, j.trigger, j.consequence, j.category, j.cameo,
+  j.deadline, j.own_deadline, j.restated, j.first_crossed, j.first_response, j.deadline_passed,
+  CASE WHEN j.settled THEN j.settled_outcome ELSE j.judged_outcome END AS outcome,
+  CASE WHEN j.settled THEN j.settled_rule ELSE j.judged_rule END AS rule,
+  CASE WHEN j.settled THEN j.settled_tested_on ELSE j.judged_tested_on END AS tested_on,
+  CASE WHEN j.settled THEN j.settled_days
+       WHEN j.first_response IS NOT NULL AND j.judged_tested_on IS NOT NULL
+       THEN CAST({first_response_day} - {tested_day} AS INTEGER) END AS days,
+  {as_of} AS judged_on
+FROM judged j
 """
 
 
-def judged(params: dict, ids: Sequence[str] = ()) -> str:
+def judge_sql(source: str, *, as_of: str = ":as_of", cutoff: str = ":grace_cutoff",
+              settled: str = "settled_on <= :as_of") -> str:
+    """The outcome rules in SQL over `source` (the summary of each threat), judged on `as_of`
+    with the grace period ending at `cutoff`; a threat for which `settled` holds takes its
+    cached verdict instead. The three are SQL expressions, and may name the source's columns
+    (unqualified)."""
+    return _JUDGE.format(source=source, as_of=as_of, cutoff=cutoff, settled=settled,
+                         first_response_day=_start_day("j.first_response"),
+                         tested_day=_start_day("j.judged_tested_on"))
+
+
+def judged(params: dict, ids: Sequence[str] = (), *, unsettled_only: bool = False) -> str:
     """The SQL of every visible threat judged as of `:as_of`: from the cached summaries when
-    `params["current"]` (nothing is dated after the as-of date), else from the events."""
+    `params["current"]` (nothing is dated after the as-of date), else from the events; and from
+    the cached verdicts of settled threats when `params["settled"]` (the default grace period).
+    With `unsettled_only`, only the threats not settled by then."""
+    settled = "settled_on <= :as_of" if params.get("settled") else "0"
+    index, only = (_SETTLING_INDEX, f" AND {_NOT_SETTLED}") if unsettled_only else ("", "")
     if params.get("current"):
-        return _JUDGE.format(source=_CURRENT)
+        return judge_sql(_CURRENT.format(index=index) + only, settled=settled)
     scope = f"AND e.threat_id IN ({', '.join(f':t{n}' for n in range(len(ids)))})" if ids else ""
-    return _JUDGE.format(source=_HISTORICAL.format(scope=scope))
+    if params.get("settled"):
+        scope += " " + _UNSETTLED
+    return judge_sql(_HISTORICAL.format(scope=scope, index=index) + only, settled=settled)
 
 
 def nothing_after(conn: sqlite3.Connection, as_of: str) -> bool:
@@ -245,21 +295,22 @@ def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
     return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
 
 
+# How each grouping of a report is keyed: threats are counted per `base` value (an integer
+# issuer where it can be, so that a million rows need no join), then the few bases are named,
+# and rolled up into groups, by `names` (SQL giving base, key and label).
 GROUPINGS: dict[str, tuple[str, str, str]] = {
-    # key expression, label expression, joins
+    # key expression, label expression, joins (for `decisions`, which lists every threat)
     "actor": ("a.slug", "a.name", "JOIN actor a ON a.id = j.issuer_id"),
     "state": ("COALESCE(o.slug, a.slug)", "COALESCE(o.name, a.name)",
               "JOIN actor a ON a.id = j.issuer_id LEFT JOIN actor o ON o.id = a.of_id"),
     "category": ("j.category", "j.category", ""),
     "year": ("substr(j.made_on, 1, 4)", "substr(j.made_on, 1, 4)", ""),
 }
-
-
-def _start_day(col: str) -> str:
-    """SQLite's julianday of the first day of a date stored at any precision."""
-    return (f"julianday(CASE length({col}) WHEN 4 THEN {col} || '-01-01' "
-            f"WHEN 7 THEN {col} || '-01' ELSE {col} END)")
-
+_BASES = {"actor": "j.issuer_id", "state": "j.issuer_id", "category": "j.category",
+          "year": "substr(j.made_on, 1, 4)"}
+_NAMES = {"actor": "SELECT a.id, a.slug, a.name FROM actor a",
+          "state": "SELECT a.id, COALESCE(o.slug, a.slug), COALESCE(o.name, a.name) "
+                   "FROM actor a LEFT JOIN actor o ON o.id = a.of_id"}
 
 OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
 
@@ -268,33 +319,48 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
            category: str | None = None, since: str | None = None,
            until: str | None = None) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
-    to the first response: the threats are judged once, in SQL, into a temporary table that the
-    two aggregates then read. Returns (rows, median for all)."""
-    key, label, joins = GROUPINGS[by]
+    to the first response. SQL counts the judged threats by group base, outcome and days: the
+    settled ones from their cached verdicts through an index kept in that order, the others
+    judged; the medians are read from those counts. Returns (rows ordered by key, median for all)."""
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    conn.execute("DROP TABLE IF EXISTS temp.judged_now")
-    conn.execute(
-        f"CREATE TEMP TABLE judged_now AS SELECT {key} AS key, {label} AS label, j.outcome, "
-        f"CASE WHEN j.first_response IS NOT NULL AND j.tested_on IS NOT NULL "
-        f"THEN {_start_day('j.first_response')} - {_start_day('j.tested_on')} END AS days "
-        f"FROM ({judged(params)}) j {joins} {'WHERE ' + ' AND '.join(where) if where else ''}", args)
-    try:
-        counts = ", ".join(f"SUM(outcome = '{o}') AS {o}" for o in OUTCOME_NAMES)
-        rows = [dict(r) for r in conn.execute(
-            f"SELECT key, MIN(label) AS label, COUNT(*) AS threats, {counts} FROM judged_now "
-            f"GROUP BY key ORDER BY key")]
-        medians = {r["key"]: r["median"] for r in conn.execute("""
-          WITH d AS (SELECT key, days FROM judged_now WHERE days IS NOT NULL
-                     UNION ALL SELECT NULL, days FROM judged_now WHERE days IS NOT NULL),
-          ranked AS (SELECT key, days, ROW_NUMBER() OVER (PARTITION BY key ORDER BY days) AS n,
-                            COUNT(*) OVER (PARTITION BY key) AS total FROM d)
-          SELECT key, AVG(days) AS median FROM ranked
-          WHERE n IN ((total + 1) / 2, (total + 2) / 2) GROUP BY key""")}  # key NULL: all groups
-    finally:
-        conn.execute("DROP TABLE temp.judged_now")
+    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome, j.days", where)]
+    if params.get("settled"):
+        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome, j.settled_days",
+                      ["j.settled_on <= :as_of", *where]))
+    counted = []
+    for source, columns, conditions in parts:
+        counted += conn.execute(
+            f"SELECT {_BASES[by]}, {columns}, COUNT(*) FROM {source} "
+            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2, 3", args).fetchall()
+    names = ({b: (key, label) for b, key, label in conn.execute(_NAMES[by])} if by in _NAMES
+             else {b: (b, b) for b, _, _, _ in counted})
+    groups: dict[str, dict] = {}
+    days: dict[str | None, dict[int, int]] = {None: {}}  # key None: all groups
+    for b, outcome, d, n in counted:
+        key, label = names[b]
+        g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOME_NAMES, 0)})
+        g["label"] = min(g["label"], label)
+        g["threats"] += n
+        g[outcome] += n
+        if d is not None:
+            for k in (key, None):
+                days.setdefault(k, {})[d] = days.get(k, {}).get(d, 0) + n
+    rows = [groups[k] for k in sorted(groups)]
     for r in rows:
-        r["median_days_to_response"] = medians.get(r["key"])
-    return rows, medians.get(None)
+        r["median_days_to_response"] = _median(days.get(r["key"], {}))
+    return rows, _median(days[None])
+
+
+def _median(counts: dict[int, int]) -> float | None:
+    """The median of values given as {value: how many times}."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    middle, seen, picked = {(total + 1) // 2, (total + 2) // 2}, 0, []
+    for value in sorted(counts):
+        before, seen = seen, seen + counts[value]
+        picked += [value] * sum(1 for m in middle if before < m <= seen)
+    return sum(picked) / len(picked)
 
 
 def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),

@@ -1,13 +1,17 @@
-"""The summary cached on each threat row (first crossing, strongest response, the deadline set
-by events, ...): recomputed from the events for every threat a run touched, before it commits.
-`db check` recomputes it for all threats and compares."""
+"""The summary cached on each threat row: what the outcome rules need from its events (first
+crossing, strongest response, the deadline set by events, ...), and the verdict it settles on
+once every event is known and the deadline and the default grace period have run out.
+Recomputed for every threat a run touched, before it commits. `db check` recomputes both for
+all threats and compares."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
 
-from redlines.store.queries import EVENT_AGGREGATES, SUMMARY_COLUMNS
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+from redlines.store.queries import (EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS,
+                                    judge_sql, start)
 
 _REFRESH = f"""
 UPDATE threat SET {', '.join(f'{c} = s.{c}' for c in SUMMARY_COLUMNS)}
@@ -26,14 +30,58 @@ SELECT t.id FROM threat t JOIN (
 WHERE {' OR '.join(f't.{c} IS NOT s.{c}' for c in SUMMARY_COLUMNS)}"""
 
 
+def _lapse(col: str) -> str:
+    """The first ISO day after the day, month or year in `col`."""
+    return (f"CASE length({col}) WHEN 4 THEN date({col} || '-01-01', '+1 year') "
+            f"WHEN 7 THEN date({col} || '-01', '+1 month') ELSE date({col}, '+1 day') END")
+
+
+# The day from which nothing but a new event changes the verdict: the latest of the day the
+# threat was made, the day its last event starts, the day after its deadline in force ends and
+# the day its first crossing's grace period runs out. A date SQLite cannot compute never settles.
+_NEVER = "'9999-99-99'"  # models.NEVER, as SQL
+_DEADLINE = "COALESCE(t.deadline_set, t.deadline)"
+SETTLES_ON = f"""max({start('t.made_on')},
+    COALESCE({start('t.last_event_on')}, ''),
+    CASE WHEN {_DEADLINE} IS NULL THEN '' ELSE COALESCE({_lapse(_DEADLINE)}, {_NEVER}) END,
+    CASE WHEN t.first_crossed IS NULL THEN ''
+         ELSE COALESCE(date({start('t.first_crossed')}, '+{DEFAULT_GRACE_DAYS + 1} days'), {_NEVER}) END)"""
+
+
+def _settling(where: str) -> str:
+    """Each threat matching `where` judged on the day it settles, with the default grace period."""
+    source = f"""
+  SELECT {THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}, {SETTLES_ON} AS settled_on,
+    NULL AS settled_outcome, NULL AS settled_rule, NULL AS settled_tested_on, NULL AS settled_days
+  FROM threat t WHERE {where}"""
+    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{DEFAULT_GRACE_DAYS + 1} days')",
+                     settled="0")
+
+
+_VERDICT = {"settled_on": "judged_on", "settled_outcome": "outcome", "settled_rule": "rule",
+            "settled_tested_on": "tested_on", "settled_days": "days"}
+assert tuple(_VERDICT) == SETTLED_COLUMNS
+_SETTLE = f"""
+UPDATE threat SET {', '.join(f'{c} = v.{v}' for c, v in _VERDICT.items())}
+FROM ({_settling("t.id IN (SELECT value FROM json_each(?))")}) v
+WHERE threat.id = v.id"""
+
+UNSETTLED = f"""
+SELECT t.id FROM threat t JOIN ({_settling("1")}) v ON v.id = t.id
+WHERE {' OR '.join(f't.{c} IS NOT v.{v}' for c, v in _VERDICT.items())}"""
+
+
 def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
     import json
 
     ids = list(threat_ids)
-    for start in range(0, len(ids), 50_000):
-        conn.execute(_REFRESH, (json.dumps(ids[start:start + 50_000]),))
+    for start_at in range(0, len(ids), 50_000):
+        chunk = json.dumps(ids[start_at:start_at + 50_000])
+        conn.execute(_REFRESH, (chunk,))
+        conn.execute(_SETTLE, (chunk,))
 
 
 def stale(conn: sqlite3.Connection) -> list[str]:
-    """Threats whose cached summary does not match their events (none, unless written around redlines)."""
-    return [r[0] for r in conn.execute(STALE)]
+    """Threats whose cached summary or settled verdict does not match their events (none,
+    unless the file was written around redlines)."""
+    return [r[0] for r in conn.execute(STALE)] + [r[0] for r in conn.execute(UNSETTLED)]

@@ -57,7 +57,7 @@ class Writer:
         self.undoes = undoes
         self.run_id: int | None = None
         self.changes = 0
-        self.touched: set[str] = set()  # threats whose events changed
+        self.touched: set[str] = set()  # threats written, or whose events were
 
     def _run(self) -> int:
         if self.run_id is None:
@@ -98,8 +98,8 @@ class Writer:
             [values[c] for c in cols])
         row_id = values.get("id", cur.lastrowid)
         search.index_row(self.conn, table, row_id)
-        if table == "event":
-            self.touched.add(values["threat_id"])
+        if table in ("threat", "event"):
+            self.touched.add(values["threat_id"] if table == "event" else row_id)
         self._log(table, row_id, "insert", None, self.row(table, row_id))
         return row_id
 
@@ -113,6 +113,8 @@ class Writer:
                           [*changed.values(), row_id])
         if table == "event":
             self.touched.update((before["threat_id"], values.get("threat_id", before["threat_id"])))
+        elif table == "threat":
+            self.touched.add(row_id)
         self._log(table, row_id, "update", before, {**before, **changed})
         return True
 
