@@ -74,23 +74,46 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
         v.outcome, v.rule, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())
 
 
-@pytest.mark.parametrize("by", sorted(queries.GROUPINGS))
-def test_reports_from_settled_verdicts_equal_reports_judged_afresh(tmp_path, by):
-    """The seeded threats, as of every fortnight from 2022 to 2026: a report that reads the cached
-    verdicts of settled threats (the default) counts exactly what judging every threat counts."""
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
     from redlines.service import Tracker
 
-    path = tmp_path / "seeded.db"
-    tracker = Tracker(path)
+    tracker = Tracker(tmp_path_factory.mktemp("seeded") / "seeded.db")
     assert len(tracker.list_threats()) == 7  # a new database is seeded on first use
-    conn = tracker.conn
-    day, reused = date(2022, 1, 1), 0
+    yield tracker.conn
+    tracker.close()
+
+
+def _fortnights(conn):
+    """Judging parameters as of every fortnight from 2022 to 2026, with how many threats had
+    settled by then."""
+    day = date(2022, 1, 1)
     while day <= date(2026, 1, 1):
         params = {"as_of": day.isoformat(), "grace_cutoff": grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
                   "current": queries.nothing_after(conn, day.isoformat())}
-        afresh = queries.report(conn, {**params, "settled": False}, by)
-        assert queries.report(conn, {**params, "settled": True}, by) == afresh, day
-        reused += conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0]
+        yield params, conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0]
         day += timedelta(days=14)
-    tracker.close()
+
+
+@pytest.mark.parametrize("by", sorted(queries.GROUPINGS))
+def test_reports_from_settled_verdicts_equal_reports_judged_afresh(seeded, by):
+    """On the seeded threats: a report that reads the cached verdicts of settled threats (the
+    default) counts exactly what judging every threat counts."""
+    reused = 0
+    for params, settled in _fortnights(seeded):
+        afresh = queries.report(seeded, {**params, "settled": False}, by)
+        assert queries.report(seeded, {**params, "settled": True}, by) == afresh, params["as_of"]
+        reused += settled
     assert reused > 100  # the cached verdicts were read, not only the judging
+
+
+@pytest.mark.parametrize("limit", [1, 2, 5, 50])
+@pytest.mark.parametrize("issuers", [(), (1,), (1, 2)])
+def test_due_from_settled_verdicts_equals_due_judged_afresh(seeded, limit, issuers):
+    reused = 0
+    for params, settled in _fortnights(seeded):
+        horizon = (date.fromisoformat(params["as_of"]) + timedelta(days=90)).isoformat()
+        afresh = queries.due(seeded, {**params, "settled": False}, horizon, issuers=issuers, limit=limit)
+        assert queries.due(seeded, {**params, "settled": True}, horizon, issuers=issuers, limit=limit) == afresh
+        reused += settled
+    assert reused > 100

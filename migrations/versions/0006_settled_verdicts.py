@@ -33,6 +33,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_threat_judging', ['issuer_id', 'made_on', 'category', 'deadline', 'deadline_set', 'first_crossed', 'response_rank', 'first_response', 'complied', 'withdrawn', 'restated', 'last_event_on', 'settled_on', 'settled_outcome', 'settled_rule', 'settled_tested_on', 'settled_days'], unique=False)
         batch_op.create_index('ix_threat_settled_on', ['settled_on', 'made_on'], unique=False)
         batch_op.create_index('ix_threat_report', ['issuer_id', 'settled_outcome', 'settled_days', 'settled_on', 'made_on', 'category'], unique=False)
+        batch_op.create_index('ix_threat_awaiting', ['settled_tested_on', 'id', 'settled_on', 'issuer_id'], unique=False, sqlite_where=sa.text("settled_rule IN ('deadline', 'grace')"))
 
     # ### end Alembic commands ###
     op.execute(BACKFILL)
@@ -95,6 +96,7 @@ WHERE threat.id = v.id
 def downgrade() -> None:
     """Downgrade schema: SQLite drops the columns in place (a batch copy of the table would be
     refused, as views read it)."""
+    op.drop_index('ix_threat_awaiting', table_name='threat')
     op.drop_index('ix_threat_report', table_name='threat')
     op.drop_index('ix_threat_settled_on', table_name='threat')
     op.drop_index('ix_threat_judging', table_name='threat')

@@ -12,7 +12,7 @@ undo any write generically.
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata = MetaData(naming_convention={
@@ -69,6 +69,9 @@ class Threat(SQLModel, table=True):
         # A report counts settled verdicts per issuer, outcome and days in this order, unsorted.
         Index("ix_threat_report", "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on",
               "category"),
+        # `due` reads the settled threats still owed a response, oldest test first, from here.
+        Index("ix_threat_awaiting", "settled_tested_on", "id", "settled_on", "issuer_id",
+              sqlite_where=text("settled_rule IN ('deadline', 'grace')")),
     )
     id: str = Field(primary_key=True)
     issuer_id: int = Field(foreign_key="actor.id", ondelete="RESTRICT")

@@ -319,63 +319,85 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
            category: str | None = None, since: str | None = None,
            until: str | None = None) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
-    to the first response. SQL counts the judged threats by group base, outcome and days: the
-    settled ones from their cached verdicts through an index kept in that order, the others
-    judged; the medians are read from those counts. Returns (rows ordered by key, median for all)."""
+    to the first response. SQL counts the judged threats by group base and outcome, with the
+    days as a compact histogram ("days count days count ..."): the settled threats from their
+    cached verdicts, through an index kept in that order so nothing is sorted, the others
+    judged. Returns (rows ordered by key, median for all)."""
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome, j.days", where)]
+    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", "j.days", where)]
     if params.get("settled"):
-        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome, j.settled_days",
+        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome", "j.settled_days",
                       ["j.settled_on <= :as_of", *where]))
     counted = []
-    for source, columns, conditions in parts:
+    for source, outcome, days_to_response, conditions in parts:
         counted += conn.execute(
-            f"SELECT {_BASES[by]}, {columns}, COUNT(*) FROM {source} "
-            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2, 3", args).fetchall()
+            f"SELECT base, outcome, SUM(n), group_concat(days || ' ' || n, ' ') FROM ("
+            f"  SELECT {_BASES[by]} AS base, {outcome} AS outcome, {days_to_response} AS days, COUNT(*) AS n "
+            f"  FROM {source} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2, 3"
+            f") GROUP BY 1, 2", args).fetchall()
     names = ({b: (key, label) for b, key, label in conn.execute(_NAMES[by])} if by in _NAMES
              else {b: (b, b) for b, _, _, _ in counted})
     groups: dict[str, dict] = {}
-    days: dict[str | None, dict[int, int]] = {None: {}}  # key None: all groups
-    for b, outcome, d, n in counted:
+    days: dict[str | None, list[int]] = {None: []}  # key None: all groups
+    for b, outcome, n, histogram in counted:
         key, label = names[b]
         g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOME_NAMES, 0)})
         g["label"] = min(g["label"], label)
         g["threats"] += n
         g[outcome] += n
-        if d is not None:
-            for k in (key, None):
-                days.setdefault(k, {})[d] = days.get(k, {}).get(d, 0) + n
+        if histogram:
+            pairs = list(map(int, histogram.split()))
+            days.setdefault(key, []).extend(pairs)
+            days[None].extend(pairs)
     rows = [groups[k] for k in sorted(groups)]
     for r in rows:
-        r["median_days_to_response"] = _median(days.get(r["key"], {}))
+        r["median_days_to_response"] = _median(days.get(r["key"], []))
     return rows, _median(days[None])
 
 
-def _median(counts: dict[int, int]) -> float | None:
-    """The median of values given as {value: how many times}."""
-    total = sum(counts.values())
+def _median(histogram: list[int]) -> float | None:
+    """The median of values given as a flat histogram [value, count, value, count, ...]."""
+    total = sum(histogram[1::2])
     if not total:
         return None
-    middle, seen, picked = {(total + 1) // 2, (total + 2) // 2}, 0, []
-    for value in sorted(counts):
-        before, seen = seen, seen + counts[value]
-        picked += [value] * sum(1 for m in middle if before < m <= seen)
-    return sum(picked) / len(picked)
+    low_at, high_at = (total + 1) // 2, (total + 2) // 2  # the middle one, or the middle two
+    seen, low = 0, None
+    for value, n in sorted(zip(histogram[::2], histogram[1::2])):
+        seen += n
+        if low is None and seen >= low_at:
+            low = value
+        if seen >= high_at:
+            return (low + value) / 2
+    raise AssertionError("unreachable: the counts add up to the total")
 
 
 def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),
         limit: int | None = None) -> list[dict]:
     """Threats still waiting for a response: a deadline in force that falls on or before
-    `horizon`, a deadline passed, or a red line crossed. Oldest first."""
+    `horizon`, a deadline passed, or a red line crossed. Oldest first. With a limit, the settled
+    ones are read in order from their own index and only the unsettled few are judged."""
     where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
-    args["horizon"] = horizon
-    where += ["j.rule IN ('deadline', 'grace', 'pending')",
-              "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
-    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
-           f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(where)} "
-           f"ORDER BY COALESCE(j.tested_on, j.deadline), j.id LIMIT :limit")
-    args["limit"] = -1 if limit is None else limit
-    return [dict(r) for r in conn.execute(sql, args)]
+    args.update(horizon=horizon, limit=-1 if limit is None else limit)
+    waiting = [*where, "j.rule IN ('deadline', 'grace', 'pending')",
+               "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
+    order = "ORDER BY COALESCE(j.tested_on, j.deadline), j.id LIMIT :limit"
+    if limit is None or not params.get("settled"):
+        return [dict(r) for r in conn.execute(
+            f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
+            f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(waiting)} {order}", args)]
+    # A settled threat waits for a response only under the deadline or grace rule, and then
+    # it was tested on or before the day it settled, which is on or before the as-of date.
+    settled = ["j.settled_rule IN ('deadline', 'grace')", "j.settled_on <= :as_of", *where]
+    ids = [r[0] for r in conn.execute(f"""
+      SELECT id FROM (
+        SELECT * FROM (SELECT COALESCE(j.tested_on, j.deadline) AS k, j.id
+                       FROM ({judged(params, unsettled_only=True)}) j WHERE {' AND '.join(waiting)} {order})
+        UNION ALL
+        SELECT * FROM (SELECT j.settled_tested_on AS k, j.id FROM threat j INDEXED BY ix_threat_awaiting
+                       WHERE {' AND '.join(settled)} ORDER BY j.settled_tested_on, j.id LIMIT :limit)
+      ) ORDER BY k, id LIMIT :limit""", args)]
+    rows = threats(conn, params, ids=ids) if ids else []
+    return sorted(rows, key=lambda r: (r["tested_on"] or r["deadline"], r["id"]))
 
 
 def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (),
