@@ -31,10 +31,11 @@ Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source;
 Quote = Annotated[Many, typer.Option("--quote", metavar="TEXT", help="A verbatim quote from the --source in the same place; repeatable.")]
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
-Kind = Annotated[Text, typer.Option(
+_EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
+EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="KIND", help=f"What happened: {_EVENT_KINDS}.")]
+Kind = Annotated[Text, typer.Option(  # edit: of an event, or of an actor
     "--kind", "-k", metavar="KIND",
-    help="Event: crossed, deadline, response, complied, withdrawn, restated, note. "
-         "Actor: person, state, organization, bloc.")]
+    help=f"Event: {_EVENT_KINDS}. Actor: person, state, organization or bloc.")]
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]
 OutcomeOpt = Annotated[Text, typer.Option(
     "--outcome", metavar="OUTCOME", help="For a response: followed_through, partial or not_followed_through.")]
@@ -116,7 +117,7 @@ def add_threat(
 def add_event(
     ctx: typer.Context,
     threat_id: Annotated[str, typer.Argument(metavar="THREAT_ID", help="The threat it happened to.")],
-    kind: Kind = None, on: On = None, what: What = None, outcome: OutcomeOpt = None, due: Due = None,
+    kind: EventKind = None, on: On = None, what: What = None, outcome: OutcomeOpt = None, due: Due = None,
     source: Source = None, quote: Quote = None, cameo: Cameo = None,
 ) -> None:
     """Record something that happened to a threat; prints the event's id."""

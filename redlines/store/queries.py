@@ -319,10 +319,9 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
            category: str | None = None, since: str | None = None,
            until: str | None = None) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
-    to the first response. SQL counts the judged threats by group base and outcome, with the
-    days as a compact histogram ("days count days count ..."): the settled threats from their
-    cached verdicts, through an index kept in that order so nothing is sorted, the others
-    judged. Returns (rows ordered by key, median for all)."""
+    to the first response. SQL counts the judged threats by group base and outcome, and lists
+    their days: the settled threats from their cached verdicts, through an index kept in that
+    order so nothing is sorted, the others judged. Returns (rows ordered by key, median for all)."""
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
     parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", "j.days", where)]
     if params.get("settled"):
@@ -331,44 +330,34 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
     counted = []
     for source, outcome, days_to_response, conditions in parts:
         counted += conn.execute(
-            f"SELECT base, outcome, SUM(n), group_concat(days || ' ' || n, ' ') FROM ("
-            f"  SELECT {_BASES[by]} AS base, {outcome} AS outcome, {days_to_response} AS days, COUNT(*) AS n "
-            f"  FROM {source} {'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2, 3"
-            f") GROUP BY 1, 2", args).fetchall()
+            f"SELECT {_BASES[by]}, {outcome}, COUNT(*), group_concat({days_to_response}, ' ') FROM {source} "
+            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2", args).fetchall()
     names = ({b: (key, label) for b, key, label in conn.execute(_NAMES[by])} if by in _NAMES
              else {b: (b, b) for b, _, _, _ in counted})
     groups: dict[str, dict] = {}
     days: dict[str | None, list[int]] = {None: []}  # key None: all groups
-    for b, outcome, n, histogram in counted:
+    for b, outcome, n, listed in counted:
         key, label = names[b]
         g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOME_NAMES, 0)})
         g["label"] = min(g["label"], label)
         g["threats"] += n
         g[outcome] += n
-        if histogram:
-            pairs = list(map(int, histogram.split()))
-            days.setdefault(key, []).extend(pairs)
-            days[None].extend(pairs)
+        if listed:
+            values = list(map(int, listed.split()))
+            days.setdefault(key, []).extend(values)
+            days[None].extend(values)
     rows = [groups[k] for k in sorted(groups)]
     for r in rows:
         r["median_days_to_response"] = _median(days.get(r["key"], []))
     return rows, _median(days[None])
 
 
-def _median(histogram: list[int]) -> float | None:
-    """The median of values given as a flat histogram [value, count, value, count, ...]."""
-    total = sum(histogram[1::2])
-    if not total:
+def _median(values: list[int]) -> float | None:
+    """The median (of the middle two, their mean); sorts `values` in place."""
+    if not values:
         return None
-    low_at, high_at = (total + 1) // 2, (total + 2) // 2  # the middle one, or the middle two
-    seen, low = 0, None
-    for value, n in sorted(zip(histogram[::2], histogram[1::2])):
-        seen += n
-        if low is None and seen >= low_at:
-            low = value
-        if seen >= high_at:
-            return (low + value) / 2
-    raise AssertionError("unreachable: the counts add up to the total")
+    values.sort()
+    return (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
 
 
 def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),
