@@ -5,8 +5,6 @@ and hands the result to `redlines.output`. Nothing heavy is imported here: `--he
 `--version` cost typer alone, and the database layer loads when a command first needs it.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from typing import Annotated, Optional

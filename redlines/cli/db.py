@@ -1,7 +1,5 @@
 """db path|init|status|upgrade|check|backup: the database file itself."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """schema, export, import: the data set and its shapes, for other tools."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

@@ -1,7 +1,5 @@
 """report: the follow-through scorecard."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

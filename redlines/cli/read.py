@@ -1,7 +1,5 @@
 """list, show, actors: reading the record."""
 
-from __future__ import annotations
-
 from typing import Annotated, Optional
 
 import typer

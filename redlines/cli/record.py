@@ -1,7 +1,5 @@
 """add, edit, delete, history, undo: recording and correcting the record."""
 
-from __future__ import annotations
-
 from typing import Annotated, Callable, Optional
 
 import typer
