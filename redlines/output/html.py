@@ -24,6 +24,7 @@ th, td { padding: .3rem .4rem; border-bottom: 1px solid var(--rule); text-align:
 th:first-child, td:first-child { text-align: left; }
 .scroll { overflow-x: auto; }
 svg { max-width: 100%; height: auto; }
+svg.timeline { min-width: 36rem; }  /* on a phone it scrolls sideways rather than shrink unreadably */
 article { border-bottom: 1px solid var(--rule); padding: .6rem 0; break-inside: avoid; }
 article h3 { font-size: 1.05rem; margin: .2rem 0; }
 .outcome { font-weight: bold; }
@@ -93,7 +94,7 @@ def _timeline_svg(threats: list[dict], as_of: date) -> str:
     def x(iso: str) -> float:
         return round(left + width * (FuzzyDate.from_iso(iso).start() - first).days / span, 1)
 
-    parts = [f'<svg viewBox="0 0 {left + width + 20} {height}" width="{left + width + 20}" height="{height}" '
+    parts = [f'<svg class="timeline" viewBox="0 0 {left + width + 20} {height}" width="{left + width + 20}" height="{height}" '
              f'role="img" aria-label="timeline of threats, tests and responses" font-family="sans-serif" font-size="11">']
     for year in range(first.year + 1, as_of.year + 1):
         xy = x(f"{year}")
