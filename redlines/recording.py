@@ -17,7 +17,7 @@ from redlines.domain.checks import text as _text
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, Conflict, NotFound
-from redlines.store import records
+from redlines.store import queries, records
 from redlines.store.write import Writer, run
 
 
@@ -302,6 +302,10 @@ class Recording:
         return rec
 
     # --- history and undo ----------------------------------------------------------------------
+
+    def actor_slugs(self) -> dict[int, str]:
+        """Each actor's slug by its row id: how history names the actors a change refers to."""
+        return queries.actor_slugs(self.conn)
 
     def history(self, limit: int | None = None) -> list[dict]:
         runs = records.runs(self.conn, _limit(limit))

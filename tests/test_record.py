@@ -149,6 +149,19 @@ def test_history_groups_changes_per_run_newest_first(kim):
     assert text.splitlines()[1] == "    ~ threat t: deadline: (none) -> 2025-02"
 
 
+def test_history_names_the_actors_and_threats_a_change_refers_to(kim):
+    kim("add", "threat", "--id", "t", "--by", "kim", "--against", "rok", "--on", "2025-01-01", "--said", "x")
+    kim("edit", "kim", "--of", "rok")
+    assert kim("history", "-n", "2").stdout.splitlines() == [
+        kim.json("history", "--json")[0]["at"].join(["#4  ", "  edit actor kim  (1 change)"]),
+        "    ~ actor 1: of: (none) -> korea-south",
+        kim.json("history", "--json")[1]["at"].join(["#3  ", "  add threat t  (2 changes)"]),
+        "    + threat t: issuer=kim, made_on=2025-01-01, statement=x, category=other",
+        "    + threat_target 1: threat=t, actor=korea-south",
+    ]
+    assert kim.json("history", "--json")[0]["changes"][0]["fields"] == {"of_id": [None, 2]}  # JSON keeps row ids
+
+
 def test_undo_reverts_a_run_whole_and_can_itself_be_undone(kim, db):
     before = dump(db)
     kim("add", "threat", "--id", "t", "--by", "kim", "--against", "rok", "--on", "2025-01-01", "--said", "x",

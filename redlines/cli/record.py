@@ -185,7 +185,8 @@ def history(
     from redlines.output.formats import emit
 
     fmt = output_format(fmt, json_)
-    emit(views.history(settings(ctx).tracker().history(limit)), fmt)
+    tracker = settings(ctx).tracker()
+    emit(views.history(tracker.history(limit), tracker.actor_slugs()), fmt)
 
 
 def undo(ctx: typer.Context, yes: Yes = False) -> None:
@@ -195,7 +196,7 @@ def undo(ctx: typer.Context, yes: Yes = False) -> None:
 
     tracker = settings(ctx).tracker()
     run = tracker.last_run()
-    info(views.run_summary(run))
+    info(views.run_summary(run, tracker.actor_slugs()))
     _confirm(ctx, "Undo it?", yes)
     tracker.undo(expected_run=run["run"])
     info(f"undone: #{run['run']} {run['command']}")

@@ -197,29 +197,49 @@ def _short(value, limit: int = 50) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def change_lines(run: dict) -> list[str]:
-    """A run's changes for people: + added, ~ changed (from -> to), - removed."""
+# The references a change line names, and how: actors by slug, threats and events by id. Other
+# row ids (sources) say nothing to a reader, and an event's threat is in the event's own id.
+_ACTOR_REFS = ("issuer_id", "actor_id", "of_id")
+_SHOWN_REFS = {"threat_id": "threat", "event_id": "event", **{k: k[:-3] for k in _ACTOR_REFS}}
+
+
+def _field(table: str, key: str, value, slugs: dict[int, str]) -> tuple[str, object] | None:
+    """A logged field as a change line shows it, or None to leave it out."""
+    if not key.endswith("_id"):
+        return key, value
+    if key not in _SHOWN_REFS or (table == "event" and key == "threat_id"):
+        return None
+    return _SHOWN_REFS[key], slugs.get(value, value) if key in _ACTOR_REFS else value
+
+
+def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
+    """A run's changes for people: + added, ~ changed (from -> to), - removed; the actors a
+    row refers to named by their slugs."""
+    slugs = slugs or {}
     lines = []
     for c in run["changes"]:
         label = f"{c['table']} {safe_text(c['id'])}"
         if c["op"] == "update":
-            fields = "; ".join(f"{k}: {_short(b)} -> {_short(a)}" for k, (b, a) in c["fields"].items())
+            shown = [(before, after) for k, (b, a) in c["fields"].items()
+                     if (before := _field(c["table"], k, b, slugs)) and (after := _field(c["table"], k, a, slugs))]
+            fields = "; ".join(f"{name}: {_short(b)} -> {_short(a)}" for (name, b), (_, a) in shown)
             lines.append(f"~ {label}: {fields}")
         else:
             side = 1 if c["op"] == "insert" else 0
-            fields = ", ".join(f"{k}={_short(v[side], 40)}" for k, v in c["fields"].items()
-                               if v[side] is not None and not k.endswith("_id"))
+            shown = [f for k, v in c["fields"].items() if v[side] is not None
+                     and (f := _field(c["table"], k, v[side], slugs))]
+            fields = ", ".join(f"{name}={_short(value, 40)}" for name, value in shown)
             lines.append(f"{'+' if c['op'] == 'insert' else '-'} {label}" + (f": {fields}" if fields else ""))
     return lines
 
 
-def run_summary(run: dict) -> str:
+def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
     n = len(run["changes"])
     head = f"#{run['run']}  {run['at']}  {safe_text(run['command'])}  ({n} change{'s' * (n != 1)})"
-    return "\n".join([head, *(f"    {line}" for line in change_lines(run))])
+    return "\n".join([head, *(f"    {line}" for line in change_lines(run, slugs))])
 
 
-def history(runs: list[dict]) -> View:
+def history(runs: list[dict], slugs: dict[int, str] | None = None) -> View:
     rows = [{"run": r["run"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
              "changes": len(r["changes"])} for r in runs]
 
@@ -231,7 +251,7 @@ def history(runs: list[dict]) -> View:
 
             info("no changes recorded yet")
         for r in runs:
-            con.print(Text(run_summary(r)), soft_wrap=True)
+            con.print(Text(run_summary(r, slugs)), soft_wrap=True)
 
     return View(document=runs, rows=rows,
                 columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"),

@@ -147,6 +147,10 @@ def nothing_after(conn: sqlite3.Connection, as_of: str) -> bool:
     return last is None or last <= as_of
 
 
+def actor_slugs(conn: sqlite3.Connection) -> dict[int, str]:
+    return dict(conn.execute("SELECT id, slug FROM actor"))
+
+
 def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Every name an actor answers to: (id, slug, name, alias-or-null)."""
     return conn.execute(
