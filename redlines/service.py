@@ -22,6 +22,7 @@ from redlines.domain.checks import choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.recording import Recording
+from redlines.paths import user_path
 from redlines.resources import data_dir
 from redlines.store import engine, queries
 from redlines.store.write import run
@@ -39,7 +40,7 @@ class Tracker(Recording):
                  as_of: str | None = None):
         if path is not None and "\x00" in str(path):
             raise BadInput("a database path cannot hold a NUL character")
-        self.path = Path(path).expanduser() if path else engine.default_path()
+        self.path = user_path(path) if path else engine.default_path()
         self.today = today or date.today()
         self.as_of_given = as_of is not None
         self.as_of = dates.parse(as_of, self.today).end() if as_of is not None else self.today
@@ -202,7 +203,7 @@ class Tracker(Recording):
     def backup(self, to: str | Path | None = None) -> Path:
         if to is not None and ("\x00" in str(to) or not str(to).strip()):
             raise BadInput(f"{str(to)[:80]!r} is not a file name for the backup")
-        return engine.backup(self.conn, self.path, to=Path(to).expanduser() if to else None)
+        return engine.backup(self.conn, self.path, to=user_path(to) if to else None)
 
     # --- names and ids -----------------------------------------------------------------------
 

@@ -102,3 +102,10 @@ def test_every_option_against_the_troublemakers(seeded, tmp_path):
 @given(case=st.sampled_from(CASES), value=st.text(max_size=60))
 def test_random_text_in_any_option(seeded, tmp_path, case, value):
     attempt(seeded, tmp_path, [value if a == V else a for a in case])
+
+
+def test_a_tilde_path_of_no_user_stays_as_written(seeded, tmp_path):
+    """`~nosuchuser` names no home folder: like a shell, redlines takes it literally (found by
+    the random-text test as `export -o ~0`, which raised instead)."""
+    assert attempt(seeded, tmp_path, ["export", "-o", "~no-such-user-0"]) == 0
+    assert (tmp_path / "~no-such-user-0").read_text().startswith("{")

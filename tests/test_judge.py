@@ -5,7 +5,6 @@ import json
 import jsonschema
 import pytest
 
-from redlines.output.shapes import json_schema
 from redlines.service import Tracker
 
 SMALL = {

@@ -1,6 +1,5 @@
 """add, edit, delete, history and undo: what lands in the database, and what never does."""
 
-import os
 import sqlite3
 
 import pytest

@@ -7,13 +7,10 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
 from conftest import run_installed
-from test_record import dump
 
 from redlines.service import Tracker
 from redlines.store import engine

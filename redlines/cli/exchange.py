@@ -62,6 +62,7 @@ def import_(
 
     from redlines.errors import BadInput
     from redlines.output.messages import info
+    from redlines.paths import user_path
 
     tracker = settings(ctx).tracker()
     if source == "-":
@@ -72,14 +73,14 @@ def import_(
             shutil.copyfileobj(sys.stdin.buffer, spool)  # read once, streamed from the file after
         path, name = Path(spool.name), "(stdin)"
     else:
-        path, name = Path(source).expanduser(), Path(source).name
+        path, name = user_path(source), Path(source).name
         if not path.is_file():
             raise BadInput(f"cannot read {source}: no such file")
-    progress = None
-    if sys.stderr.isatty():
-        def progress(done: int) -> None:
-            sys.stderr.write(f"\r{done:,} threats loaded")
-            sys.stderr.flush()
+    def show_progress(done: int) -> None:
+        sys.stderr.write(f"\r{done:,} threats loaded")
+        sys.stderr.flush()
+
+    progress = show_progress if sys.stderr.isatty() else None
     try:
         counts = tracker.import_file(path, name, dry_run=dry_run, progress=progress)
     except OSError as e:

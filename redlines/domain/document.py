@@ -15,7 +15,6 @@ canonical form, or raises `BadInput` listing every problem with where it is. Pur
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import Any
 

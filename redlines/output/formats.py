@@ -61,16 +61,16 @@ def emit(view: View, fmt: str, output: str | None = None) -> None:
 def destination(path: str | None):
     """stdout, or a file written beside its place and moved there whole when done."""
     import os
-    from pathlib import Path
 
     from redlines.errors import BadInput, RedlinesError
+    from redlines.paths import user_path
 
     if path is None or path == "-":
         yield sys.stdout
         return
     if not path.strip() or "\x00" in path:
         raise BadInput(f"-o {path!r} is not a file name")
-    target = Path(path).expanduser()
+    target = user_path(path)
     if target.is_dir():
         raise BadInput(f"-o {path!r} is a folder; give a file name")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")

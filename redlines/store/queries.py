@@ -44,13 +44,12 @@ _CURRENT = f"""
 
 # As of a past date: the events known then, aggregated in one pass; only for the threats not
 # settled by then (a settled threat's cached summary is the one it had on that date).
+_FROM_EVENTS = {c: f"COALESCE(ev.{c}, 0)" if c in ("complied", "withdrawn", "restated") else f"ev.{c}"
+                for c in SUMMARY_COLUMNS}
 _HISTORICAL = f"""
   SELECT {THREAT_COLUMNS},
-    {', '.join(f'CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {_ev} END AS {c}'
-               for c, _ev in (("first_crossed", "ev.first_crossed"), ("response_rank", "ev.response_rank"),
-                             ("first_response", "ev.first_response"), ("complied", "COALESCE(ev.complied, 0)"),
-                             ("withdrawn", "COALESCE(ev.withdrawn, 0)"), ("restated", "COALESCE(ev.restated, 0)"),
-                             ("deadline_set", "ev.deadline_set"), ("last_event_on", "ev.last_event_on")))},
+    {', '.join(f'CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {then} END AS {c}'
+               for c, then in _FROM_EVENTS.items())},
     {_SETTLED}
   FROM threat t{{index}} LEFT JOIN (
     SELECT e.threat_id, {EVENT_AGGREGATES}
@@ -115,8 +114,7 @@ FROM judged j
 """
 
 
-def judge_sql(source: str, *, as_of: str = ":as_of", cutoff: str = ":grace_cutoff",
-              settled: str = "settled_on <= :as_of") -> str:
+def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str = ":grace_cutoff") -> str:
     """The outcome rules in SQL over `source` (the summary of each threat), judged on `as_of`
     with the grace period ending at `cutoff`; a threat for which `settled` holds takes its
     cached verdict instead. The three are SQL expressions, and may name the source's columns

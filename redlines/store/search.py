@@ -31,7 +31,7 @@ def index_row(conn: sqlite3.Connection, table: str, key) -> None:
 
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     """Index threats just inserted in bulk, with their events and citations."""
-    ids = f"(SELECT value FROM json_each(?))"
+    ids = "(SELECT value FROM json_each(?))"
     import json
 
     arg = (json.dumps(threat_ids),)
