@@ -71,3 +71,15 @@ def test_every_command_is_listed_with_its_own_help():
         assert command.help.strip(), f"{name} has no help"
         for sub in getattr(command, "commands", {}).values():
             assert (sub.help or "").strip(), f"{name} {sub.name} has no help"
+
+
+def test_python_m_redlines_without_its_dependencies_says_what_to_install(tmp_path):
+    """From a source checkout, with no site-packages (-S): a plain message and exit 1, no traceback."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    p = subprocess.run([sys.executable, "-S", "-m", "redlines", "list"], capture_output=True, text=True,
+                       env={"PYTHONPATH": str(repo), "REDLINES_DB": str(tmp_path / "x.db")}, timeout=60)
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == ("redlines: the package 'typer' is not installed here; install redlines with its "
+                        "dependencies first (pip install -e . in the repository, or pip install .)\n")
