@@ -52,15 +52,14 @@ def _settling(where: str) -> str:
     """Each threat matching `where` judged on the day it settles, with the default grace period."""
     source = f"""
   SELECT {THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}, {SETTLES_ON} AS settled_on,
-    NULL AS settled_outcome, NULL AS settled_rule, NULL AS settled_tested_on, NULL AS settled_days
+    {', '.join(f'NULL AS {c}' for c in SETTLED_COLUMNS[1:])}
   FROM threat t WHERE {where}"""
     return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{DEFAULT_GRACE_DAYS + 1} days')",
                      settled="0")
 
 
-_VERDICT = {"settled_on": "judged_on", "settled_outcome": "outcome", "settled_rule": "rule",
-            "settled_tested_on": "tested_on", "settled_days": "days"}
-assert tuple(_VERDICT) == SETTLED_COLUMNS
+# Each cached column, and the column of the judged row it takes.
+_VERDICT = dict(zip(SETTLED_COLUMNS, ("judged_on", "outcome", "rule", "tested_on", "days")))
 _SETTLE = f"""
 UPDATE threat SET {', '.join(f'{c} = v.{v}' for c, v in _VERDICT.items())}
 FROM ({_settling("t.id IN (SELECT value FROM json_each(?))")}) v
