@@ -17,9 +17,34 @@ import sys
 from datetime import date, timedelta
 
 CATEGORIES = ["military", "nuclear", "economic", "diplomatic", "other"]
-COMMON = ("sanctions strike missiles troops border tariffs talks ceasefire drills nuclear embargo "
-          "airspace navy retaliation consequences blockade recognition referendum deadline weapons "
-          "pipeline grain shipping cyber election annexation").split()
+COMMON = [
+    "sanctions",
+    "strike",
+    "missiles",
+    "troops",
+    "border",
+    "tariffs",
+    "talks",
+    "ceasefire",
+    "drills",
+    "nuclear",
+    "embargo",
+    "airspace",
+    "navy",
+    "retaliation",
+    "consequences",
+    "blockade",
+    "recognition",
+    "referendum",
+    "deadline",
+    "weapons",
+    "pipeline",
+    "grain",
+    "shipping",
+    "cyber",
+    "election",
+    "annexation",
+]
 START, END = date(2000, 1, 1), date(2025, 6, 30)  # nothing is dated after END
 DAYS = (date(2024, 12, 31) - START).days
 
@@ -31,8 +56,11 @@ def fuzzy(d: date, rng: random.Random) -> str:
 
 # Text as news has it: a few common words, and a long tail of rarer ones (place names, people,
 # weapons), so that a search for a rare word finds few threats.
-RARE = [f"{a}{b}" for a in ("kar", "vel", "dor", "mis", "tal", "ran", "sel", "bor", "nik", "zan")
-        for b in ("ovo", "ania", "esk", "grad", "ista", "mir", "opol", "ava", "enko", "ir")] * 1
+RARE = [
+    f"{a}{b}"
+    for a in ("kar", "vel", "dor", "mis", "tal", "ran", "sel", "bor", "nik", "zan")
+    for b in ("ovo", "ania", "esk", "grad", "ista", "mir", "opol", "ava", "enko", "ir")
+] * 1
 WORDS = COMMON + [f"{w}{i}" for i, w in enumerate(RARE * 20)]  # 2,000 rare words
 
 
@@ -51,8 +79,16 @@ def main(n: int, seed: int = 1) -> None:
         write({"type": "actor", "slug": s, "name": s.replace("-", " ").title(), "kind": "state"})
     people = [f"leader-{i}" for i in range(790)]
     for i, p in enumerate(people):
-        write({"type": "actor", "slug": p, "name": p.replace("-", " ").title(), "kind": "person",
-               "of": states[i % len(states)], "aliases": [f"L{i}"]})
+        write(
+            {
+                "type": "actor",
+                "slug": p,
+                "name": p.replace("-", " ").title(),
+                "kind": "person",
+                "of": states[i % len(states)],
+                "aliases": [f"L{i}"],
+            }
+        )
     for b in range(10):
         write({"type": "actor", "slug": f"bloc-{b}", "name": f"Bloc {b}", "kind": "bloc"})
     actors = states + people + [f"bloc-{b}" for b in range(10)]
@@ -67,20 +103,39 @@ def main(n: int, seed: int = 1) -> None:
         day = made
         for _ in range(rng.choice([0, 1, 1, 2, 2, 3, 3, 4])):
             day = min(day + timedelta(days=rng.randrange(1, 60)), END)
-            kind = rng.choices(["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"],
-                               [30, 10, 25, 5, 3, 12, 15])[0]
-            events.append({
-                "kind": kind, "on": fuzzy(day, rng), "what": sentence(rng, 8),
-                "outcome": rng.choices(["followed_through", "partial", "not_followed_through"], [3, 2, 5])[0]
-                if kind == "response" else None,
-                "due": (day + timedelta(days=rng.randrange(5, 90))).isoformat() if kind == "deadline" else None,
-                "sources": [{"url": f"https://news.example/{i}/{len(events)}", "quote": sentence(rng, 6)}]})
-        write({"type": "threat", "id": f"t{i:07d}", "issuer": issuers[i],
-               "targets": rng.sample(actors, rng.choice([1, 1, 2])), "made_on": fuzzy(made, rng),
-               "statement": sentence(rng, 12), "trigger": sentence(rng, 5), "consequence": sentence(rng, 4),
-               "category": rng.choice(CATEGORIES), "deadline": deadline.isoformat() if deadline else None,
-               "tags": rng.sample(COMMON, 2), "events": events,
-               "sources": [{"url": f"https://news.example/{i}", "quote": sentence(rng, 6)}]})
+            kind = rng.choices(
+                ["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"],
+                [30, 10, 25, 5, 3, 12, 15],
+            )[0]
+            events.append(
+                {
+                    "kind": kind,
+                    "on": fuzzy(day, rng),
+                    "what": sentence(rng, 8),
+                    "outcome": rng.choices(["followed_through", "partial", "not_followed_through"], [3, 2, 5])[0]
+                    if kind == "response"
+                    else None,
+                    "due": (day + timedelta(days=rng.randrange(5, 90))).isoformat() if kind == "deadline" else None,
+                    "sources": [{"url": f"https://news.example/{i}/{len(events)}", "quote": sentence(rng, 6)}],
+                }
+            )
+        write(
+            {
+                "type": "threat",
+                "id": f"t{i:07d}",
+                "issuer": issuers[i],
+                "targets": rng.sample(actors, rng.choice([1, 1, 2])),
+                "made_on": fuzzy(made, rng),
+                "statement": sentence(rng, 12),
+                "trigger": sentence(rng, 5),
+                "consequence": sentence(rng, 4),
+                "category": rng.choice(CATEGORIES),
+                "deadline": deadline.isoformat() if deadline else None,
+                "tags": rng.sample(COMMON, 2),
+                "events": events,
+                "sources": [{"url": f"https://news.example/{i}", "quote": sentence(rng, 6)}],
+            }
+        )
 
 
 if __name__ == "__main__":

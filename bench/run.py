@@ -35,7 +35,8 @@ def hyperfine(commands: dict[str, str], env: dict, runs: int) -> dict[str, float
         for name, cmd in commands.items():
             args += ["-n", name, cmd]
         sh(args, env=env)
-        results = json.load(open(out.name))["results"]
+        with open(out.name) as f:
+            results = json.load(f)["results"]
     return {r["command"]: r["median"] for r in results}
 
 
@@ -70,7 +71,8 @@ class Bench:
             env = self.env(db)
             sh([self.redlines, "db", "init", "--empty"], env=env)
             seconds, mib = timed([self.redlines, "import", str(self.data(n))], env)
-            lines = sum(1 for _ in open(self.data(n)))
+            with open(self.data(n)) as f:
+                lines = sum(1 for _ in f)
             rows = self.db_rows(db)
             self.imported = {"n": n, "seconds": seconds, "mib": mib, "lines": lines, "rows": rows}
         return db
@@ -80,8 +82,13 @@ class Bench:
         import sqlite3
 
         with sqlite3.connect(db) as c:
-            tables = [r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                              "AND name NOT LIKE 'search_%' AND name NOT LIKE 'sqlite_%'")]
+            tables = [
+                r[0]
+                for r in c.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'search_%' AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
             return sum(c.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
 
     def seeded(self) -> Path:
@@ -103,20 +110,31 @@ class Bench:
         for name in ("redlines --version", "redlines --help"):
             if su:
                 ratio = t[name] / t["sqlite-utils --version"]
-                self.add("1", f"{name} / sqlite-utils --version", f"{t[name] * 1000:.0f} / "
-                         f"{t['sqlite-utils --version'] * 1000:.0f} ms = {ratio:.2f}", _ok(ratio <= 1))
+                self.add(
+                    "1",
+                    f"{name} / sqlite-utils --version",
+                    f"{t[name] * 1000:.0f} / {t['sqlite-utils --version'] * 1000:.0f} ms = {ratio:.2f}",
+                    _ok(ratio <= 1),
+                )
         db = self.database(small)
         cmds = {"json": f"{r} list --limit 20 --json", "table": f"{r} list --limit 20"}
         task = self.taskwarrior(small)
         if task:
             cmds["task"] = task
-        t = hyperfine(cmds, {**self.env(db), "TASKDATA": str(self.work / f"task-{small}"),
-                             "TASKRC": str(self.work / "taskrc")}, self.runs)
+        t = hyperfine(
+            cmds,
+            {**self.env(db), "TASKDATA": str(self.work / f"task-{small}"), "TASKRC": str(self.work / "taskrc")},
+            self.runs,
+        )
         if task:
             for form, goal in (("json", 0.5), ("table", 0.8)):
                 ratio = t[form] / t["task"]
-                self.add("1", f"list --limit 20 ({form}) / task limit:20 list, {small:,}",
-                         f"{t[form] * 1000:.0f} / {t['task'] * 1000:.0f} ms = {ratio:.2f}", _ok(ratio <= goal, goal))
+                self.add(
+                    "1",
+                    f"list --limit 20 ({form}) / task limit:20 list, {small:,}",
+                    f"{t[form] * 1000:.0f} / {t['task'] * 1000:.0f} ms = {ratio:.2f}",
+                    _ok(ratio <= goal, goal),
+                )
 
     def taskwarrior(self, n: int) -> str | None:
         task = shutil.which("task")
@@ -128,10 +146,19 @@ class Bench:
         env = {**os.environ, "TASKRC": str(rc), "TASKDATA": str(data)}
         if not data.exists():
             data.mkdir()
-            tasks = [{"uuid": f"00000000-0000-4000-8000-{i:012d}", "description": f"threat {i} sanctions strike",
-                      "status": "pending", "entry": "20250101T000000Z", "project": f"p{i % 50}"} for i in range(n)]
-            subprocess.run([task, "import", "-"], input=json.dumps(tasks), env=env, check=True,
-                           capture_output=True, text=True)
+            tasks = [
+                {
+                    "uuid": f"00000000-0000-4000-8000-{i:012d}",
+                    "description": f"threat {i} sanctions strike",
+                    "status": "pending",
+                    "entry": "20250101T000000Z",
+                    "project": f"p{i % 50}",
+                }
+                for i in range(n)
+            ]
+            subprocess.run(
+                [task, "import", "-"], input=json.dumps(tasks), env=env, check=True, capture_output=True, text=True
+            )
         return f"{task} limit:20 list"
 
     def scaling(self, big: int) -> None:
@@ -139,8 +166,10 @@ class Bench:
 
         r, seeded, db = self.redlines, self.seeded(), self.database(big)
         with sqlite3.connect(db) as c:  # the busiest issuer of the large set
-            busiest = c.execute("SELECT a.slug FROM threat t JOIN actor a ON a.id = t.issuer_id "
-                                "GROUP BY a.slug ORDER BY COUNT(*) DESC LIMIT 1").fetchone()[0]
+            busiest = c.execute(
+                "SELECT a.slug FROM threat t JOIN actor a ON a.id = t.issuer_id "
+                "GROUP BY a.slug ORDER BY COUNT(*) DESC LIMIT 1"
+            ).fetchone()[0]
         commands = {
             "2 list --actor --limit 50 --json": (f"{r} list --actor {{actor}} --limit 50 --json", 1.2),
             "3 report --json": (f"{r} report --json", 4),
@@ -153,8 +182,12 @@ class Bench:
         large = hyperfine({k: c.format(actor=busiest) for k, (c, _) in commands.items()}, self.env(db), self.runs)
         for name, (_, goal) in commands.items():
             ratio = large[name] / small[name]
-            self.add(name[0], f"{name[2:]}: {big:,} / seeded", f"{large[name] * 1000:.0f} / "
-                     f"{small[name] * 1000:.0f} ms = {ratio:.1f}", _ok(ratio <= goal, goal))
+            self.add(
+                name[0],
+                f"{name[2:]}: {big:,} / seeded",
+                f"{large[name] * 1000:.0f} / {small[name] * 1000:.0f} ms = {ratio:.1f}",
+                _ok(ratio <= goal, goal),
+            )
 
     def importing(self, n: int) -> None:
         self.database(n)
@@ -165,30 +198,48 @@ class Bench:
         su = shutil.which("sqlite-utils")
         line_rate = imp["lines"] / imp["seconds"]
         row_rate = imp["rows"] / imp["seconds"]
-        self.add("4", f"import {n:,} as JSON lines: time, peak memory",
-                 f"{imp['seconds']:.1f} s, {imp['mib']:.0f} MiB", _ok(imp["mib"] < 150, "150 MiB"))
+        self.add(
+            "4",
+            f"import {n:,} as JSON lines: time, peak memory",
+            f"{imp['seconds']:.1f} s, {imp['mib']:.0f} MiB",
+            _ok(imp["mib"] < 150, "150 MiB"),
+        )
         if su:
             target = self.work / f"su-{n}.db"
             target.unlink(missing_ok=True)
-            seconds, mib = timed([su, "insert", str(target), "records", str(self.data(n)), "--nl", "--alter"],
-                                 dict(os.environ))
+            seconds, mib = timed(
+                [su, "insert", str(target), "records", str(self.data(n)), "--nl", "--alter"], dict(os.environ)
+            )
             su_rate = imp["lines"] / seconds
-            self.add("4", f"lines/s: redlines / sqlite-utils insert --nl ({seconds:.1f} s)",
-                     f"{line_rate:,.0f} / {su_rate:,.0f} = {line_rate / su_rate:.2f}", _ok(line_rate / su_rate >= 3, 3))
-            self.add("4", "rows written/s: redlines / sqlite-utils",
-                     f"{row_rate:,.0f} / {su_rate:,.0f} = {row_rate / su_rate:.2f}", _ok(row_rate / su_rate >= 3, 3))
+            self.add(
+                "4",
+                f"lines/s: redlines / sqlite-utils insert --nl ({seconds:.1f} s)",
+                f"{line_rate:,.0f} / {su_rate:,.0f} = {line_rate / su_rate:.2f}",
+                _ok(line_rate / su_rate >= 3, 3),
+            )
+            self.add(
+                "4",
+                "rows written/s: redlines / sqlite-utils",
+                f"{row_rate:,.0f} / {su_rate:,.0f} = {row_rate / su_rate:.2f}",
+                _ok(row_rate / su_rate >= 3, 3),
+            )
         out = self.work / f"export-{n}.jsonl"
-        seconds, mib = timed([self.redlines, "export", "--format", "jsonl", "-o", str(out)],
-                             self.env(self.database(n)))
-        self.add("4", f"export {n:,} as JSON lines: time, peak memory", f"{seconds:.1f} s, {mib:.0f} MiB",
-                 _ok(mib < 150, "150 MiB"))
+        seconds, mib = timed([self.redlines, "export", "--format", "jsonl", "-o", str(out)], self.env(self.database(n)))
+        self.add(
+            "4",
+            f"export {n:,} as JSON lines: time, peak memory",
+            f"{seconds:.1f} s, {mib:.0f} MiB",
+            _ok(mib < 150, "150 MiB"),
+        )
 
     def table(self) -> str:
         head = ("goal", "measure", "median (or value) and ratio", "verdict")
         widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(4)]
-        lines = [" | ".join(c.ljust(w) for c, w in zip(head, widths)),
-                 "-|-".join("-" * w for w in widths)]
-        lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths)) for r in self.rows]
+        lines = [
+            " | ".join(c.ljust(w) for c, w in zip(head, widths, strict=False)),
+            "-|-".join("-" * w for w in widths),
+        ]
+        lines += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in self.rows]
         return "\n".join(lines)
 
 
@@ -198,8 +249,11 @@ def _ok(met: bool, goal=None) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="10000,100000,1000000",
-                    help="comma-separated threat counts: the first is the small set, the last the large")
+    ap.add_argument(
+        "--sizes",
+        default="10000,100000,1000000",
+        help="comma-separated threat counts: the first is the small set, the last the large",
+    )
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--smoke", action="store_true", help="tiny sizes and few runs, to check it runs")
     ap.add_argument("--work", help="keep data sets and databases here between runs")

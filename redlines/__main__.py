@@ -8,7 +8,9 @@ try:
 except ModuleNotFoundError as e:
     if e.name is None or e.name.split(".")[0] == "redlines":
         raise
-    sys.exit(f"redlines: the package {e.name!r} is not installed here; install redlines with its "
-             f"dependencies first (pip install -e . in the repository, or pip install .)")
+    sys.exit(
+        f"redlines: the package {e.name!r} is not installed here; install redlines with its "
+        f"dependencies first (pip install -e . in the repository, or pip install .)"
+    )
 
 main()

@@ -11,10 +11,10 @@ import re
 from typing import NamedTuple
 
 from redlines.domain import dates
+from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.checks import choice as _choice
 from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
-from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import queries, records
@@ -45,17 +45,21 @@ class Recording:
         except BadInput as e:
             raise BadInput(f"{option}: {e.message}", e.hints) from None
         if past and d.start() > self.as_of:
-            raise BadInput(f"{option} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
-                           "a threat or event cannot be dated in the future",
-                           ["future dates serve --deadline and --due"])
+            raise BadInput(
+                f"{option} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                "a threat or event cannot be dated in the future",
+                ["future dates serve --deadline and --due"],
+            )
         return d
 
     def _sources(self, urls, quotes) -> list[tuple[str, str | None]]:
         urls, quotes = list(urls or []), list(quotes or [])
         if len(quotes) > len(urls):
             raise BadInput("each --quote needs a --source (the URL it is quoted from), given in the same order")
-        return [(_text(u, "--source"), _text(q, "--quote", required=False) if i < len(quotes) else None)
-                for i, (u, q) in enumerate(zip(urls, quotes + [None] * len(urls)))]
+        return [
+            (_text(u, "--source"), _text(q, "--quote", required=False) if i < len(quotes) else None)
+            for i, (u, q) in enumerate(zip(urls, quotes + [None] * len(urls), strict=False))
+        ]
 
     def _actor_ids(self, names) -> list[int]:
         return list(dict.fromkeys(self.resolve_actor(a)["id"] for a in names or []))
@@ -63,8 +67,9 @@ class Recording:
     def _new_threat_id(self, issuer: str, statement: str) -> str:
         words = [w for w in re.findall(r"[a-z0-9]+", statement.lower()) if w not in _STOP][:4]
         base = "-".join([issuer, *words])[:48].strip("-") or issuer
-        taken = {r[0] for r in self.conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ?",
-                                                  (base, base + "-%"))}
+        taken = {
+            r[0] for r in self.conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ?", (base, base + "-%"))
+        }
         n, candidate = 1, base
         while candidate in taken:
             n += 1
@@ -103,11 +108,12 @@ class Recording:
 
     # --- add -----------------------------------------------------------------------------------
 
-    def add_actor(self, slug: str, *, name: str, kind: str = "person", of: str | None = None,
-                  aliases=()) -> str:
+    def add_actor(self, slug: str, *, name: str, kind: str = "person", of: str | None = None, aliases=()) -> str:
         if not SLUG.fullmatch(slug or ""):
-            raise BadInput(f"the slug {slug!r} is not valid: use 1-64 lowercase letters, digits and -, "
-                           "starting with a letter or digit")
+            raise BadInput(
+                f"the slug {slug!r} is not valid: use 1-64 lowercase letters, digits and -, "
+                "starting with a letter or digit"
+            )
         name = _text(name, "--name")
         _choice("--kind", kind, ACTOR_KINDS)
         of_id = self.resolve_actor(of)["id"] if of else None
@@ -120,9 +126,23 @@ class Recording:
                 w.insert("alias", {"actor_id": actor_id, "alias": a})
         return slug
 
-    def add_threat(self, *, by: str, on: str, said: str, against=(), trigger: str | None = None,
-                   consequence: str | None = None, category: str | None = None, deadline: str | None = None,
-                   sources=(), quotes=(), tags=(), cameo: str | None = None, threat_id: str | None = None) -> str:
+    def add_threat(
+        self,
+        *,
+        by: str,
+        on: str,
+        said: str,
+        against=(),
+        trigger: str | None = None,
+        consequence: str | None = None,
+        category: str | None = None,
+        deadline: str | None = None,
+        sources=(),
+        quotes=(),
+        tags=(),
+        cameo: str | None = None,
+        threat_id: str | None = None,
+    ) -> str:
         issuer = self.resolve_actor(by)
         values = {
             "issuer_id": issuer["id"],
@@ -155,13 +175,29 @@ class Recording:
                 records.cite(w, "threat_id", tid, url, quote)
         return tid
 
-    def add_event(self, threat_id: str, *, kind: str, on: str, what: str, outcome: str | None = None,
-                  due: str | None = None, sources=(), quotes=(), cameo: str | None = None) -> str:
+    def add_event(
+        self,
+        threat_id: str,
+        *,
+        kind: str,
+        on: str,
+        what: str,
+        outcome: str | None = None,
+        due: str | None = None,
+        sources=(),
+        quotes=(),
+        cameo: str | None = None,
+    ) -> str:
         tid = self.resolve_threat(threat_id)
-        values = {"threat_id": tid, "kind": kind, "occurred_on": self._date(on, "--on", past=True),
-                  "what": _text(what, "--what"), "outcome": outcome,
-                  "due": self._date(due, "--due", past=False) if due else None,
-                  "cameo": _text(cameo, "--cameo", required=False)}
+        values = {
+            "threat_id": tid,
+            "kind": kind,
+            "occurred_on": self._date(on, "--on", past=True),
+            "what": _text(what, "--what"),
+            "outcome": outcome,
+            "due": self._date(due, "--due", past=False) if due else None,
+            "cameo": _text(cameo, "--cameo", required=False),
+        }
         self._check_event(kind, outcome, values["due"])
         cited = self._sources(sources, quotes)
         with run(self.conn, "add event") as w:
@@ -179,8 +215,12 @@ class Recording:
         text = text.strip()
         if "#" in text:
             m = EVENT_ID.fullmatch(text)
-            row = m and self.conn.execute("SELECT id FROM event WHERE id = ?",
-                                          (f"{self.resolve_threat(m[1])}#{int(m[2])}",)).fetchone()
+            row = (
+                m
+                and self.conn.execute(
+                    "SELECT id FROM event WHERE id = ?", (f"{self.resolve_threat(m[1])}#{int(m[2])}",)
+                ).fetchone()
+            )
             if not row:
                 raise NotFound(f"no event has the id {text!r}", ["event ids are shown by `redlines show THREAT_ID`"])
             return Record("event", row[0], f"event {row[0]}")
@@ -206,8 +246,10 @@ class Recording:
         allowed = _EDITABLE[rec.kind]
         wrong = sorted(set(given) - allowed)
         if wrong:
-            raise BadInput(f"{', '.join(_OPTION[k] for k in wrong)} cannot be changed on a {rec.kind}",
-                           [f"a {rec.kind} takes: {', '.join(sorted(_OPTION[k] for k in allowed))}"])
+            raise BadInput(
+                f"{', '.join(_OPTION[k] for k in wrong)} cannot be changed on a {rec.kind}",
+                [f"a {rec.kind} takes: {', '.join(sorted(_OPTION[k] for k in allowed))}"],
+            )
         if not given:
             raise BadInput(f"nothing to change: give the options to change on the {rec.kind}")
         edit = getattr(self, f"_edit_{rec.kind}")
@@ -240,8 +282,11 @@ class Recording:
             values["made_on"] = self._date(given["on"], "--on", past=True)
         if "said" in given:
             values["statement"] = _text(given["said"], "--said")
-        for key, col, option in (("trigger", "trigger", "--if"), ("consequence", "consequence", "--then"),
-                                 ("cameo", "cameo", "--cameo")):
+        for key, col, option in (
+            ("trigger", "trigger", "--if"),
+            ("consequence", "consequence", "--then"),
+            ("cameo", "cameo", "--cameo"),
+        ):
             if key in given:
                 values[col] = _text(given[key], option, required=False)
         if "category" in given:
@@ -251,8 +296,14 @@ class Recording:
             values["deadline"] = self._date(given["deadline"], "--deadline", past=False) if given["deadline"] else None
         w.update("threat", rec.key, values)
         if "against" in given:
-            records.replace_children(w, "threat_target", "threat_id", rec.key, "actor_id",
-                                     [{"actor_id": i} for i in self._actor_ids(given["against"])])
+            records.replace_children(
+                w,
+                "threat_target",
+                "threat_id",
+                rec.key,
+                "actor_id",
+                [{"actor_id": i} for i in self._actor_ids(given["against"])],
+            )
         if "tags" in given:
             tags = list(dict.fromkeys(_text(t, "--tag") for t in given["tags"]))
             records.replace_children(w, "threat_tag", "threat_id", rec.key, "tag", [{"tag": t} for t in tags])
@@ -290,15 +341,17 @@ class Recording:
             return rec, [rec.label]
         if rec.kind == "event":
             return rec, [rec.label]
-        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid",
-                                                  (rec.key,))]
+        events = [
+            r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid", (rec.key,))
+        ]
         return rec, [rec.label] + [f"event {e}" for e in events]
 
     def delete(self, record_id: str) -> Record:
         rec, _ = self.describe_delete(record_id)
         with run(self.conn, f"delete {rec.label}") as w:
-            {"actor": records.delete_actor, "threat": records.delete_threat,
-             "event": records.delete_event}[rec.kind](w, rec.key)
+            {"actor": records.delete_actor, "threat": records.delete_threat, "event": records.delete_event}[rec.kind](
+                w, rec.key
+            )
         return rec
 
     # --- history and undo ----------------------------------------------------------------------
@@ -310,8 +363,16 @@ class Recording:
     def history(self, limit: int | None = None) -> list[dict]:
         runs = records.runs(self.conn, _limit(limit))
         changes = records.changes(self.conn, [r["id"] for r in runs])
-        return [{"run": r["id"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
-                 "changes": [_change(c) for c in changes.get(r["id"], [])]} for r in runs]
+        return [
+            {
+                "run": r["id"],
+                "at": r["at"],
+                "command": r["command"],
+                "undoes": r["undoes"],
+                "changes": [_change(c) for c in changes.get(r["id"], [])],
+            }
+            for r in runs
+        ]
 
     def last_run(self) -> dict:
         """The run `undo` would revert."""
@@ -323,8 +384,13 @@ class Recording:
     def history_of(self, run_id: int) -> dict:
         run = self.conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()
         changes = records.changes(self.conn, [run_id]).get(run_id, [])
-        return {"run": run["id"], "at": run["at"], "command": run["command"], "undoes": run["undoes"],
-                "changes": [_change(c) for c in changes]}
+        return {
+            "run": run["id"],
+            "at": run["at"],
+            "command": run["command"],
+            "undoes": run["undoes"],
+            "changes": [_change(c) for c in changes],
+        }
 
     def undo(self, expected_run: int | None = None) -> dict:
         """Revert the newest run whole, as a run of its own (so an undo can be undone)."""
@@ -333,8 +399,9 @@ class Recording:
             if last is None:
                 raise NotFound("there is nothing to undo: no change has been recorded")
             if expected_run is not None and last["id"] != expected_run:
-                raise Conflict("the database changed while you were asked; nothing was undone",
-                               ["run `redlines undo` again"])
+                raise Conflict(
+                    "the database changed while you were asked; nothing was undone", ["run `redlines undo` again"]
+                )
             w.command, w.undoes = f"undo #{last['id']} ({last['command']})", last["id"]
             records.revert(w, records.changes(self.conn, [last["id"]]).get(last["id"], []))
         return self.history_of(last["id"])
@@ -343,21 +410,78 @@ class Recording:
 def _change(c: dict) -> dict:
     """One logged row change, as history shows it: the fields that differ, before and after."""
     before, after = c["before"] or {}, c["after"] or {}
-    fields = {k: [before.get(k), after.get(k)] for k in dict.fromkeys([*before, *after])
-              if before.get(k) != after.get(k) and k != "id"}
+    fields = {
+        k: [before.get(k), after.get(k)]
+        for k in dict.fromkeys([*before, *after])
+        if before.get(k) != after.get(k) and k != "id"
+    }
     return {"table": c["table"], "id": c["row_id"], "op": c["op"], "fields": fields}
 
 
-_STOP = {"the", "a", "an", "of", "to", "if", "and", "or", "will", "be", "is", "that", "would", "in", "on",
-         "with", "for", "he", "she", "it", "they", "we", "i", "his", "its"}
+_STOP = {
+    "the",
+    "a",
+    "an",
+    "of",
+    "to",
+    "if",
+    "and",
+    "or",
+    "will",
+    "be",
+    "is",
+    "that",
+    "would",
+    "in",
+    "on",
+    "with",
+    "for",
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "his",
+    "its",
+}
 
 _EDITABLE = {
     "actor": {"name", "kind", "of", "aliases"},
-    "threat": {"by", "on", "said", "against", "trigger", "consequence", "category", "deadline", "tags",
-               "cameo", "sources", "quotes"},
+    "threat": {
+        "by",
+        "on",
+        "said",
+        "against",
+        "trigger",
+        "consequence",
+        "category",
+        "deadline",
+        "tags",
+        "cameo",
+        "sources",
+        "quotes",
+    },
     "event": {"kind", "on", "what", "outcome", "due", "cameo", "sources", "quotes"},
 }
-_OPTION = {"name": "--name", "kind": "--kind", "of": "--of", "aliases": "--alias", "by": "--by", "on": "--on",
-           "said": "--said", "against": "--against", "trigger": "--if", "consequence": "--then",
-           "category": "--category", "deadline": "--deadline", "tags": "--tag", "cameo": "--cameo",
-           "sources": "--source", "quotes": "--quote", "what": "--what", "outcome": "--outcome", "due": "--due"}
+_OPTION = {
+    "name": "--name",
+    "kind": "--kind",
+    "of": "--of",
+    "aliases": "--alias",
+    "by": "--by",
+    "on": "--on",
+    "said": "--said",
+    "against": "--against",
+    "trigger": "--if",
+    "consequence": "--then",
+    "category": "--category",
+    "deadline": "--deadline",
+    "tags": "--tag",
+    "cameo": "--cameo",
+    "sources": "--source",
+    "quotes": "--quote",
+    "what": "--what",
+    "outcome": "--outcome",
+    "due": "--due",
+}

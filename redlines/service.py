@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import sqlite3
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
@@ -21,8 +21,8 @@ from redlines.domain import dates, outcomes
 from redlines.domain.checks import choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
-from redlines.recording import Recording
 from redlines.paths import user_path
+from redlines.recording import Recording
 from redlines.resources import data_dir
 from redlines.store import engine, queries
 from redlines.store.write import run
@@ -36,8 +36,7 @@ MIN_TESTED = 3
 class Tracker(Recording):
     """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
 
-    def __init__(self, path: str | Path | None = None, *, today: date | None = None,
-                 as_of: str | None = None):
+    def __init__(self, path: str | Path | None = None, *, today: date | None = None, as_of: str | None = None):
         if path is not None and "\x00" in str(path):
             raise BadInput("a database path cannot hold a NUL character")
         self.path = user_path(path) if path else engine.default_path()
@@ -98,9 +97,15 @@ class Tracker(Recording):
         doc = check_document(doc, known_actors=known)
         with run(self.conn, command, dry_run=dry_run) as w:
             counts = load_document(w, doc)
-        return _counted(counts, {"actors": len(doc["actors"]), "sources": len(doc["sources"]),
-                                 "threats": len(doc["threats"]),
-                                 "events": sum(len(t["events"]) for t in doc["threats"])})
+        return _counted(
+            counts,
+            {
+                "actors": len(doc["actors"]),
+                "sources": len(doc["sources"]),
+                "threats": len(doc["threats"]),
+                "events": sum(len(t["events"]) for t in doc["threats"]),
+            },
+        )
 
     def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
         """Import the text of an export: JSON, JSON lines, or CSV of threats (a .csv file, or text
@@ -163,19 +168,27 @@ class Tracker(Recording):
 
     def export(self) -> dict:
         """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from redlines.store import export
 
         conn = self.conn
-        return {"meta": {"schema_version": DOCUMENT_VERSION,
-                         "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds")},
-                "actors": export.actors(conn), "sources": export.sources(conn), "threats": export.threats(conn)}
+        return {
+            "meta": {
+                "schema_version": DOCUMENT_VERSION,
+                "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            "actors": export.actors(conn),
+            "sources": export.sources(conn),
+            "threats": export.threats(conn),
+        }
 
     def status(self) -> dict:
         conn = self.conn
-        count = {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                 for t in ("actor", "threat", "event", "source", "run")}
+        count = {
+            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("actor", "threat", "event", "source", "run")
+        }
         last = conn.execute("SELECT at, command FROM run ORDER BY id DESC LIMIT 1").fetchone()
         return {
             "path": str(self.path),
@@ -183,8 +196,11 @@ class Tracker(Recording):
             "schema_version": engine.schema_version(conn, self.path),
             "schema_head": engine.head_revision(),
             "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
-            "actors": count["actor"], "threats": count["threat"], "events": count["event"],
-            "sources": count["source"], "runs": count["run"],
+            "actors": count["actor"],
+            "threats": count["threat"],
+            "events": count["event"],
+            "sources": count["source"],
+            "runs": count["run"],
             "last_change": None if last is None else {"at": last["at"], "command": last["command"]},
         }
 
@@ -192,8 +208,9 @@ class Tracker(Recording):
         """Problems found by SQLite's integrity and foreign-key checks; empty when all is well."""
         conn = self.conn
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row"
-                     for r in conn.execute("PRAGMA foreign_key_check")]
+        problems += [
+            f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
+        ]
         if not problems:
             from redlines.store.summary import stale
 
@@ -211,13 +228,13 @@ class Tracker(Recording):
         """The actor a slug, name or alias means, case-insensitively."""
         key = text.strip().casefold()
         rows = queries.actor_names(self.conn)
-        found = {r["id"]: r for r in rows
-                 if key in (r["slug"], r["name"].casefold(), (r["alias"] or "").casefold())}
+        found = {r["id"]: r for r in rows if key in (r["slug"], r["name"].casefold(), (r["alias"] or "").casefold())}
         if len(found) == 1:
             return next(iter(found.values()))
         if found:
-            raise Conflict(f"{text!r} could mean several actors",
-                           [f"{r['slug']} ({r['name']})" for r in found.values()])
+            raise Conflict(
+                f"{text!r} could mean several actors", [f"{r['slug']} ({r['name']})" for r in found.values()]
+            )
         by_name: dict[str, sqlite3.Row] = {}
         for r in rows:
             for name in (r["slug"], r["name"], r["alias"]):
@@ -225,8 +242,10 @@ class Tracker(Recording):
                     by_name.setdefault(name.casefold(), r)
         near = difflib.get_close_matches(key, list(by_name), n=8, cutoff=0.6)
         slugs = list(dict.fromkeys(f"{by_name[n]['slug']} ({by_name[n]['name']})" for n in near))
-        raise NotFound(f"no actor is called {text!r}",
-                       [f"did you mean: {', '.join(slugs[:3])}?"] if slugs else ["see `redlines actors`"])
+        raise NotFound(
+            f"no actor is called {text!r}",
+            [f"did you mean: {', '.join(slugs[:3])}?"] if slugs else ["see `redlines actors`"],
+        )
 
     def resolve_threat(self, prefix: str) -> str:
         """The id of the one threat whose id is `prefix` or starts with it, as of the as-of date."""
@@ -238,9 +257,10 @@ class Tracker(Recording):
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
         near = difflib.get_close_matches(prefix, queries.threat_ids_like(self.conn, prefix), n=3, cutoff=0.6)
-        raise NotFound(f"no threat has the id {prefix!r}" + (
-            f" as of {self._as_of}" if self.as_of_given else ""),
-            [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"])
+        raise NotFound(
+            f"no threat has the id {prefix!r}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+            [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"],
+        )
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -253,9 +273,12 @@ class Tracker(Recording):
         `settled` when the cached verdicts can (they are made with the default grace period)."""
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
-        return {"as_of": self._as_of, "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
-                "current": queries.nothing_after(self.conn, self._as_of),
-                "settled": grace == outcomes.DEFAULT_GRACE_DAYS}
+        return {
+            "as_of": self._as_of,
+            "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
+            "current": queries.nothing_after(self.conn, self._as_of),
+            "settled": grace == outcomes.DEFAULT_GRACE_DAYS,
+        }
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {
@@ -263,27 +286,55 @@ class Tracker(Recording):
             "until": dates.starts_on_or_before(self.read_date(until, "--until", past=False).end()) if until else None,
         }
 
-    def list_threats(self, *, actors: list[str] = (), target: str | None = None,
-                     category: str | None = None, outcome: str | None = None,
-                     since: str | None = None, until: str | None = None, search: str | None = None,
-                     limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def list_threats(
+        self,
+        *,
+        actors: list[str] = (),
+        target: str | None = None,
+        category: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        search: str | None = None,
+        limit: int | None = None,
+        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+    ) -> list[dict]:
         choice("--category", category, outcomes.CATEGORIES)
         choice("--outcome", outcome, outcomes.OUTCOMES)
         rows = queries.threats(
-            self.conn, self._params(grace), issuers=[self.resolve_actor(a)["id"] for a in actors],
-            target=self.resolve_actor(target)["id"] if target else None, category=category,
-            outcome=outcome, search=search, limit=_limit(limit), **self._bounds(since, until))
+            self.conn,
+            self._params(grace),
+            issuers=[self.resolve_actor(a)["id"] for a in actors],
+            target=self.resolve_actor(target)["id"] if target else None,
+            category=category,
+            outcome=outcome,
+            search=search,
+            limit=_limit(limit),
+            **self._bounds(since, until),
+        )
         return self._threat_objects(rows)
 
-    def dossiers(self, *, actors: list[str] = (), category: str | None = None, since: str | None = None,
-                 until: str | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def dossiers(
+        self,
+        *,
+        actors: list[str] = (),
+        category: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+    ) -> list[dict]:
         """Threats with their events (as `show` gives them), oldest first: for a report to read."""
         threats = self.list_threats(actors=actors, category=category, since=since, until=until, grace=grace)
         events = queries.events_for(self.conn, [t["id"] for t in threats], self._as_of)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
         for t in threats:
-            t["events"] = [{**{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
-                            "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events.get(t["id"], [])]
+            t["events"] = [
+                {
+                    **{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
+                    "sources": [_cited(s) for s in cited.get(e["id"], [])],
+                }
+                for e in events.get(t["id"], [])
+            ]
         return threats[::-1]
 
     def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
@@ -291,11 +342,9 @@ class Tracker(Recording):
         set with the threat (`deadline`, what an import reads back) apart from the one in force."""
         rows = queries.threats(self.conn, self._params(grace))
         own = {r["id"]: r["own_deadline"] for r in rows}
-        return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]}
-                for t in self._threat_objects(rows)]
+        return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]} for t in self._threat_objects(rows)]
 
-    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS,
-               explain: bool = False) -> dict:
+    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
         """One threat's dossier: the threat object with its events and their sources; with
         `explain`, which rule decided its outcome and which event."""
         tid = self.resolve_threat(threat_id)
@@ -303,9 +352,19 @@ class Tracker(Recording):
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
         events = queries.events_of(self.conn, tid, self._as_of)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
-        obj["events"] = [{"id": e["id"], "kind": e["kind"], "on": e["on"], "what": e["what"],
-                          "outcome": e["outcome"], "due": e["due"], "cameo": e["cameo"],
-                          "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events]
+        obj["events"] = [
+            {
+                "id": e["id"],
+                "kind": e["kind"],
+                "on": e["on"],
+                "what": e["what"],
+                "outcome": e["outcome"],
+                "due": e["due"],
+                "cameo": e["cameo"],
+                "sources": [_cited(s) for s in cited.get(e["id"], [])],
+            }
+            for e in events
+        ]
         if explain:
             obj["explanation"] = self._explain(tid, events, grace)
         return obj
@@ -314,62 +373,116 @@ class Tracker(Recording):
         own = queries.own_deadline(self.conn, threat_id)
         v = outcomes.judge(
             dates.FuzzyDate.from_iso(own) if own else None,
-            [outcomes.Event(e["kind"], dates.FuzzyDate.from_iso(e["on"]), e["outcome"],
-                            dates.FuzzyDate.from_iso(e["due"]) if e["due"] else None, e["seq"], e["id"])
-             for e in events], self.as_of, grace)
+            [
+                outcomes.Event(
+                    e["kind"],
+                    dates.FuzzyDate.from_iso(e["on"]),
+                    e["outcome"],
+                    dates.FuzzyDate.from_iso(e["due"]) if e["due"] else None,
+                    e["seq"],
+                    e["id"],
+                )
+                for e in events
+            ],
+            self.as_of,
+            grace,
+        )
         setters = [e["id"] for e in events if e["kind"] == "deadline"]
-        return {"outcome": v.outcome, "rule": v.rule, "why": outcomes.RULES[v.rule],
-                "decided_by": v.decided_by.id if v.decided_by else None,
-                "deadline": v.deadline.iso() if v.deadline else None,
-                "deadline_set_by": setters[-1] if setters else ("threat" if own else None),
-                "tested_on": v.tested_on.iso() if v.tested_on else None,
-                "as_of": self._as_of, "grace_days": grace}
+        return {
+            "outcome": v.outcome,
+            "rule": v.rule,
+            "why": outcomes.RULES[v.rule],
+            "decided_by": v.decided_by.id if v.decided_by else None,
+            "deadline": v.deadline.iso() if v.deadline else None,
+            "deadline_set_by": setters[-1] if setters else ("threat" if own else None),
+            "tested_on": v.tested_on.iso() if v.tested_on else None,
+            "as_of": self._as_of,
+            "grace_days": grace,
+        }
 
     def _threat_objects(self, rows: list[dict]) -> list[dict]:
         ids = [r["id"] for r in rows]
         targets = queries.targets_of(self.conn, ids)
         tags = queries.tags_of(self.conn, ids)
         cited = queries.citations_of(self.conn, "threat_id", ids)
-        return [{
-            "id": r["id"], "issuer": r["issuer"], "issuer_name": r["issuer_name"],
-            "targets": targets.get(r["id"], []), "made_on": r["made_on"],
-            "statement": r["statement"], "trigger": r["trigger"], "consequence": r["consequence"],
-            "category": r["category"], "cameo": r["cameo"], "tags": tags.get(r["id"], []),
-            "deadline": r["deadline"], "outcome": r["outcome"], "tested_on": r["tested_on"],
-            "restated": r["restated"],
-            "sources": [_cited(s) for s in cited.get(r["id"], [])],
-        } for r in rows]
+        return [
+            {
+                "id": r["id"],
+                "issuer": r["issuer"],
+                "issuer_name": r["issuer_name"],
+                "targets": targets.get(r["id"], []),
+                "made_on": r["made_on"],
+                "statement": r["statement"],
+                "trigger": r["trigger"],
+                "consequence": r["consequence"],
+                "category": r["category"],
+                "cameo": r["cameo"],
+                "tags": tags.get(r["id"], []),
+                "deadline": r["deadline"],
+                "outcome": r["outcome"],
+                "tested_on": r["tested_on"],
+                "restated": r["restated"],
+                "sources": [_cited(s) for s in cited.get(r["id"], [])],
+            }
+            for r in rows
+        ]
 
     def actors(self) -> list[dict]:
-        return [{k: a[k] for k in ("slug", "name", "kind", "of", "aliases", "threats", "targeted")}
-                for a in queries.actors(self.conn, self._as_of)]
+        return [
+            {k: a[k] for k in ("slug", "name", "kind", "of", "aliases", "threats", "targeted")}
+            for a in queries.actors(self.conn, self._as_of)
+        ]
 
-    def report(self, *, by: str = "actor", actors: list[str] = (), category: str | None = None,
-               since: str | None = None, until: str | None = None,
-               grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
+    def report(
+        self,
+        *,
+        by: str = "actor",
+        actors: list[str] = (),
+        category: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        explain: bool = False,
+    ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
         row lists its threats with the rule that decided each."""
         choice("--by", by, REPORT_GROUPINGS)
         choice("--category", category, outcomes.CATEGORIES)
         params = self._params(grace)
-        filters = {"issuers": [self.resolve_actor(a)["id"] for a in actors], "category": category,
-                   **self._bounds(since, until)}
+        filters = {
+            "issuers": [self.resolve_actor(a)["id"] for a in actors],
+            "category": category,
+            **self._bounds(since, until),
+        }
         rows, total_median = queries.report(self.conn, params, by, **filters)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
         scored.sort(key=lambda r: (-r["threats"], r["key"]))
         total = {"key": "total", "label": "All"}
         for field in ("threats", *outcomes.OUTCOMES):
             total[field] = sum(r[field] for r in scored)
-        report = {"schema_version": DOCUMENT_VERSION, "as_of": self._as_of, "by": by, "grace_days": grace,
-                  "min_tested": MIN_TESTED, "rows": scored, "total": _scored(total, total_median)}
+        report = {
+            "schema_version": DOCUMENT_VERSION,
+            "as_of": self._as_of,
+            "by": by,
+            "grace_days": grace,
+            "min_tested": MIN_TESTED,
+            "rows": scored,
+            "total": _scored(total, total_median),
+        }
         if explain:
             decided = queries.decisions(self.conn, params, by, **filters)
             for row in scored:
                 row["threats_judged"] = decided.get(row["key"], [])
         return report
 
-    def due(self, *, within: str = "30d", actors: list[str] = (), limit: int | None = 50,
-            grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def due(
+        self,
+        *,
+        within: str = "30d",
+        actors: list[str] = (),
+        limit: int | None = 50,
+        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+    ) -> list[dict]:
         """What to check next: deadlines coming up within the span, and deadlines passed or red
         lines crossed with no response recorded, oldest first."""
         span = within.strip()
@@ -378,8 +491,13 @@ class Tracker(Recording):
         horizon = self.read_date(span, "--within", past=False)
         if horizon.end() < self.as_of:
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
-        rows = queries.due(self.conn, self._params(grace), horizon.end().isoformat(),
-                           issuers=[self.resolve_actor(a)["id"] for a in actors], limit=_limit(limit))
+        rows = queries.due(
+            self.conn,
+            self._params(grace),
+            horizon.end().isoformat(),
+            issuers=[self.resolve_actor(a)["id"] for a in actors],
+            limit=_limit(limit),
+        )
         out = []
         for r in rows:
             if r["deadline_passed"]:
@@ -391,29 +509,51 @@ class Tracker(Recording):
             else:
                 status, on = "deadline ahead", r["deadline"]
                 days = (self.as_of - dates.FuzzyDate.from_iso(on).end()).days
-            out.append({"id": r["id"], "issuer": r["issuer"], "status": status, "on": on, "days": days,
-                        "outcome": r["outcome"], "deadline": r["deadline"], "statement": r["statement"]})
+            out.append(
+                {
+                    "id": r["id"],
+                    "issuer": r["issuer"],
+                    "status": status,
+                    "on": on,
+                    "days": days,
+                    "outcome": r["outcome"],
+                    "deadline": r["deadline"],
+                    "statement": r["statement"],
+                }
+            )
         return out
 
-    def search(self, text: str, *, limit: int | None = 20,
-               grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def search(self, text: str, *, limit: int | None = 20, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
         """Threats matching the words, best first, with the passages that matched."""
         from redlines.store.search import search
 
         hits = search(self.conn, text, self._as_of, _limit(limit))
         if not hits:
             return []
-        threats = {t["id"]: t for t in self._threat_objects(
-            queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits]))}
-        return [{**{k: threats[h["id"]][k] for k in ("id", "issuer", "made_on", "outcome", "statement")},
-                 "score": round(-h["score"], 4), "matches": h["matches"]} for h in hits]
+        threats = {
+            t["id"]: t
+            for t in self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits]))
+        }
+        return [
+            {
+                **{k: threats[h["id"]][k] for k in ("id", "issuer", "made_on", "outcome", "statement")},
+                "score": round(-h["score"], 4),
+                "matches": h["matches"],
+            }
+            for h in hits
+        ]
 
-    def timeline(self, *, actors: list[str] = (), since: str | None = None,
-                 until: str | None = None, limit: int | None = 100) -> list[dict]:
+    def timeline(
+        self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = 100
+    ) -> list[dict]:
         """Threats made and their events, in date order: the latest `limit` of them."""
-        return queries.timeline(self.conn, self._as_of,
-                                issuers=[self.resolve_actor(a)["id"] for a in actors],
-                                limit=_limit(limit), **self._bounds(since, until))
+        return queries.timeline(
+            self.conn,
+            self._as_of,
+            issuers=[self.resolve_actor(a)["id"] for a in actors],
+            limit=_limit(limit),
+            **self._bounds(since, until),
+        )
 
 
 def _is_jsonl(first_line: str) -> bool:
@@ -442,13 +582,19 @@ def _cited(s: dict) -> dict:
 def _scored(row: dict, median_days: float | None = None) -> dict:
     counts = {o: row[o] or 0 for o in outcomes.OUTCOMES}
     tested = sum(counts[o] for o in outcomes.TESTED)
-    rate = outcomes.follow_through_rate(counts["followed_through"], counts["partial"],
-                                        counts["not_followed_through"])
+    rate = outcomes.follow_through_rate(counts["followed_through"], counts["partial"], counts["not_followed_through"])
     low, high = outcomes.wilson_interval(rate, tested)
-    return {"key": row["key"], "label": row["label"], "threats": row["threats"], **counts,
-            "tested": tested, "follow_through_rate": _round(rate),
-            "rate_low": _round(low), "rate_high": _round(high),
-            "median_days_to_response": median_days}
+    return {
+        "key": row["key"],
+        "label": row["label"],
+        "threats": row["threats"],
+        **counts,
+        "tested": tested,
+        "follow_through_rate": _round(rate),
+        "rate_low": _round(low),
+        "rate_high": _round(high),
+        "median_days_to_response": median_days,
+    }
 
 
 def _round(x: float | None) -> float | None:

@@ -15,9 +15,11 @@ from typer.testing import CliRunner
 
 from redlines.cli import app
 
-ARTICLE = Path(__file__).resolve().parents[2] / "shared" / "seed" / "article.txt"
-ARTICLE_URL = ("https://www.forbes.com/sites/natashalindstaedt/2025/08/12/"
-               "trump-and-putins-history-of-empty-threats-undermines-the-alaska-summit/")
+ARTICLE = Path(__file__).resolve().parent / "fixtures" / "article.txt"  # the seed article, kept here
+ARTICLE_URL = (
+    "https://www.forbes.com/sites/natashalindstaedt/2025/08/12/"
+    "trump-and-putins-history-of-empty-threats-undermines-the-alaska-summit/"
+)
 
 
 class Cli:
@@ -28,15 +30,27 @@ class Cli:
         self.today = today
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, today: str | None = None, input: str | None = None,
-                 expect: int = 0, env: dict | None = None):
+    def __call__(
+        self, *args: str, today: str | None = None, input: str | None = None, expect: int = 0, env: dict | None = None
+    ):
         result = self.runner.invoke(
-            app, list(args), input=input, catch_exceptions=False,
-            env={"REDLINES_DB": str(self.db), "REDLINES_TODAY": today or self.today,
-                 "NO_COLOR": "1", "COLUMNS": "100", "REDLINES_AS_OF": None, **(env or {})})
+            app,
+            list(args),
+            input=input,
+            catch_exceptions=False,
+            env={
+                "REDLINES_DB": str(self.db),
+                "REDLINES_TODAY": today or self.today,
+                "NO_COLOR": "1",
+                "COLUMNS": "100",
+                "REDLINES_AS_OF": None,
+                **(env or {}),
+            },
+        )
         assert result.exit_code == expect, (
             f"redlines {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
-            f"stdout: {result.stdout}\nstderr: {result.stderr}")
+            f"stdout: {result.stdout}\nstderr: {result.stderr}"
+        )
         return result
 
     def json(self, *args: str, **kw):
@@ -52,6 +66,20 @@ def working_directory_untouched():
     yield
     left = sorted(set(os.listdir(cwd)) - before - {".pytest_cache", ".hypothesis", "__pycache__"})
     assert not left, f"tests left {len(left)} files in {cwd}: {left[:5]!r}"
+
+
+def need_tool(*names: str, install: str) -> str:
+    """The path of the first of `names` on PATH. Without it, the test is skipped with a reason
+    that says how to install it; under REDLINES_REQUIRE_TOOLS=1 (set by .ci/run) it fails instead,
+    so that CI never passes by skipping."""
+    for name in names:
+        path = shutil.which(name)
+        if path:
+            return path
+    reason = f"needs {names[0]}: install it with `{install}`"
+    if os.environ.get("REDLINES_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{reason} (REDLINES_REQUIRE_TOOLS=1: a missing tool is a failure)")
+    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -80,8 +108,9 @@ def installed() -> str:
     return path
 
 
-def run_installed(exe: str, *args: str, db: Path, today: str = "2025-08-12", stdin: str | None = None,
-                  extra_env: dict | None = None) -> subprocess.CompletedProcess:
+def run_installed(
+    exe: str, *args: str, db: Path, today: str = "2025-08-12", stdin: str | None = None, extra_env: dict | None = None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
     env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": today, **(extra_env or {})})
     return subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60)

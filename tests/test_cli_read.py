@@ -36,40 +36,62 @@ def test_putin_threats_newest_first_with_their_outcomes(cli):
 def test_list_json_threat_object_is_exact(cli):
     [row] = cli.json("list", "--actor", "putin", "--category", "nuclear", "--since", "2024", "--json")
     assert row == {
-        "id": "putin-nuclear-doctrine", "issuer": "putin", "issuer_name": "Vladimir Putin",
-        "targets": ["nato", "ukraine"], "made_on": "2024-09-25",
-        "statement": "Putin proposed changes to Russia’s nuclear doctrine to lower its threshold to use nuclear weapons.",
+        "id": "putin-nuclear-doctrine",
+        "issuer": "putin",
+        "issuer_name": "Vladimir Putin",
+        "targets": ["nato", "ukraine"],
+        "made_on": "2024-09-25",
+        "statement": (
+            "Putin proposed changes to Russia’s nuclear doctrine to lower its threshold to use nuclear weapons."
+        ),
         "trigger": "an attack on Russia by a non-nuclear state backed by a nuclear power",
-        "consequence": "a nuclear response", "category": "nuclear", "cameo": "1385",
-        "tags": ["ukraine-war", "nuclear"], "deadline": None, "outcome": "not_followed_through",
-        "tested_on": "2024-11-19", "restated": 0,
-        "sources": [{"url": ARTICLE_URL, "title": TITLE, "quote": "Then in 2024 Putin proposed changes to "
-                     "Russia’s nuclear doctrine to lower its threshold to use nuclear weapons."}],
+        "consequence": "a nuclear response",
+        "category": "nuclear",
+        "cameo": "1385",
+        "tags": ["ukraine-war", "nuclear"],
+        "deadline": None,
+        "outcome": "not_followed_through",
+        "tested_on": "2024-11-19",
+        "restated": 0,
+        "sources": [
+            {
+                "url": ARTICLE_URL,
+                "title": TITLE,
+                "quote": "Then in 2024 Putin proposed changes to "
+                "Russia’s nuclear doctrine to lower its threshold to use nuclear weapons.",
+            }
+        ],
     }
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["--actor", "putin", "--actor", "Donald Trump", "--limit", "2"],
-     ["trump-sanctions-july", "trump-sanctions-march"]),
-    (["--target", "UK"], ["putin-long-range-weapons"]),
-    (["--target", "the west", "--outcome", "not_followed_through"],
-     ["putin-nuclear-doctrine", "putin-f16", "putin-all-means-necessary"]),
-    (["--outcome", "partial"], ["putin-long-range-weapons"]),
-    (["--category", "economic", "--until", "2025-03"], ["trump-sanctions-march", "trump-sanctions-january"]),
-    (["--since", "2025-03", "--until", "March 2025"], ["trump-sanctions-march"]),
-    (["--since", "2025-03-02"], ["trump-sanctions-july"]),  # a month counts from its first day
-    (["--search", "F-16"], ["putin-f16"]),
-    (["--search", "100%"], []),  # LIKE wildcards are taken literally
-    (["--limit", "0"], []),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ["--actor", "putin", "--actor", "Donald Trump", "--limit", "2"],
+            ["trump-sanctions-july", "trump-sanctions-march"],
+        ),
+        (["--target", "UK"], ["putin-long-range-weapons"]),
+        (
+            ["--target", "the west", "--outcome", "not_followed_through"],
+            ["putin-nuclear-doctrine", "putin-f16", "putin-all-means-necessary"],
+        ),
+        (["--outcome", "partial"], ["putin-long-range-weapons"]),
+        (["--category", "economic", "--until", "2025-03"], ["trump-sanctions-march", "trump-sanctions-january"]),
+        (["--since", "2025-03", "--until", "March 2025"], ["trump-sanctions-march"]),
+        (["--since", "2025-03-02"], ["trump-sanctions-july"]),  # a month counts from its first day
+        (["--search", "F-16"], ["putin-f16"]),
+        (["--search", "100%"], []),  # LIKE wildcards are taken literally
+        (["--limit", "0"], []),
+    ],
+)
 def test_list_filters(cli, args, expected):
     assert ids(cli.json("list", *args, "--json")) == expected
 
 
 def test_as_of_hides_later_threats_and_events(cli):
     rows = cli.json("--as-of", "2024-11-20", "list", "--json")
-    assert ids(rows) == ["putin-nuclear-doctrine", "putin-long-range-weapons", "putin-f16",
-                         "putin-all-means-necessary"]
+    assert ids(rows) == ["putin-nuclear-doctrine", "putin-long-range-weapons", "putin-f16", "putin-all-means-necessary"]
     assert rows[1]["outcome"] == "pending"  # crossed on the 19th, the Oreshnik strike came on the 21st
     # a month or a year as-of date means the last day of that period
     assert cli.json("--as-of", "2024-11", "list", "--json")[1]["outcome"] == "partial"
@@ -84,14 +106,23 @@ def test_show_json_has_the_timeline(cli):
         ("putin-long-range-weapons#1", "crossed", "2024-11-19", None, None),
         ("putin-long-range-weapons#2", "response", "2024-11-21", "partial", None),
     ]
-    assert t["events"][1]["sources"] == [{"url": ARTICLE_URL, "title": TITLE, "quote": (
-        "Though Putin unveiled the Oreshnik intermediate ballistic missile on Dnipro, he did not do much else.")}]
+    assert t["events"][1]["sources"] == [
+        {
+            "url": ARTICLE_URL,
+            "title": TITLE,
+            "quote": (
+                "Though Putin unveiled the Oreshnik intermediate ballistic missile on Dnipro, he did not do much else."
+            ),
+        }
+    ]
     assert cli.json("--as-of", "2024-11-20", "show", "putin-long", "--json")["events"][1:] == []
 
 
 def test_show_as_a_dossier(cli):
     out = cli("show", "putin-all").stdout
-    assert out == f"""putin-all-means-necessary
+    assert (
+        out
+        == f"""putin-all-means-necessary
 Putin warned the West that he would use all means necessary if long-range missiles were supplied to
 Ukraine, read as a threat of nuclear escalation.
 
@@ -119,22 +150,26 @@ sources
    long-range missiles were supplied to Ukraine, interpreted as nuclear level escalation."
   {ARTICLE_URL}
 """
+    )
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["show", "nope"], 1, "no threat has the id 'nope'"),
-    (["show", "putin-"], 1, "'putin-' is the start of several threat ids"),
-    (["--as-of", "2024-01", "show", "putin-long-range-weapons"], 1, "as of 2024-01-31"),
-    (["list", "--actor", "putn"], 1, "did you mean: putin (Vladimir Putin)?"),
-    (["list", "--category", "psychic"], 2, "--category 'psychic' is not one of"),
-    (["list", "--outcome", "won"], 2, "--outcome 'won' is not one of"),
-    (["list", "--since", "31 Febtember"], 2, "cannot read the date '31 Febtember'"),
-    (["--as-of", "someday", "list"], 2, "accepted forms: 2024-11-21, 2024-11, 2024"),
-    (["list", "--format", "xml"], 2, "'xml' is not one of table, json, jsonl, csv, md"),
-    (["list", "--limit", "-1"], 2, "-1"),
-    (["list", "--grace", "-5"], 2, "-5"),
-    (["report", "--by", "planet"], 2, "--by 'planet' is not one of: actor, state, category, year"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["show", "nope"], 1, "no threat has the id 'nope'"),
+        (["show", "putin-"], 1, "'putin-' is the start of several threat ids"),
+        (["--as-of", "2024-01", "show", "putin-long-range-weapons"], 1, "as of 2024-01-31"),
+        (["list", "--actor", "putn"], 1, "did you mean: putin (Vladimir Putin)?"),
+        (["list", "--category", "psychic"], 2, "--category 'psychic' is not one of"),
+        (["list", "--outcome", "won"], 2, "--outcome 'won' is not one of"),
+        (["list", "--since", "31 Febtember"], 2, "cannot read the date '31 Febtember'"),
+        (["--as-of", "someday", "list"], 2, "accepted forms: 2024-11-21, 2024-11, 2024"),
+        (["list", "--format", "xml"], 2, "'xml' is not one of table, json, jsonl, csv, md"),
+        (["list", "--limit", "-1"], 2, "-1"),
+        (["list", "--grace", "-5"], 2, "-5"),
+        (["report", "--by", "planet"], 2, "--by 'planet' is not one of: actor, state, category, year"),
+    ],
+)
 def test_bad_input_gets_a_clear_message_and_its_exit_code(cli, args, code, message):
     result = cli(*args, expect=code)
     assert message in result.stderr
@@ -143,19 +178,33 @@ def test_bad_input_gets_a_clear_message_and_its_exit_code(cli, args, code, messa
 
 
 def test_an_ambiguous_actor_lists_the_candidates(cli, db):
-    Tracker(db).import_document({"actors": [
-        {"slug": "georgia", "name": "Georgia", "kind": "state"},
-        {"slug": "georgia-us", "name": "State of Georgia", "kind": "state", "aliases": ["Georgia"]}],
-        "threats": []}, "test")
+    Tracker(db).import_document(
+        {
+            "actors": [
+                {"slug": "georgia", "name": "Georgia", "kind": "state"},
+                {"slug": "georgia-us", "name": "State of Georgia", "kind": "state", "aliases": ["Georgia"]},
+            ],
+            "threats": [],
+        },
+        "test",
+    )
     result = cli("list", "--actor", "GEORGIA", expect=1)
-    assert result.stderr == ("error: 'GEORGIA' could mean several actors\n"
-                             "  georgia (Georgia)\n  georgia-us (State of Georgia)\n")
+    assert result.stderr == (
+        "error: 'GEORGIA' could mean several actors\n  georgia (Georgia)\n  georgia-us (State of Georgia)\n"
+    )
 
 
 def test_actors_json(cli):
     actors = {a["slug"]: a for a in cli.json("actors", "--json")}
-    assert actors["putin"] == {"slug": "putin", "name": "Vladimir Putin", "kind": "person", "of": "russia",
-                               "aliases": ["Vladmir Putin", "President Putin"], "threats": 4, "targeted": 3}
+    assert actors["putin"] == {
+        "slug": "putin",
+        "name": "Vladimir Putin",
+        "kind": "person",
+        "of": "russia",
+        "aliases": ["Vladmir Putin", "President Putin"],
+        "threats": 4,
+        "targeted": 3,
+    }
     assert actors["nato"]["of"] is None and actors["nato"]["targeted"] == 3
 
 
@@ -166,23 +215,53 @@ def test_list_table_for_people(cli):
         "deadline 2025-08-08\n"
         "    Trump threatened to implement further sanctions on Russia if the fighting continued, with a\n"
         "    deadline of 50 days.\n"
-        "1 threat, as of 2025-08-12\n")
+        "1 threat, as of 2025-08-12\n"
+    )
     assert cli("list", "--actor", "zelensky").stderr == "no threats match, as of 2025-08-12\n"
 
 
 def test_report_json_as_of_the_article(cli):
     rep = cli.json("report", "--json")
     assert {k: rep[k] for k in ("schema_version", "as_of", "by", "grace_days", "min_tested")} == {
-        "schema_version": 1, "as_of": "2025-08-12", "by": "actor", "grace_days": 30, "min_tested": 3}
+        "schema_version": 1,
+        "as_of": "2025-08-12",
+        "by": "actor",
+        "grace_days": 30,
+        "min_tested": 3,
+    }
     assert rep["rows"] == [
-        {"key": "putin", "label": "Vladimir Putin", "threats": 4, "pending": 0, "followed_through": 0,
-         "partial": 1, "not_followed_through": 3, "complied": 0, "withdrawn": 0, "tested": 4,
-         "follow_through_rate": 0.125, "rate_low": 0.0132, "rate_high": 0.6042,
-         "median_days_to_response": 1.0},  # Oreshnik 2 days after the strikes; F-16s within the month
-        {"key": "trump", "label": "Donald Trump", "threats": 3, "pending": 0, "followed_through": 0,
-         "partial": 0, "not_followed_through": 3, "complied": 0, "withdrawn": 0, "tested": 3,
-         "follow_through_rate": 0.0, "rate_low": 0.0, "rate_high": 0.5615,
-         "median_days_to_response": 0.0},  # the Alaska summit was agreed on the deadline day
+        {
+            "key": "putin",
+            "label": "Vladimir Putin",
+            "threats": 4,
+            "pending": 0,
+            "followed_through": 0,
+            "partial": 1,
+            "not_followed_through": 3,
+            "complied": 0,
+            "withdrawn": 0,
+            "tested": 4,
+            "follow_through_rate": 0.125,
+            "rate_low": 0.0132,
+            "rate_high": 0.6042,
+            "median_days_to_response": 1.0,
+        },  # Oreshnik 2 days after the strikes; F-16s within the month
+        {
+            "key": "trump",
+            "label": "Donald Trump",
+            "threats": 3,
+            "pending": 0,
+            "followed_through": 0,
+            "partial": 0,
+            "not_followed_through": 3,
+            "complied": 0,
+            "withdrawn": 0,
+            "tested": 3,
+            "follow_through_rate": 0.0,
+            "rate_low": 0.0,
+            "rate_high": 0.5615,
+            "median_days_to_response": 0.0,
+        },  # the Alaska summit was agreed on the deadline day
     ]
     assert rep["total"]["tested"] == 7 and rep["total"]["follow_through_rate"] == 0.0714
 
@@ -198,7 +277,10 @@ def test_report_as_markdown_and_table(cli):
     assert md[2] == "| putin | 4 | 4 | 0 | 1 | 3 | 0 | 0 | 0 | 12% (1-60) | █░░░░░░░░░ |"
     table = cli("report").stdout.splitlines()
     assert table[3] == "putin        4       4    0       1   3         0        0        0  12% (1-60)  █░░░░░░░░░"
-    assert table[4].rstrip() == "trump        3       3    0       0   3         0        0        0  0% (0-56)   ░░░░░░░░░░"
+    assert (
+        table[4].rstrip()
+        == "trump        3       3    0       0   3         0        0        0  0% (0-56)   ░░░░░░░░░░"
+    )
 
 
 def test_piped_output_has_no_colour_even_without_no_color(cli):
@@ -207,9 +289,20 @@ def test_piped_output_has_no_colour_even_without_no_color(cli):
 
 
 def test_user_text_is_printed_as_written(cli, db):
-    Tracker(db).import_document({"actors": [{"slug": "k", "name": "K", "kind": "state"}], "threats": [
-        {"id": "markup", "issuer": "k", "made_on": "2025-01-01",
-         "statement": "[Kremlin] warns [bold red]loudly[/bold red]\x1b[2J\x07 done"}]}, "test")
+    Tracker(db).import_document(
+        {
+            "actors": [{"slug": "k", "name": "K", "kind": "state"}],
+            "threats": [
+                {
+                    "id": "markup",
+                    "issuer": "k",
+                    "made_on": "2025-01-01",
+                    "statement": "[Kremlin] warns [bold red]loudly[/bold red]\x1b[2J\x07 done",
+                }
+            ],
+        },
+        "test",
+    )
     out = cli("show", "markup").stdout
     assert "[Kremlin] warns [bold red]loudly[/bold red]\\x1b[2J\\x07 done" in out
     assert "\x1b" not in out and "\x07" not in out

@@ -10,24 +10,55 @@ from redlines.errors import BadInput
 TODAY = date(2025, 6, 15)
 
 
-@pytest.mark.parametrize("text, iso, precision", [
-    ("2024-11-21", "2024-11-21", DAY), ("2024-11", "2024-11", MONTH), ("2024", "2024", YEAR),
-    ("21 Nov 2024", "2024-11-21", DAY), ("21 November 2024", "2024-11-21", DAY),
-    ("November 21, 2024", "2024-11-21", DAY), ("November 2024", "2024-11", MONTH),
-    ("Jan 2025", "2025-01", MONTH), ("  jan   2025 ", "2025-01", MONTH), ("Sept 2024", "2024-09", MONTH),
-    ("Thursday, 21 November 2024", "2024-11-21", DAY),
-    ("today", "2025-06-15", DAY), ("yesterday", "2025-06-14", DAY), ("tomorrow", "2025-06-16", DAY),
-    ("+50d", "2025-08-04", DAY), ("-2w", "2025-06-01", DAY), ("+3m", "2025-09-15", DAY),
-    ("+1y", "2026-06-15", DAY), ("in 50 days", "2025-08-04", DAY), ("in a week", "2025-06-22", DAY),
-    ("10 days ago", "2025-06-05", DAY), ("2 months ago", "2025-04-15", DAY), ("a year ago", "2024-06-15", DAY),
-])
+@pytest.mark.parametrize(
+    "text, iso, precision",
+    [
+        ("2024-11-21", "2024-11-21", DAY),
+        ("2024-11", "2024-11", MONTH),
+        ("2024", "2024", YEAR),
+        ("21 Nov 2024", "2024-11-21", DAY),
+        ("21 November 2024", "2024-11-21", DAY),
+        ("November 21, 2024", "2024-11-21", DAY),
+        ("November 2024", "2024-11", MONTH),
+        ("Jan 2025", "2025-01", MONTH),
+        ("  jan   2025 ", "2025-01", MONTH),
+        ("Sept 2024", "2024-09", MONTH),
+        ("Thursday, 21 November 2024", "2024-11-21", DAY),
+        ("today", "2025-06-15", DAY),
+        ("yesterday", "2025-06-14", DAY),
+        ("tomorrow", "2025-06-16", DAY),
+        ("+50d", "2025-08-04", DAY),
+        ("-2w", "2025-06-01", DAY),
+        ("+3m", "2025-09-15", DAY),
+        ("+1y", "2026-06-15", DAY),
+        ("in 50 days", "2025-08-04", DAY),
+        ("in a week", "2025-06-22", DAY),
+        ("10 days ago", "2025-06-05", DAY),
+        ("2 months ago", "2025-04-15", DAY),
+        ("a year ago", "2024-06-15", DAY),
+    ],
+)
 def test_accepted_forms_keep_their_precision(text, iso, precision):
     d = parse(text, TODAY)
     assert (d.iso(), d.precision) == (iso, precision)
 
 
-@pytest.mark.parametrize("text", ["31 Febtember", "2025-02-30", "2025-13", "", "soon", "next tuesday",
-                                  "0000", "+d", "in many days", "21 Nov", "November"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31 Febtember",
+        "2025-02-30",
+        "2025-13",
+        "",
+        "soon",
+        "next tuesday",
+        "0000",
+        "+d",
+        "in many days",
+        "21 Nov",
+        "November",
+    ],
+)
 def test_unreadable_dates_are_refused_with_the_input_and_the_accepted_forms(text):
     with pytest.raises(BadInput) as e:
         parse(text, TODAY)
@@ -62,7 +93,8 @@ def test_any_string_parses_to_a_stated_precision_or_is_refused(text):
 isos = st.one_of(
     st.dates(date(1900, 1, 1), date(2100, 12, 31)).map(lambda d: d.isoformat()),
     st.dates(date(1900, 1, 1), date(2100, 12, 31)).map(lambda d: d.isoformat()[:7]),
-    st.integers(1900, 2100).map(str))
+    st.integers(1900, 2100).map(str),
+)
 
 
 @given(isos, st.dates(date(1900, 1, 1), date(2100, 12, 31)))

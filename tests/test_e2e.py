@@ -2,11 +2,10 @@
 
 import json
 import shlex
-import shutil
 import subprocess
 import sys
 
-from conftest import run_installed
+from conftest import need_tool, run_installed
 
 from redlines.service import Tracker
 
@@ -20,8 +19,17 @@ def test_first_run_seeds_and_lists_putin(installed, tmp_path):
 
 
 def test_the_article_as_of_publication(installed, tmp_path):
-    p = run_installed(installed, "--as-of", "2025-08-12", "list", "--actor", "trump", "--json",
-                      db=tmp_path / "a.db", today="2026-11-24")
+    p = run_installed(
+        installed,
+        "--as-of",
+        "2025-08-12",
+        "list",
+        "--actor",
+        "trump",
+        "--json",
+        db=tmp_path / "a.db",
+        today="2026-11-24",
+    )
     rows = json.loads(p.stdout)
     assert [r["outcome"] for r in rows] == ["not_followed_through"] * 3
     assert {r["deadline"] for r in rows} == {"2025-01", "2025-03", "2025-08-08"}
@@ -41,11 +49,13 @@ def test_exit_codes_and_messages(installed, tmp_path):
 
 
 def test_report_json_through_a_real_jq_pipe(installed, tmp_path):
-    assert shutil.which("jq"), "jq is needed for this test (.ci/run installs it)"
+    need_tool("jq", install="apt-get install jq")
     db = tmp_path / "c.db"
     env_db = shlex.quote(str(db))
-    cmd = (f"REDLINES_DB={env_db} REDLINES_TODAY=2025-08-12 {shlex.quote(installed)} report --json"
-           " | jq -r '.rows[] | \"\\(.key) \\(.tested) \\(.follow_through_rate)\"'")
+    cmd = (
+        f"REDLINES_DB={env_db} REDLINES_TODAY=2025-08-12 {shlex.quote(installed)} report --json"
+        " | jq -r '.rows[] | \"\\(.key) \\(.tested) \\(.follow_through_rate)\"'"
+    )
     p = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     assert p.stdout == "putin 4 0.125\ntrump 3 0\n"
@@ -58,10 +68,17 @@ def test_python_dash_m_and_version(tmp_path):
 
 def test_a_closed_pipe_is_not_an_error(installed, tmp_path):
     db = tmp_path / "d.db"
-    Tracker(db).import_document({"actors": [{"slug": "a", "name": "A", "kind": "state"}], "threats": [
-        {"id": f"t{n}", "issuer": "a", "made_on": "2025-01-01", "statement": "x" * 1000} for n in range(400)]},
-        "test")
-    cmd = (f"set -o pipefail; REDLINES_DB={shlex.quote(str(db))} {shlex.quote(installed)} list --format jsonl"
-           " | head -c 10")
+    Tracker(db).import_document(
+        {
+            "actors": [{"slug": "a", "name": "A", "kind": "state"}],
+            "threats": [
+                {"id": f"t{n}", "issuer": "a", "made_on": "2025-01-01", "statement": "x" * 1000} for n in range(400)
+            ],
+        },
+        "test",
+    )
+    cmd = (
+        f"set -o pipefail; REDLINES_DB={shlex.quote(str(db))} {shlex.quote(installed)} list --format jsonl | head -c 10"
+    )
     p = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, timeout=60)
     assert (p.returncode, p.stdout, p.stderr) == (0, '{"id": "tr', "")  # trump-sanctions-july, newest

@@ -46,8 +46,10 @@ def test_csv_round_trip_keeps_threat_fields_and_leaves_events_alone(cli, tmp_pat
     path = tmp_path / "threats.csv"
     cli("export", "--format", "csv", "-o", str(path))
     text = path.read_text()
-    assert text.startswith("id,issuer,targets,made_on,statement,trigger,consequence,category,cameo,deadline,"
-                           "deadline_in_force,outcome,tested_on,tags,sources,quotes\n")
+    assert text.startswith(
+        "id,issuer,targets,made_on,statement,trigger,consequence,category,cameo,deadline,"
+        "deadline_in_force,outcome,tested_on,tags,sources,quotes\n"
+    )
     before = dump(cli.db)
     assert "threats: 0 were added, 0 were changed, 7 unchanged" in cli("import", str(path)).stderr
     assert dump(cli.db) == before
@@ -65,9 +67,23 @@ def test_csv_round_trip_keeps_threat_fields_and_leaves_events_alone(cli, tmp_pat
 
 
 def test_csv_neutralises_spreadsheet_formulas(empty_cli, db):
-    Tracker(db).import_document({"actors": [{"slug": "a", "name": "A", "kind": "state"}], "threats": [
-        {"id": "f", "issuer": "a", "made_on": "2025-01-01", "statement": "=HYPERLINK(\"http://evil\")",
-         "trigger": "+1", "consequence": "@cmd", "tags": ["-x"]}]}, "test")
+    Tracker(db).import_document(
+        {
+            "actors": [{"slug": "a", "name": "A", "kind": "state"}],
+            "threats": [
+                {
+                    "id": "f",
+                    "issuer": "a",
+                    "made_on": "2025-01-01",
+                    "statement": '=HYPERLINK("http://evil")',
+                    "trigger": "+1",
+                    "consequence": "@cmd",
+                    "tags": ["-x"],
+                }
+            ],
+        },
+        "test",
+    )
     row = empty_cli("export", "--format", "csv").stdout.splitlines()[1]
     assert row == """f,a,,2025-01-01,"'=HYPERLINK(""http://evil"")",'+1,'@cmd,other,,,,pending,,'-x,,"""
 
@@ -121,8 +137,22 @@ def test_import_is_recorded_and_undone_whole(empty_cli, cli, tmp_path):
 def test_search_is_kept_in_step_with_every_write(empty_cli):
     cli = empty_cli
     cli("add", "actor", "kim", "--name", "Kim")
-    cli("add", "threat", "--id", "k", "--by", "kim", "--on", "2025-01-01", "--said", "Artillery at dawn",
-        "--source", "https://x.org", "--quote", "a sea of fire")
+    cli(
+        "add",
+        "threat",
+        "--id",
+        "k",
+        "--by",
+        "kim",
+        "--on",
+        "2025-01-01",
+        "--said",
+        "Artillery at dawn",
+        "--source",
+        "https://x.org",
+        "--quote",
+        "a sea of fire",
+    )
     assert [r["id"] for r in cli.json("search", "artillery", "--json")] == ["k"]
     assert [r["id"] for r in cli.json("search", "sea of fire", "--json")] == ["k"]
     cli("edit", "k", "--said", "Missiles at noon")
@@ -141,7 +171,9 @@ def test_search_is_kept_in_step_with_every_write(empty_cli):
 
 def test_search_reads_fts_syntax_and_falls_back_to_plain_words(cli):
     assert [r["id"] for r in cli.json("search", "nucl*", "--json")][:2] == [
-        "putin-nuclear-doctrine", "putin-all-means-necessary"]
+        "putin-nuclear-doctrine",
+        "putin-all-means-necessary",
+    ]
     assert [r["id"] for r in cli.json("search", '"all means necessary"', "--json")] == ["putin-all-means-necessary"]
     for broken in ('"unbalanced oreshnik', "AND OR NOT", "oreshnik)", "col:umn", "*"):
         result = cli("search", broken, "--json")
@@ -156,7 +188,9 @@ def test_the_sql_views_agree_with_the_cli(cli, db):
     rows = cli.json("list", "--json", today=today)
     with sqlite3.connect(db) as c:
         view = {r[0]: r[1:] for r in c.execute("SELECT id, outcome, tested_on, deadline FROM threat_outcome")}
-        card = {r[0]: r[1:] for r in c.execute("SELECT actor, threats, tested, follow_through_rate FROM actor_scorecard")}
+        card = {
+            r[0]: r[1:] for r in c.execute("SELECT actor, threats, tested, follow_through_rate FROM actor_scorecard")
+        }
     c.close()
     assert view == {r["id"]: (r["outcome"], r["tested_on"], r["deadline"]) for r in rows}
     rep = {r["key"]: r for r in cli.json("report", "--json", today=today)["rows"]}
@@ -171,19 +205,38 @@ isodates = st.sampled_from(["2023", "2024-02", "2024-02-29", "2025-01-31", "2025
 @st.composite
 def datasets(draw):
     slugs = draw(st.lists(names, min_size=1, max_size=4, unique=True))
-    actors = [{"slug": s, "name": s.upper(), "kind": draw(st.sampled_from(["person", "state"])),
-               "of": None, "aliases": []} for s in slugs]
+    actors = [
+        {"slug": s, "name": s.upper(), "kind": draw(st.sampled_from(["person", "state"])), "of": None, "aliases": []}
+        for s in slugs
+    ]
     threats = []
     for n in range(draw(st.integers(0, 5))):
-        events = [{"kind": k, "on": draw(isodates), "what": draw(texts),
-                   "outcome": "partial" if k == "response" else None, "due": "2026" if k == "deadline" else None,
-                   "sources": [{"url": "https://s.org/" + draw(names), "quote": draw(texts)}]}
-                  for k in draw(st.lists(st.sampled_from(["crossed", "response", "deadline", "note"]), max_size=3))]
-        threats.append({"id": f"t{n}", "issuer": draw(st.sampled_from(slugs)),
-                        "targets": draw(st.lists(st.sampled_from(slugs), max_size=2, unique=True)),
-                        "made_on": draw(isodates), "statement": draw(texts), "trigger": draw(st.none() | texts),
-                        "category": draw(st.sampled_from(["military", "other"])), "tags": [], "events": events,
-                        "sources": [], "deadline": draw(st.none() | isodates)})
+        events = [
+            {
+                "kind": k,
+                "on": draw(isodates),
+                "what": draw(texts),
+                "outcome": "partial" if k == "response" else None,
+                "due": "2026" if k == "deadline" else None,
+                "sources": [{"url": "https://s.org/" + draw(names), "quote": draw(texts)}],
+            }
+            for k in draw(st.lists(st.sampled_from(["crossed", "response", "deadline", "note"]), max_size=3))
+        ]
+        threats.append(
+            {
+                "id": f"t{n}",
+                "issuer": draw(st.sampled_from(slugs)),
+                "targets": draw(st.lists(st.sampled_from(slugs), max_size=2, unique=True)),
+                "made_on": draw(isodates),
+                "statement": draw(texts),
+                "trigger": draw(st.none() | texts),
+                "category": draw(st.sampled_from(["military", "other"])),
+                "tags": [],
+                "events": events,
+                "sources": [],
+                "deadline": draw(st.none() | isodates),
+            }
+        )
     return {"actors": actors, "threats": threats}
 
 

@@ -2,32 +2,42 @@
 renders, that user text cannot run as script, and screenshots kept as test artifacts."""
 
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import need_tool
 
 from redlines.service import Tracker
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 HOSTILE = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\"> & [bold]"
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert path, "the browser test needs chromium (Debian package `chromium`; .ci/run installs it)"
-    return path
+    return need_tool("chromium", "chromium-browser", install="apt-get install chromium")
 
 
 def browse(chromium: str, page: Path, tmp: Path, *args: str) -> str:
-    p = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'profile'}", *args, page.as_uri()],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp / 'profile'}", *args, page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     return p.stdout
 
@@ -60,10 +70,23 @@ def page(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("html")
     db = root / "r.db"
     t = Tracker(db)
-    t.import_document({"actors": [{"slug": "mallory", "name": "Mallory", "kind": "person"}], "threats": [
-        {"id": "hostile", "issuer": "mallory", "made_on": "2025-01-01", "statement": HOSTILE,
-         "sources": [{"url": "javascript:document.title='pwned'", "quote": "</blockquote><script>alert(1)</script>"}]}]},
-        "test")
+    t.import_document(
+        {
+            "actors": [{"slug": "mallory", "name": "Mallory", "kind": "person"}],
+            "threats": [
+                {
+                    "id": "hostile",
+                    "issuer": "mallory",
+                    "made_on": "2025-01-01",
+                    "statement": HOSTILE,
+                    "sources": [
+                        {"url": "javascript:document.title='pwned'", "quote": "</blockquote><script>alert(1)</script>"}
+                    ],
+                }
+            ],
+        },
+        "test",
+    )
     t.close()
     out = root / "report.html"
     from conftest import Cli
@@ -86,9 +109,14 @@ def test_a_browser_renders_the_scorecard_timeline_and_dossiers(chromium, page, t
     text = " ".join(dom.text)
     assert "Scorecard by actor" in text and "12% (1%–60%)" in text and "0% (0%–56%)" in text
     assert len([a for tag, a in dom.tags if tag == "article"]) == 8
-    assert any(tag == "svg" and a.get("aria-label") == "timeline of threats, tests and responses" for tag, a in dom.tags)
+    assert any(
+        tag == "svg" and a.get("aria-label") == "timeline of threats, tests and responses" for tag, a in dom.tags
+    )
     links = [a["href"] for tag, a in dom.tags if tag == "a" and "href" in a]
-    assert "https://www.forbes.com/sites/natashalindstaedt/2025/08/12/trump-and-putins-history-of-empty-threats-undermines-the-alaska-summit/" in links
+    assert (
+        "https://www.forbes.com/sites/natashalindstaedt/2025/08/12/trump-and-putins-history-of-empty-threats-undermines-the-alaska-summit/"
+        in links
+    )
     assert "#putin-long-range-weapons" in links
     # the hostile statement is shown as text, and nothing of it ran
     assert HOSTILE in text

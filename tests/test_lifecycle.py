@@ -12,10 +12,19 @@ from redlines.errors import DatabaseProblem
 from redlines.service import Tracker
 from redlines.store import engine
 
-
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-DATA_TABLES = ("actor", "alias", "source", "threat", "threat_target", "threat_tag", "event", "citation",
-               "run", "change")
+DATA_TABLES = (
+    "actor",
+    "alias",
+    "source",
+    "threat",
+    "threat_target",
+    "threat_tag",
+    "event",
+    "citation",
+    "run",
+    "change",
+)
 
 
 def counts(path):

@@ -21,10 +21,13 @@ def test_an_untested_threat_is_pending_and_untested():
     assert (v.outcome, v.rule, v.deadline, v.tested_on) == ("pending", "pending", None, None)
 
 
-@pytest.mark.parametrize("as_of, outcome", [
-    (date(2025, 4, 9), "pending"),  # crossed 30 days ago: inside the grace period
-    (date(2025, 4, 10), "not_followed_through"),  # 31 days ago: past it
-])
+@pytest.mark.parametrize(
+    "as_of, outcome",
+    [
+        (date(2025, 4, 9), "pending"),  # crossed 30 days ago: inside the grace period
+        (date(2025, 4, 10), "not_followed_through"),  # 31 days ago: past it
+    ],
+)
 def test_grace_day_30_versus_31(as_of, outcome):
     v = judge(None, [ev("crossed", "2025-03-10")], as_of)
     assert v.outcome == outcome
@@ -41,15 +44,18 @@ def test_a_crossing_dated_to_a_month_counts_from_its_first_day():
     assert judge(None, [ev("crossed", "2025-03")], date(2025, 4, 1)).outcome == "not_followed_through"
 
 
-@pytest.mark.parametrize("deadline, as_of, outcome", [
-    ("2025-02", date(2025, 2, 28), "pending"),  # a month deadline passes at the end of the month
-    ("2025-02", date(2025, 3, 1), "not_followed_through"),
-    ("2024-02", date(2024, 2, 29), "pending"),  # leap year
-    ("2025", date(2025, 12, 31), "pending"),  # a year deadline passes at the end of the year
-    ("2025", date(2026, 1, 1), "not_followed_through"),
-    ("2025-08-08", date(2025, 8, 8), "pending"),  # a day deadline passes at the end of its day
-    ("2025-08-08", date(2025, 8, 9), "not_followed_through"),
-])
+@pytest.mark.parametrize(
+    "deadline, as_of, outcome",
+    [
+        ("2025-02", date(2025, 2, 28), "pending"),  # a month deadline passes at the end of the month
+        ("2025-02", date(2025, 3, 1), "not_followed_through"),
+        ("2024-02", date(2024, 2, 29), "pending"),  # leap year
+        ("2025", date(2025, 12, 31), "pending"),  # a year deadline passes at the end of the year
+        ("2025", date(2026, 1, 1), "not_followed_through"),
+        ("2025-08-08", date(2025, 8, 8), "pending"),  # a day deadline passes at the end of its day
+        ("2025-08-08", date(2025, 8, 9), "not_followed_through"),
+    ],
+)
 def test_deadlines_pass_at_the_end_of_their_period(deadline, as_of, outcome):
     v = judge(d(deadline), [], as_of)
     assert v.outcome == outcome
@@ -97,7 +103,9 @@ def test_rule_order_response_then_complied_then_withdrawn_then_lapse():
     lapsed = [ev("crossed", "2024-01-01")]
     as_of = date(2025, 1, 1)
     assert judge(None, lapsed + [ev("withdrawn", "2024-02-01")], as_of).outcome == "withdrawn"
-    assert judge(None, lapsed + [ev("withdrawn", "2024-02-01"), ev("complied", "2024-03-01")], as_of).outcome == "complied"
+    assert (
+        judge(None, lapsed + [ev("withdrawn", "2024-02-01"), ev("complied", "2024-03-01")], as_of).outcome == "complied"
+    )
     both = lapsed + [ev("complied", "2024-03-01"), ev("response", "2024-04-01", "not_followed_through")]
     v = judge(None, both, as_of)
     assert (v.outcome, v.rule) == ("not_followed_through", "response")
@@ -117,15 +125,18 @@ def test_follow_through_rate_counts_partial_as_half():
     assert follow_through_rate(1, 1, 2) == 0.375
 
 
-@pytest.mark.parametrize("p, n, low, high", [
-    # computed apart from the code, in the other usual form of the score interval:
-    # (n·p + z²/2 ± z·sqrt(n·p·(1-p) + z²/4)) / (n + z²); 0/3 and 5/5 agree with published tables
-    (0.5, 1, 0.054619, 0.945381),
-    (0.0, 3, 0.0, 0.561506),
-    (0.125, 4, 0.013191, 0.604234),  # a partial counts 1/2, so p need not be k/n
-    (0.5, 10, 0.236590, 0.763410),
-    (1.0, 5, 0.565509, 1.0),
-])
+@pytest.mark.parametrize(
+    "p, n, low, high",
+    [
+        # computed apart from the code, in the other usual form of the score interval:
+        # (n·p + z²/2 ± z·sqrt(n·p·(1-p) + z²/4)) / (n + z²); 0/3 and 5/5 agree with published tables
+        (0.5, 1, 0.054619, 0.945381),
+        (0.0, 3, 0.0, 0.561506),
+        (0.125, 4, 0.013191, 0.604234),  # a partial counts 1/2, so p need not be k/n
+        (0.5, 10, 0.236590, 0.763410),
+        (1.0, 5, 0.565509, 1.0),
+    ],
+)
 def test_wilson_interval_matches_hand_computed_values(p, n, low, high):
     lo, hi = wilson_interval(p, n)
     assert lo == pytest.approx(low, abs=1e-6)

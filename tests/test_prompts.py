@@ -14,8 +14,7 @@ class Terminal:
 
     def __init__(self, exe: str, *args: str, env: dict):
         self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen([exe, *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                                     close_fds=True)
+        self.proc = subprocess.Popen([exe, *args], stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
         os.close(slave)
         self.screen = ""
 
@@ -65,7 +64,11 @@ def test_a_threat_is_recorded_from_answers_alone(installed, tmp_path):
 
     t = json.loads(shown.stdout)
     assert (t["issuer"], t["made_on"], t["statement"], t["category"]) == (
-        "kim", "2025-03-01", "Drills will be met with fire", "military")
+        "kim",
+        "2025-03-01",
+        "Drills will be met with fire",
+        "military",
+    )
 
 
 def test_no_input_fails_instead_of_asking(installed, tmp_path):
@@ -84,8 +87,10 @@ def test_a_large_import_shows_progress_on_a_terminal(installed, tmp_path):
     with open(data, "w") as f:
         f.write(json.dumps({"type": "actor", "slug": "a", "name": "A", "kind": "state"}) + "\n")
         for i in range(5000):
-            f.write(json.dumps({"type": "threat", "id": f"t{i}", "issuer": "a", "made_on": "2024-01-01",
-                                "statement": "x"}) + "\n")
+            f.write(
+                json.dumps({"type": "threat", "id": f"t{i}", "issuer": "a", "made_on": "2024-01-01", "statement": "x"})
+                + "\n"
+            )
     run_installed(installed, "db", "init", "--empty", db=db)
     term = Terminal(installed, "import", str(data), env={**os.environ, "REDLINES_DB": str(db)})
     term.expect("2,000 threats loaded")

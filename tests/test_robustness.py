@@ -27,8 +27,14 @@ def _writer(db: str, worker: int, n: int, today: str, errors) -> None:
     t = Tracker(db, today=date.fromisoformat(today))
     try:
         for i in range(n):
-            tid = t.add_threat(by="a", on="2025-01-01", said=f"worker {worker} threat {i}", against=["b"],
-                               tags=[f"w{worker}"], threat_id=f"w{worker}-{i}")
+            tid = t.add_threat(
+                by="a",
+                on="2025-01-01",
+                said=f"worker {worker} threat {i}",
+                against=["b"],
+                tags=[f"w{worker}"],
+                threat_id=f"w{worker}-{i}",
+            )
             t.add_event(tid, kind="crossed", on="2025-01-02", what="crossed")
     except Exception as e:  # reported to the parent: any error at all fails the test
         errors.put(f"worker {worker}: {type(e).__name__}: {e}")
@@ -50,8 +56,13 @@ def _reader(db: str, stop, seen, errors) -> None:
             report = t.report()
             whole = all(r["targets"] == ["b"] and len(r["tags"]) == 1 for r in rows)
             if not whole or report["total"]["threats"] < len(rows):
-                bad = [(r["id"], r["targets"], r["tags"]) for r in rows if r["targets"] != ["b"] or len(r["tags"]) != 1][:3]
-                errors.put(f"reader saw a half-written command: {len(rows)} threats, {report['total']['threats']} in the report; {bad}")
+                bad = [
+                    (r["id"], r["targets"], r["tags"]) for r in rows if r["targets"] != ["b"] or len(r["tags"]) != 1
+                ][:3]
+                errors.put(
+                    f"reader saw a half-written command: {len(rows)} threats, "
+                    f"{report['total']['threats']} in the report; {bad}"
+                )
             reports += 1
     except Exception as e:
         errors.put(f"reader: {type(e).__name__}: {e}")
@@ -64,8 +75,13 @@ def test_four_writers_at_once_lose_nothing_and_a_reader_never_sees_half(tmp_path
     db = tmp_path / "busy.db"
     t = Tracker(db)
     t.init(empty=True)
-    t.import_document({"actors": [{"slug": "a", "name": "A", "kind": "state"},
-                                  {"slug": "b", "name": "B", "kind": "state"}], "threats": []}, "setup")
+    t.import_document(
+        {
+            "actors": [{"slug": "a", "name": "A", "kind": "state"}, {"slug": "b", "name": "B", "kind": "state"}],
+            "threats": [],
+        },
+        "setup",
+    )
     t.close()
     ctx = multiprocessing.get_context("spawn")
     errors, seen, stop = ctx.Queue(), ctx.Queue(), ctx.Event()
@@ -95,9 +111,19 @@ def _big_import_file(path: Path, n: int) -> None:
     with open(path, "w") as f:
         f.write(json.dumps({"type": "actor", "slug": "a", "name": "A", "kind": "state"}) + "\n")
         for i in range(n):
-            f.write(json.dumps({"type": "threat", "id": f"t{i}", "issuer": "a", "made_on": "2024-01-01",
-                                "statement": f"threat number {i} " * 5,
-                                "events": [{"kind": "crossed", "on": "2024-02-01", "what": "crossed " * 5}]}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "type": "threat",
+                        "id": f"t{i}",
+                        "issuer": "a",
+                        "made_on": "2024-01-01",
+                        "statement": f"threat number {i} " * 5,
+                        "events": [{"kind": "crossed", "on": "2024-02-01", "what": "crossed " * 5}],
+                    }
+                )
+                + "\n"
+            )
 
 
 def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
@@ -107,8 +133,9 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
     outcomes = []
     for delay in (0.6, 1.2):
         env = {**os.environ, "REDLINES_DB": str(db)}
-        proc = subprocess.Popen([installed, "import", str(data)], env=env, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [installed, "import", str(data)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -127,14 +154,22 @@ def test_a_killed_migration_leaves_the_old_file_and_the_backup_restores_it(insta
     engine.migrate(db, "0001")
     c = sqlite3.connect(db)
     c.execute("INSERT INTO actor (id, slug, name, kind) VALUES (1, 'a', 'A', 'state')")
-    c.executemany("INSERT INTO threat (id, issuer_id, made_on, statement, category) VALUES (?, 1, '2024-01-01', ?, 'other')",
-                  [(f"t{i}", f"threat {i}") for i in range(150_000)])
-    c.executemany("INSERT INTO event (id, threat_id, kind, occurred_on, what) VALUES (?, ?, 'crossed', '2024-02-01', 'x')",
-                  [(f"t{i}#1", f"t{i}") for i in range(150_000)])
+    c.executemany(
+        "INSERT INTO threat (id, issuer_id, made_on, statement, category) VALUES (?, 1, '2024-01-01', ?, 'other')",
+        [(f"t{i}", f"threat {i}") for i in range(150_000)],
+    )
+    c.executemany(
+        "INSERT INTO event (id, threat_id, kind, occurred_on, what) VALUES (?, ?, 'crossed', '2024-02-01', 'x')",
+        [(f"t{i}#1", f"t{i}") for i in range(150_000)],
+    )
     c.commit()
     c.close()
-    proc = subprocess.Popen([installed, "list", "--limit", "1"], env={**os.environ, "REDLINES_DB": str(db)},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [installed, "list", "--limit", "1"],
+        env={**os.environ, "REDLINES_DB": str(db)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while not list(tmp_path.glob("old.db.before-*")) and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -178,8 +213,9 @@ def test_a_read_only_database_answers_reads_and_refuses_writes_clearly(installed
         read = subprocess.run([*prefix, installed, "list", "--json"], env=env, capture_output=True, text=True)
         assert read.returncode == 0, read.stderr
         assert len(json.loads(read.stdout)) == 7
-        write = subprocess.run([*prefix, installed, "add", "actor", "x", "--name", "X"], env=env,
-                               capture_output=True, text=True)
+        write = subprocess.run(
+            [*prefix, installed, "add", "actor", "x", "--name", "X"], env=env, capture_output=True, text=True
+        )
         assert write.returncode == 1
         assert "read-only" in write.stderr and "Traceback" not in write.stderr, write.stderr
         assert db.read_bytes() == before
@@ -237,10 +273,30 @@ def test_backup_is_consistent_while_another_process_writes(tmp_path):
 
 def test_terminal_output_never_passes_control_characters(cli, db):
     evil = "ok\x1b]0;pwned\x07 \x1b[31mred\x1b[0m \u202eevil\r\x00"
-    Tracker(db).import_document({"actors": [{"slug": "e", "name": "E\x1b[2J", "kind": "state"}], "threats": [
-        {"id": "evil", "issuer": "e", "made_on": "2025-01-01", "statement": evil.replace("\x00", ""),
-         "events": [{"kind": "note", "on": "2025-01-02", "what": evil.replace("\x00", "")}]}]}, "test")
-    for args in (["list"], ["show", "evil"], ["timeline"], ["history", "-n", "1"], ["actors"], ["search", "ok"],
-                 ["due", "--within", "1y"], ["report"]):
+    Tracker(db).import_document(
+        {
+            "actors": [{"slug": "e", "name": "E\x1b[2J", "kind": "state"}],
+            "threats": [
+                {
+                    "id": "evil",
+                    "issuer": "e",
+                    "made_on": "2025-01-01",
+                    "statement": evil.replace("\x00", ""),
+                    "events": [{"kind": "note", "on": "2025-01-02", "what": evil.replace("\x00", "")}],
+                }
+            ],
+        },
+        "test",
+    )
+    for args in (
+        ["list"],
+        ["show", "evil"],
+        ["timeline"],
+        ["history", "-n", "1"],
+        ["actors"],
+        ["search", "ok"],
+        ["due", "--within", "1y"],
+        ["report"],
+    ):
         out = cli(*args).stdout
         assert "\x1b" not in out and "\x07" not in out and "\r" not in out, args

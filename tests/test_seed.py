@@ -29,8 +29,18 @@ def test_every_threat_and_event_cites_the_article_with_a_verbatim_quote():
 
 def test_the_article_actors_are_there_with_the_contract_slugs():
     actors = {a["slug"]: a for a in seed()["actors"]}
-    assert set(actors) == {"putin", "trump", "zelensky", "vance", "russia", "united-states",
-                           "united-kingdom", "ukraine", "north-korea", "nato"}
+    assert set(actors) == {
+        "putin",
+        "trump",
+        "zelensky",
+        "vance",
+        "russia",
+        "united-states",
+        "united-kingdom",
+        "ukraine",
+        "north-korea",
+        "nato",
+    }
     assert "Vladmir Putin" in actors["putin"]["aliases"]  # the article's own spelling
     assert actors["putin"]["of"] == "russia" and actors["trump"]["of"] == "united-states"
     assert actors["nato"]["kind"] == "bloc" and "the West" in actors["nato"]["aliases"]
@@ -39,8 +49,14 @@ def test_the_article_actors_are_there_with_the_contract_slugs():
 def test_the_article_threats_are_there():
     threats = {t["id"]: t for t in seed()["threats"]}
     assert set(threats) == {
-        "putin-long-range-weapons", "putin-all-means-necessary", "putin-nuclear-doctrine", "putin-f16",
-        "trump-sanctions-january", "trump-sanctions-march", "trump-sanctions-july"}
+        "putin-long-range-weapons",
+        "putin-all-means-necessary",
+        "putin-nuclear-doctrine",
+        "putin-f16",
+        "trump-sanctions-january",
+        "trump-sanctions-march",
+        "trump-sanctions-july",
+    }
     oreshnik = threats["putin-long-range-weapons"]["events"][-1]
     assert (oreshnik["kind"], oreshnik["outcome"]) == ("response", "partial")
     assert "Oreshnik" in oreshnik["what"]

@@ -26,31 +26,54 @@ def conn(tmp_path_factory):
 
 fuzzy = st.builds(
     lambda days, precision: _at(START + timedelta(days=days), precision),
-    st.integers(0, 500), st.sampled_from(["day", "day", "month", "year"]))
+    st.integers(0, 500),
+    st.sampled_from(["day", "day", "month", "year"]),
+)
 
 
 def _at(d: date, precision: str) -> FuzzyDate:
     return FuzzyDate(d.year, d.month if precision != "year" else None, d.day if precision == "day" else None)
 
 
-events = st.lists(st.builds(
-    lambda kind, on, outcome, due: (kind, on, outcome if kind == "response" else None,
-                                    due if kind == "deadline" else None),
-    st.sampled_from(EVENT_KINDS), fuzzy, st.sampled_from(RESPONSE_OUTCOMES), fuzzy), max_size=6)
+events = st.lists(
+    st.builds(
+        lambda kind, on, outcome, due: (
+            kind,
+            on,
+            outcome if kind == "response" else None,
+            due if kind == "deadline" else None,
+        ),
+        st.sampled_from(EVENT_KINDS),
+        fuzzy,
+        st.sampled_from(RESPONSE_OUTCOMES),
+        fuzzy,
+    ),
+    max_size=6,
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(made=fuzzy, deadline=st.none() | fuzzy, timeline=events,
-       as_of=st.integers(0, 600).map(lambda n: START + timedelta(days=n)),
-       grace=st.just(DEFAULT_GRACE_DAYS) | st.integers(0, 60))
+@given(
+    made=fuzzy,
+    deadline=st.none() | fuzzy,
+    timeline=events,
+    as_of=st.integers(0, 600).map(lambda n: START + timedelta(days=n)),
+    grace=st.just(DEFAULT_GRACE_DAYS) | st.integers(0, 60),
+)
 def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_of, grace):
     conn.execute("BEGIN")
     try:
-        conn.execute("INSERT INTO threat (id, issuer_id, made_on, statement, category, deadline) "
-                     "VALUES ('t', 1, ?, 's', 'other', ?)", (made.iso(), deadline and deadline.iso()))
+        conn.execute(
+            "INSERT INTO threat (id, issuer_id, made_on, statement, category, deadline) "
+            "VALUES ('t', 1, ?, 's', 'other', ?)",
+            (made.iso(), deadline and deadline.iso()),
+        )
         for n, (kind, on, outcome, due) in enumerate(timeline, 1):
-            conn.execute("INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
-                         "VALUES (?, 't', ?, ?, 'w', ?, ?)", (f"t#{n}", kind, on.iso(), outcome, due and due.iso()))
+            conn.execute(
+                "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
+                "VALUES (?, 't', ?, ?, 'w', ?, ?)",
+                (f"t#{n}", kind, on.iso(), outcome, due and due.iso()),
+            )
         summary.refresh(conn, ["t"])
         params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}
         rows = queries.threats(conn, params, ids=["t"])  # from the events
@@ -68,10 +91,13 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
         assert rows == []  # hidden by the as-of date
         return
     [row] = rows
-    v = judge(deadline, [Event(k, on, o, due, n) for n, (k, on, o, due) in enumerate(timeline, 1)],
-              as_of, grace)
+    v = judge(deadline, [Event(k, on, o, due, n) for n, (k, on, o, due) in enumerate(timeline, 1)], as_of, grace)
     assert (row["outcome"], row["rule"], row["deadline"], row["tested_on"]) == (
-        v.outcome, v.rule, v.deadline and v.deadline.iso(), v.tested_on and v.tested_on.iso())
+        v.outcome,
+        v.rule,
+        v.deadline and v.deadline.iso(),
+        v.tested_on and v.tested_on.iso(),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +115,15 @@ def _fortnights(conn):
     settled by then."""
     day = date(2022, 1, 1)
     while day <= date(2026, 1, 1):
-        params = {"as_of": day.isoformat(), "grace_cutoff": grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
-                  "current": queries.nothing_after(conn, day.isoformat())}
-        yield params, conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0]
+        params = {
+            "as_of": day.isoformat(),
+            "grace_cutoff": grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
+            "current": queries.nothing_after(conn, day.isoformat()),
+        }
+        yield (
+            params,
+            conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0],
+        )
         day += timedelta(days=14)
 
 

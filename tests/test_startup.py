@@ -21,8 +21,9 @@ sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)))
 
 
 def loaded(*args: str, env: dict | None = None) -> set[str]:
-    p = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True,
-                       env=env, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True, env=env, timeout=60
+    )
     return set(json.loads(p.stderr.rsplit("MODULES ", 1)[1]))
 
 
@@ -31,8 +32,12 @@ def heavy(modules: set[str]) -> set[str]:
 
 
 def test_importing_the_cli_pulls_in_nothing_heavy():
-    p = subprocess.run([sys.executable, "-c", "import sys, json, redlines.cli; print(json.dumps(sorted(sys.modules)))"],
-                       capture_output=True, text=True, check=True)
+    p = subprocess.run(
+        [sys.executable, "-c", "import sys, json, redlines.cli; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     modules = set(json.loads(p.stdout))
     assert heavy(modules) == set()
     assert "sqlite3" not in modules
@@ -58,9 +63,9 @@ def test_json_reads_need_neither_sqlalchemy_nor_rich(tmp_path):
 def test_every_command_is_listed_with_its_own_help():
     """`redlines --help` lists commands without importing them; each line must be the command's own."""
     from typer import Context
+    from typer.main import get_group
 
     from redlines.cli import COMMANDS, app
-    from typer.main import get_group
 
     root = get_group(app)
     ctx = Context(root)
@@ -78,8 +83,15 @@ def test_python_m_redlines_without_its_dependencies_says_what_to_install(tmp_pat
     from pathlib import Path
 
     repo = Path(__file__).resolve().parents[1]
-    p = subprocess.run([sys.executable, "-S", "-m", "redlines", "list"], capture_output=True, text=True,
-                       env={"PYTHONPATH": str(repo), "REDLINES_DB": str(tmp_path / "x.db")}, timeout=60)
+    p = subprocess.run(
+        [sys.executable, "-S", "-m", "redlines", "list"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(repo), "REDLINES_DB": str(tmp_path / "x.db")},
+        timeout=60,
+    )
     assert (p.returncode, p.stdout) == (1, "")
-    assert p.stderr == ("redlines: the package 'typer' is not installed here; install redlines with its "
-                        "dependencies first (pip install -e . in the repository, or pip install .)\n")
+    assert p.stderr == (
+        "redlines: the package 'typer' is not installed here; install redlines with its "
+        "dependencies first (pip install -e . in the repository, or pip install .)\n"
+    )

@@ -7,14 +7,15 @@ Create Date: 2026-11-24
 SQLite-only objects: the search index and its triggers. The views give `sqlite3`, sqlite-utils
 and Datasette users the CLI's answers as of today (grace 30 days).
 """
-from typing import Sequence, Union
+
+from typing import Sequence
 
 from alembic import op
 
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 # FTS rowids: a threat's rowid * 3, an event's rowid * 3 + 1, a citation's id * 3 + 2, so that each
 # trigger finds its own row without a scan.
@@ -22,16 +23,22 @@ THREAT_BODY = "coalesce(new.statement, '') || ' ' || coalesce(new.trigger, '') |
 CITATION_THREAT = "coalesce(new.threat_id, (SELECT threat_id FROM event WHERE id = new.event_id))"
 
 TRIGGERS = {
-    "threat": (f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-               f"VALUES (new.rowid * 3, 'threat', new.id, NULL, {THREAT_BODY});",
-               "DELETE FROM search WHERE rowid = old.rowid * 3;"),
-    "event": ("INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-              "VALUES (new.rowid * 3 + 1, 'event', new.threat_id, new.id, new.what);",
-              "DELETE FROM search WHERE rowid = old.rowid * 3 + 1;"),
-    "citation": (f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-                 f"SELECT new.id * 3 + 2, 'quote', {CITATION_THREAT}, new.event_id, new.quote "
-                 f"WHERE new.quote IS NOT NULL;",
-                 "DELETE FROM search WHERE rowid = old.id * 3 + 2;"),
+    "threat": (
+        f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        f"VALUES (new.rowid * 3, 'threat', new.id, NULL, {THREAT_BODY});",
+        "DELETE FROM search WHERE rowid = old.rowid * 3;",
+    ),
+    "event": (
+        "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        "VALUES (new.rowid * 3 + 1, 'event', new.threat_id, new.id, new.what);",
+        "DELETE FROM search WHERE rowid = old.rowid * 3 + 1;",
+    ),
+    "citation": (
+        f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        f"SELECT new.id * 3 + 2, 'quote', {CITATION_THREAT}, new.event_id, new.quote "
+        f"WHERE new.quote IS NOT NULL;",
+        "DELETE FROM search WHERE rowid = old.id * 3 + 2;",
+    ),
 }
 
 OUTCOME_VIEW = """
@@ -84,19 +91,27 @@ FROM threat_outcome GROUP BY issuer
 
 
 def upgrade() -> None:
-    op.execute("CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, threat_id UNINDEXED, "
-               "event_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')")
+    op.execute(
+        "CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, threat_id UNINDEXED, "
+        "event_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')"
+    )
     for table, (insert, delete) in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER search_{table}_insert AFTER INSERT ON {table} BEGIN {insert} END")
         op.execute(f"CREATE TRIGGER search_{table}_delete AFTER DELETE ON {table} BEGIN {delete} END")
         op.execute(f"CREATE TRIGGER search_{table}_update AFTER UPDATE ON {table} BEGIN {delete} {insert} END")
-    op.execute(f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-               f"SELECT rowid * 3, 'threat', id, NULL, {THREAT_BODY.replace('new.', '')} FROM threat")
-    op.execute("INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-               "SELECT rowid * 3 + 1, 'event', threat_id, id, what FROM event")
-    op.execute("INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-               "SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, e.threat_id), c.event_id, c.quote "
-               "FROM citation c LEFT JOIN event e ON e.id = c.event_id WHERE c.quote IS NOT NULL")
+    op.execute(
+        f"INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        f"SELECT rowid * 3, 'threat', id, NULL, {THREAT_BODY.replace('new.', '')} FROM threat"
+    )
+    op.execute(
+        "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        "SELECT rowid * 3 + 1, 'event', threat_id, id, what FROM event"
+    )
+    op.execute(
+        "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+        "SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, e.threat_id), c.event_id, c.quote "
+        "FROM citation c LEFT JOIN event e ON e.id = c.event_id WHERE c.quote IS NOT NULL"
+    )
     op.execute(OUTCOME_VIEW)
     op.execute(SCORECARD_VIEW)
 

@@ -7,7 +7,7 @@ and hands the result to `redlines.output`. Nothing heavy is imported here: `--he
 
 import os
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from typer.core import TyperGroup
@@ -108,7 +108,10 @@ COMMANDS = {
     "timeline": ("judge", "Threats and their events in date order: a chronology of the latest entries."),
     "due": ("judge", "Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."),
     "export": ("exchange", "The whole data set, in a stable order, to rebuild it elsewhere with `import`."),
-    "import": ("exchange", "Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing."),
+    "import": (
+        "exchange",
+        "Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing.",
+    ),
     "schema": ("exchange", "Print the JSON Schema of an output."),
     "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up."),
 }
@@ -160,7 +163,7 @@ app = typer.Typer(
     name="redlines",
     cls=LazyGroup,
     help="Track political threats (red lines, ultimatums, deadlines), the events that test them, "
-         "and whether they were carried out.",
+    "and whether they were carried out.",
     rich_markup_mode=None,
     add_completion=False,
     no_args_is_help=True,
@@ -178,21 +181,39 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option(
-        "--db", envvar="REDLINES_DB", metavar="PATH",
-        help="The database file [env: REDLINES_DB; default: the user's data directory].",
-        show_envvar=False)] = None,
-    as_of: Annotated[Optional[str], typer.Option(
-        "--as-of", envvar="REDLINES_AS_OF", metavar="DATE",
-        help="See the record as it was known on DATE: later records are hidden, deadlines and "
-             "grace periods are judged against DATE [env: REDLINES_AS_OF].",
-        show_envvar=False)] = None,
-    no_input: Annotated[bool, typer.Option(
-        "--no-input", envvar="REDLINES_NO_INPUT",
-        help="Never ask questions: fail instead when something is missing [env: REDLINES_NO_INPUT].",
-        show_envvar=False)] = False,
-    version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="REDLINES_DB",
+            metavar="PATH",
+            help="The database file [env: REDLINES_DB; default: the user's data directory].",
+            show_envvar=False,
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            envvar="REDLINES_AS_OF",
+            metavar="DATE",
+            help="See the record as it was known on DATE: later records are hidden, deadlines and "
+            "grace periods are judged against DATE [env: REDLINES_AS_OF].",
+            show_envvar=False,
+        ),
+    ] = None,
+    no_input: Annotated[
+        bool,
+        typer.Option(
+            "--no-input",
+            envvar="REDLINES_NO_INPUT",
+            help="Never ask questions: fail instead when something is missing [env: REDLINES_NO_INPUT].",
+            show_envvar=False,
+        ),
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     ctx.obj = Settings(db=db, as_of=as_of, no_input=no_input)
 

@@ -1,14 +1,18 @@
 """db path|init|status|upgrade|check|backup: the database file itself."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, settings
 from redlines.cli.options import Format, Json, output_format
 
-group = typer.Typer(cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None,
-                    help="The database file: where it is, create, inspect, check, upgrade, back up.")
+group = typer.Typer(
+    cls=RedlinesGroup,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="The database file: where it is, create, inspect, check, upgrade, back up.",
+)
 
 
 @group.command("path")
@@ -40,8 +44,7 @@ def status(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
 
     fmt = output_format(fmt, json_)
     st = settings(ctx).tracker().status()
-    rows = [{"field": k, "value": v if not isinstance(v, dict) else f"{v['at']} {v['command']}"}
-            for k, v in st.items()]
+    rows = [{"field": k, "value": v if not isinstance(v, dict) else f"{v['at']} {v['command']}"} for k, v in st.items()]
     emit(View(document=st, rows=rows, columns=[Column("field", "field"), Column("value", "value")]), fmt)
 
 
@@ -71,7 +74,7 @@ def check(ctx: typer.Context) -> None:
 @group.command("backup")
 def backup(
     ctx: typer.Context,
-    to: Annotated[Optional[str], typer.Argument(metavar="[FILE]", help="Where to write the copy.")] = None,
+    to: Annotated[str | None, typer.Argument(metavar="[FILE]", help="Where to write the copy.")] = None,
 ) -> None:
     """Write a consistent copy of the database (safe while others write); print its path."""
     typer.echo(settings(ctx).tracker().backup(to))

@@ -1,6 +1,6 @@
 """schema, export, import: the data set and its shapes, for other tools."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,10 +31,18 @@ EXPORT_FORMATS = ("json", "jsonl", "csv")
 
 def export(
     ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="json|jsonl|csv",
-                                     help="json: one document; jsonl: one record a line; csv: one threat a row.")] = "json",
-    output: Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE",
-                                                  help="Write to FILE instead of stdout.")] = None,
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="json|jsonl|csv",
+            help="json: one document; jsonl: one record a line; csv: one threat a row.",
+        ),
+    ] = "json",
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
+    ] = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
 ) -> None:
     """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
@@ -54,7 +62,9 @@ def export(
 def import_(
     ctx: typer.Context,
     source: Annotated[str, typer.Argument(metavar="FILE|-", help="An export (json or jsonl); - reads stdin.")],
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check it and count what would change; write nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check it and count what would change; write nothing.")
+    ] = False,
 ) -> None:
     """Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing."""
     import sys
@@ -76,6 +86,7 @@ def import_(
         path, name = user_path(source), Path(source).name
         if not path.is_file():
             raise BadInput(f"cannot read {source}: no such file")
+
     def show_progress(done: int) -> None:
         sys.stderr.write(f"\r{done:,} threats loaded")
         sys.stderr.flush()

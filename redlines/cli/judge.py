@@ -1,29 +1,51 @@
 """report: the follow-through scorecard."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from redlines.cli import command_app, settings
-from redlines.cli.options import (MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Output, Since, Until,
-                                  output_format)
+from redlines.cli.options import (
+    MAX_LIMIT,
+    Actors,
+    Category,
+    Explain,
+    Format,
+    Grace,
+    Json,
+    Output,
+    Since,
+    Until,
+    output_format,
+)
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
 def report(
     ctx: typer.Context,
     actor: Actors = None,
-    by: Annotated[str, typer.Option(
-        "--by", metavar="actor|state|category|year",
-        help="Group by issuer, by the state or body it speaks for, by category or by year.")] = "actor",
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            metavar="actor|state|category|year",
+            help="Group by issuer, by the state or body it speaks for, by category or by year.",
+        ),
+    ] = "actor",
     category: Category = None,
     since: Since = None,
     until: Until = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
     explain: Explain = False,
-    fmt: Annotated[str, typer.Option(
-        "--format", "-f", metavar="table|json|jsonl|csv|md|html",
-        help="Output format; html is one self-contained page with a chart and every dossier.")] = "table",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="table|json|jsonl|csv|md|html",
+            help="Output format; html is one self-contained page with a chart and every dossier.",
+        ),
+    ] = "table",
     json_: Json = False,
     output: Output = None,
 ) -> None:
@@ -42,8 +64,8 @@ def report(
 def timeline(
     ctx: typer.Context,
     actor: Actors = None,
-    since: Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
-    until: Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
+    since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries.")] = 100,
     fmt: Format = "table",
     json_: Json = False,
@@ -53,14 +75,19 @@ def timeline(
     from redlines.output.formats import emit
 
     fmt = output_format(fmt, json_)
-    emit(views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until,
-                                                         limit=limit)), fmt)
+    emit(
+        views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until, limit=limit)), fmt
+    )
 
 
 def due(
     ctx: typer.Context,
-    within: Annotated[str, typer.Option(
-        "--within", "-w", metavar="SPAN", help="How far ahead to look for deadlines: 30d, 2w, 3m, 1y or a date.")] = "30d",
+    within: Annotated[
+        str,
+        typer.Option(
+            "--within", "-w", metavar="SPAN", help="How far ahead to look for deadlines: 30d, 2w, 3m, 1y or a date."
+        ),
+    ] = "30d",
     actor: Actors = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N, oldest first.")] = 50,
     grace: Grace = DEFAULT_GRACE_DAYS,
@@ -73,8 +100,12 @@ def due(
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    emit(views.due(tracker.due(within=within, actors=actor or [], limit=limit, grace=grace),
-                   as_of=tracker.as_of.isoformat()), fmt)
+    emit(
+        views.due(
+            tracker.due(within=within, actors=actor or [], limit=limit, grace=grace), as_of=tracker.as_of.isoformat()
+        ),
+        fmt,
+    )
 
 
 app = command_app()

@@ -1,31 +1,47 @@
 """Options that several commands share, declared once."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from redlines.output.formats import FORMATS
 
 MAX_LIMIT = 1_000_000_000  # larger numbers than SQLite's integers can hold are refused as usage errors
-Format = Annotated[str, typer.Option(
-    "--format", "-f", metavar="|".join(FORMATS),
-    help=f"Output format: {', '.join(FORMATS)}.")]
+Format = Annotated[
+    str, typer.Option("--format", "-f", metavar="|".join(FORMATS), help=f"Output format: {', '.join(FORMATS)}.")
+]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (same as --format json).")]
-Grace = Annotated[int, typer.Option(
-    "--grace", metavar="DAYS", min=0, max=36_500,
-    help="Days a crossed red line may go unanswered before it counts as not followed through.")]
+Grace = Annotated[
+    int,
+    typer.Option(
+        "--grace",
+        metavar="DAYS",
+        min=0,
+        max=36_500,
+        help="Days a crossed red line may go unanswered before it counts as not followed through.",
+    ),
+]
 Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and which events decided each outcome.")]
-Actors = Annotated[Optional[list[str]], typer.Option(
-    "--actor", "-a", metavar="ACTOR", help="Only threats issued by this actor (slug, name or alias); repeatable.")]
-Category = Annotated[Optional[str], typer.Option(
-    "--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")]
-Since = Annotated[Optional[str], typer.Option(
-    "--since", metavar="DATE", help="Only threats made on or after DATE.")]
-Until = Annotated[Optional[str], typer.Option(
-    "--until", metavar="DATE", help="Only threats made on or before DATE (a month or year counts to its end).")]
+Actors = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--actor", "-a", metavar="ACTOR", help="Only threats issued by this actor (slug, name or alias); repeatable."
+    ),
+]
+Category = Annotated[
+    str | None,
+    typer.Option("--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other."),
+]
+Since = Annotated[str | None, typer.Option("--since", metavar="DATE", help="Only threats made on or after DATE.")]
+Until = Annotated[
+    str | None,
+    typer.Option(
+        "--until", metavar="DATE", help="Only threats made on or before DATE (a month or year counts to its end)."
+    ),
+]
 
 
-Output = Annotated[Optional[str], typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
+Output = Annotated[str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
 
 
 def output_format(fmt: str, json_: bool, allowed: tuple[str, ...] = FORMATS) -> str:

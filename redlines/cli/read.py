@@ -1,6 +1,6 @@
 """list, show, actors: reading the record."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,17 +12,28 @@ from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 def list_threats(
     ctx: typer.Context,
     actor: Actors = None,
-    target: Annotated[Optional[str], typer.Option(
-        "--target", "-t", metavar="ACTOR", help="Only threats against this actor.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", "-t", metavar="ACTOR", help="Only threats against this actor.")
+    ] = None,
     category: Category = None,
-    outcome: Annotated[Optional[str], typer.Option(
-        "--outcome", "-o", metavar="OUTCOME",
-        help="pending, followed_through, partial, not_followed_through, complied or withdrawn.")] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome",
+            "-o",
+            metavar="OUTCOME",
+            help="pending, followed_through, partial, not_followed_through, complied or withdrawn.",
+        ),
+    ] = None,
     since: Since = None,
     until: Until = None,
-    search: Annotated[Optional[str], typer.Option(
-        "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT.")] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(
+            "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT."
+        ),
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,
@@ -33,8 +44,17 @@ def list_threats(
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    rows = tracker.list_threats(actors=actor or [], target=target, category=category, outcome=outcome,
-                                since=since, until=until, search=search, limit=limit, grace=grace)
+    rows = tracker.list_threats(
+        actors=actor or [],
+        target=target,
+        category=category,
+        outcome=outcome,
+        since=since,
+        until=until,
+        search=search,
+        limit=limit,
+        grace=grace,
+    )
     emit(views.threats(rows, as_of=tracker.as_of.isoformat()), fmt)
 
 
@@ -65,8 +85,10 @@ def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
 
 def search(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(metavar="TEXT", help="Words to find (FTS5 syntax works too: \"red line\", nucl*, a OR b).")],
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = 20,
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help='Words to find (FTS5 syntax works too: "red line", nucl*, a OR b).')
+    ],
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = 20,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,

@@ -1,6 +1,7 @@
 """add, edit, delete, history, undo: recording and correcting the record."""
 
-from typing import Annotated, Callable, Optional
+from collections.abc import Callable
+from typing import Annotated
 
 import typer
 
@@ -10,11 +11,12 @@ from redlines.domain.checks import choice
 from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, RedlinesError
 
-add_app = typer.Typer(cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None,
-                      help="Record a new actor, threat or event.")
+add_app = typer.Typer(
+    cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None, help="Record a new actor, threat or event."
+)
 
-Text = Optional[str]
-Many = Optional[list[str]]
+Text = str | None
+Many = list[str] | None
 # The options of add and edit, declared once.
 By = Annotated[Text, typer.Option("--by", metavar="ACTOR", help="Who made the threat (slug, name or alias).")]
 On = Annotated[Text, typer.Option("--on", metavar="DATE", help="When it was made or happened (not in the future).")]
@@ -22,21 +24,32 @@ Said = Annotated[Text, typer.Option("--said", metavar="TEXT", help="The threat, 
 Against = Annotated[Many, typer.Option("--against", metavar="ACTOR", help="Whom it targets; repeatable.")]
 If = Annotated[Text, typer.Option("--if", metavar="TRIGGER", help="What would trigger it (the red line).")]
 Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What was threatened.")]
-CategoryOpt = Annotated[Text, typer.Option(
-    "--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")]
+CategoryOpt = Annotated[
+    Text, typer.Option("--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")
+]
 Deadline = Annotated[Text, typer.Option("--deadline", metavar="DATE", help="The deadline set with it (may be future).")]
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
-Quote = Annotated[Many, typer.Option("--quote", metavar="TEXT", help="A verbatim quote from the --source in the same place; repeatable.")]
+Quote = Annotated[
+    Many,
+    typer.Option("--quote", metavar="TEXT", help="A verbatim quote from the --source in the same place; repeatable."),
+]
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
 _EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
 EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="KIND", help=f"What happened: {_EVENT_KINDS}.")]
-Kind = Annotated[Text, typer.Option(  # edit: of an event, or of an actor
-    "--kind", "-k", metavar="KIND",
-    help=f"Event: {_EVENT_KINDS}. Actor: person, state, organization or bloc.")]
+Kind = Annotated[
+    Text,
+    typer.Option(  # edit: of an event, or of an actor
+        "--kind", "-k", metavar="KIND", help=f"Event: {_EVENT_KINDS}. Actor: person, state, organization or bloc."
+    ),
+]
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]
-OutcomeOpt = Annotated[Text, typer.Option(
-    "--outcome", metavar="OUTCOME", help="For a response: followed_through, partial or not_followed_through.")]
+OutcomeOpt = Annotated[
+    Text,
+    typer.Option(
+        "--outcome", metavar="OUTCOME", help="For a response: followed_through, partial or not_followed_through."
+    ),
+]
 Due = Annotated[Text, typer.Option("--due", metavar="DATE", help="For a deadline event: the new deadline.")]
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
 Of = Annotated[Text, typer.Option("--of", metavar="ACTOR", help="The state or body the actor speaks for.")]
@@ -48,6 +61,7 @@ def _needed(what: str) -> Callable[[str], None]:
     def check(answer: str) -> None:
         if not answer.strip():
             raise BadInput(f"{what} is needed")
+
     return check
 
 
@@ -69,7 +83,9 @@ def add_actor(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="1-64 lowercase letters, digits and -, e.g. kim-jong-un.")],
     name: Name = None,
-    kind: Annotated[str, typer.Option("--kind", "-k", metavar="KIND", help="person, state, organization or bloc.")] = "person",
+    kind: Annotated[
+        str, typer.Option("--kind", "-k", metavar="KIND", help="person, state, organization or bloc.")
+    ] = "person",
     of: Of = None,
     alias: Alias = None,
 ) -> None:
@@ -85,9 +101,18 @@ def add_actor(
 @add_app.command("threat")
 def add_threat(
     ctx: typer.Context,
-    by: By = None, on: On = None, said: Said = None, against: Against = None, trigger: If = None,
-    consequence: Then = None, category: CategoryOpt = None, deadline: Deadline = None,
-    source: Source = None, quote: Quote = None, tag: Tag = None, cameo: Cameo = None,
+    by: By = None,
+    on: On = None,
+    said: Said = None,
+    against: Against = None,
+    trigger: If = None,
+    consequence: Then = None,
+    category: CategoryOpt = None,
+    deadline: Deadline = None,
+    source: Source = None,
+    quote: Quote = None,
+    tag: Tag = None,
+    cameo: Cameo = None,
     threat_id: Annotated[Text, typer.Option("--id", metavar="ID", help="Choose the id (letters, digits, -).")] = None,
 ) -> None:
     """Record a threat; prints its new id. On a terminal, asks for what is missing."""
@@ -103,47 +128,115 @@ def add_threat(
     if said is None:
         said = _ask("Statement", _needed("a statement"))
         if category is None:
-            category = _ask(f"Category ({', '.join(CATEGORIES)})",
-                            lambda c: choice("category", c, CATEGORIES), default="other")
-    typer.echo(tracker.add_threat(
-        by=by, on=on, said=said, against=against or [], trigger=trigger, consequence=consequence,
-        category=category, deadline=deadline, sources=source or [], quotes=quote or [], tags=tag or [],
-        cameo=cameo, threat_id=threat_id))
+            category = _ask(
+                f"Category ({', '.join(CATEGORIES)})", lambda c: choice("category", c, CATEGORIES), default="other"
+            )
+    typer.echo(
+        tracker.add_threat(
+            by=by,
+            on=on,
+            said=said,
+            against=against or [],
+            trigger=trigger,
+            consequence=consequence,
+            category=category,
+            deadline=deadline,
+            sources=source or [],
+            quotes=quote or [],
+            tags=tag or [],
+            cameo=cameo,
+            threat_id=threat_id,
+        )
+    )
 
 
 @add_app.command("event")
 def add_event(
     ctx: typer.Context,
     threat_id: Annotated[str, typer.Argument(metavar="THREAT_ID", help="The threat it happened to.")],
-    kind: EventKind = None, on: On = None, what: What = None, outcome: OutcomeOpt = None, due: Due = None,
-    source: Source = None, quote: Quote = None, cameo: Cameo = None,
+    kind: EventKind = None,
+    on: On = None,
+    what: What = None,
+    outcome: OutcomeOpt = None,
+    due: Due = None,
+    source: Source = None,
+    quote: Quote = None,
+    cameo: Cameo = None,
 ) -> None:
     """Record something that happened to a threat; prints the event's id."""
     missing = [o for o, v in (("--kind", kind), ("--on", on), ("--what", what)) if v is None]
     if missing:
         raise BadInput(f"missing {', '.join(missing)}")
-    typer.echo(settings(ctx).tracker().add_event(
-        threat_id, kind=kind, on=on, what=what, outcome=outcome, due=due, sources=source or [],
-        quotes=quote or [], cameo=cameo))
+    typer.echo(
+        settings(ctx)
+        .tracker()
+        .add_event(
+            threat_id,
+            kind=kind,
+            on=on,
+            what=what,
+            outcome=outcome,
+            due=due,
+            sources=source or [],
+            quotes=quote or [],
+            cameo=cameo,
+        )
+    )
 
 
 def edit(
     ctx: typer.Context,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.")],
-    by: By = None, on: On = None, said: Said = None, against: Against = None, trigger: If = None,
-    consequence: Then = None, category: CategoryOpt = None, deadline: Deadline = None,
-    source: Source = None, quote: Quote = None, tag: Tag = None, cameo: Cameo = None,
-    kind: Kind = None, what: What = None, outcome: OutcomeOpt = None, due: Due = None,
-    name: Name = None, of: Of = None, alias: Alias = None,
+    by: By = None,
+    on: On = None,
+    said: Said = None,
+    against: Against = None,
+    trigger: If = None,
+    consequence: Then = None,
+    category: CategoryOpt = None,
+    deadline: Deadline = None,
+    source: Source = None,
+    quote: Quote = None,
+    tag: Tag = None,
+    cameo: Cameo = None,
+    kind: Kind = None,
+    what: What = None,
+    outcome: OutcomeOpt = None,
+    due: Due = None,
+    name: Name = None,
+    of: Of = None,
+    alias: Alias = None,
 ) -> None:
     """Change a threat, event or actor. "" clears an optional field; --against, --tag and --alias
     replace their lists; --source adds a source."""
     from redlines.output.messages import info
 
-    rec, changed = settings(ctx).tracker().edit(
-        record_id, by=by, on=on, said=said, against=against, trigger=trigger, consequence=consequence,
-        category=category, deadline=deadline, sources=source, quotes=quote, tags=tag, cameo=cameo,
-        kind=kind, what=what, outcome=outcome, due=due, name=name, of=of, aliases=alias)
+    rec, changed = (
+        settings(ctx)
+        .tracker()
+        .edit(
+            record_id,
+            by=by,
+            on=on,
+            said=said,
+            against=against,
+            trigger=trigger,
+            consequence=consequence,
+            category=category,
+            deadline=deadline,
+            sources=source,
+            quotes=quote,
+            tags=tag,
+            cameo=cameo,
+            kind=kind,
+            what=what,
+            outcome=outcome,
+            due=due,
+            name=name,
+            of=of,
+            aliases=alias,
+        )
+    )
     info(f"changed {rec.label} ({changed} row{'s' * (changed != 1)})" if changed else f"{rec.label}: nothing changed")
 
 
@@ -152,8 +245,7 @@ def _confirm(ctx: typer.Context, question: str, yes: bool) -> None:
     if yes:
         return
     if not settings(ctx).interactive():
-        raise BadInput("this would ask for confirmation, and there is no terminal to ask on",
-                       ["add --yes to go ahead"])
+        raise BadInput("this would ask for confirmation, and there is no terminal to ask on", ["add --yes to go ahead"])
     if not typer.confirm(question, default=False, err=True):
         raise RedlinesError("cancelled; nothing was changed")
 
@@ -176,7 +268,7 @@ def delete(
 
 def history(
     ctx: typer.Context,
-    limit: Annotated[Optional[int], typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs.")] = 20,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs.")] = 20,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:

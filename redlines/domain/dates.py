@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from typing import NamedTuple
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from redlines.errors import BadInput
 

@@ -139,12 +139,16 @@ def parse_document(text: str) -> dict:
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as e:
+        except json.JSONDecodeError:
             if whole is None and n == 1:
                 e = first_error
-            raise BadInput(f"line {e.lineno if n == 1 else n}: not valid JSON ({e.msg})",
-                           ["an import is one JSON object (export --format json) or one record a line "
-                            "(export --format jsonl); nothing was written"]) from None
+            raise BadInput(
+                f"line {e.lineno if n == 1 else n}: not valid JSON ({e.msg})",
+                [
+                    "an import is one JSON object (export --format json) or one record a line "
+                    "(export --format jsonl); nothing was written"
+                ],
+            ) from None
         if not isinstance(record, dict) or record.get("type") not in JSONL_TYPES:
             raise BadInput(f"line {n}: a record needs a type: one of {', '.join(JSONL_TYPES)}")
         kind = record.pop("type")
@@ -167,16 +171,20 @@ def parse_csv(text: str) -> dict:
 
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or "id" not in reader.fieldnames or "issuer" not in reader.fieldnames:
-        raise BadInput("a CSV import needs a header row with at least id and issuer",
-                       ["see `redlines export --format csv` for the columns"])
+        raise BadInput(
+            "a CSV import needs a header row with at least id and issuer",
+            ["see `redlines export --format csv` for the columns"],
+        )
     threats = []
     for row in reader:
         t = {k: _uncell(v) for k, v in row.items() if k is not None and k not in CSV_DERIVED}
         for k in CSV_LISTS:
             t[k] = [x for x in (t.get(k) or "").split("\n") if x.strip()] if k in t else []
         quotes = t.pop("quotes")
-        t["sources"] = [{"url": u, "quote": quotes[i] if i < len(quotes) and quotes[i] else None}
-                        for i, u in enumerate(t["sources"])]
+        t["sources"] = [
+            {"url": u, "quote": quotes[i] if i < len(quotes) and quotes[i] else None}
+            for i, u in enumerate(t["sources"])
+        ]
         t["keep_events"] = True
         threats.append({k: (v if v != "" else None) for k, v in t.items()})
     return {"actors": [], "sources": [], "threats": threats}
@@ -199,8 +207,10 @@ def check_actor(p: _Problems, where: str, a: Any) -> dict | None:
     slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
     if slug and not SLUG.fullmatch(slug):
         p.add(f"{where}.slug", f"{slug!r}: use 1-64 lowercase letters, digits and -")
-    aliases = [_text(p, f"{where}.aliases[{j}]", x, required=True)
-               for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))]
+    aliases = [
+        _text(p, f"{where}.aliases[{j}]", x, required=True)
+        for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))
+    ]
     return {
         "slug": slug,
         "name": _text(p, f"{where}.name", a.get("name"), required=True),
@@ -258,17 +268,22 @@ def check_threat(p: _Problems, where: str, t: Any) -> dict | None:
         due = _date(p, f"{ewhere}.due", e.get("due"), required=kind == "deadline")
         if kind == "response" and outcome is None:
             p.add(f"{ewhere}.outcome", "a response needs an outcome: " + ", ".join(RESPONSE_OUTCOMES))
-        events.append({
-            "id": eid, "kind": kind,
-            "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
-            "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
-            "outcome": outcome if kind == "response" else None,
-            "due": due if kind == "deadline" else None,
-            "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
-            "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
-        })
+        events.append(
+            {
+                "id": eid,
+                "kind": kind,
+                "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
+                "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
+                "outcome": outcome if kind == "response" else None,
+                "due": due if kind == "deadline" else None,
+                "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
+                "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
+            }
+        )
     return {
-        "id": tid, "issuer": _text(p, f"{where}.issuer", t.get("issuer"), required=True), "targets": targets,
+        "id": tid,
+        "issuer": _text(p, f"{where}.issuer", t.get("issuer"), required=True),
+        "targets": targets,
         "made_on": _date(p, f"{where}.made_on", t.get("made_on"), required=True),
         "statement": _text(p, f"{where}.statement", t.get("statement"), required=True),
         "trigger": _text(p, f"{where}.trigger", t.get("trigger"), required=False),

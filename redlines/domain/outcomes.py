@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import NamedTuple
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from redlines.domain.dates import FuzzyDate
 
@@ -44,8 +44,9 @@ def deadline_passed(deadline: FuzzyDate, as_of: date) -> bool:
     return as_of > deadline.end()
 
 
-def judge(deadline: FuzzyDate | None, events: Iterable[Event], as_of: date,
-          grace_days: int = DEFAULT_GRACE_DAYS) -> Verdict:
+def judge(
+    deadline: FuzzyDate | None, events: Iterable[Event], as_of: date, grace_days: int = DEFAULT_GRACE_DAYS
+) -> Verdict:
     """A threat's outcome as known on `as_of`, from its own deadline and its events."""
     # Events apply in the order of their ISO dates, then of entry: the order of their start
     # days, a month or a year placed before the days that begin it.

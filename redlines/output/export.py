@@ -10,8 +10,24 @@ from typing import TextIO
 
 from redlines.output.formats import csv_cell
 
-CSV_FIELDS = ("id", "issuer", "targets", "made_on", "statement", "trigger", "consequence", "category",
-              "cameo", "deadline", "deadline_in_force", "outcome", "tested_on", "tags", "sources", "quotes")
+CSV_FIELDS = (
+    "id",
+    "issuer",
+    "targets",
+    "made_on",
+    "statement",
+    "trigger",
+    "consequence",
+    "category",
+    "cameo",
+    "deadline",
+    "deadline_in_force",
+    "outcome",
+    "tested_on",
+    "tags",
+    "sources",
+    "quotes",
+)
 
 
 def _line(record: dict) -> str:
@@ -45,5 +61,6 @@ def write_csv(out: TextIO, threats: Iterable[dict]) -> None:
     writer.writerow(CSV_FIELDS)
     for t in threats:
         row = {**t, "sources": [s["url"] for s in t["sources"]], "quotes": [s["quote"] or "" for s in t["sources"]]}
-        writer.writerow([csv_cell("\n".join(v) if isinstance(v, list) else v)
-                         for v in (row.get(k) for k in CSV_FIELDS)])
+        writer.writerow(
+            [csv_cell("\n".join(v) if isinstance(v, list) else v) for v in (row.get(k) for k in CSV_FIELDS)]
+        )

@@ -132,8 +132,10 @@ def _md(view: View) -> None:
     def cell(v: Any) -> str:
         return safe_text(v).replace("|", "\\|").replace("\n", " ")
 
-    lines = ["| " + " | ".join(c.header for c in view.columns) + " |",
-             "|" + "|".join(" --- " for _ in view.columns) + "|"]
+    lines = [
+        "| " + " | ".join(c.header for c in view.columns) + " |",
+        "|" + "|".join(" --- " for _ in view.columns) + "|",
+    ]
     lines += ["| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |" for r in view.rows]
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -175,5 +177,10 @@ def _html(view: View) -> None:
 
 
 FORMATTERS: dict[str, Callable[[View], None]] = {
-    "table": _table, "json": _json, "jsonl": _jsonl, "csv": _csv, "md": _md, "html": _html,
+    "table": _table,
+    "json": _json,
+    "jsonl": _jsonl,
+    "csv": _csv,
+    "md": _md,
+    "html": _html,
 }

@@ -7,13 +7,18 @@ Imported only by `redlines schema` and the tests: it needs pydantic, which no ot
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, NotRequired
 
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
-from typing_extensions import NotRequired, TypedDict
+from typing_extensions import TypedDict
 
-IsoDate = Annotated[str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
-                               description="An ISO date at its own precision: 2025-01-05, 2025-01 or 2025.")]
+IsoDate = Annotated[
+    str,
+    Field(
+        pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+        description="An ISO date at its own precision: 2025-01-05, 2025-01 or 2025.",
+    ),
+]
 Outcome = Literal["pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"]
 ResponseOutcome = Literal["followed_through", "partial", "not_followed_through"]
 Category = Literal["military", "nuclear", "economic", "diplomatic", "other"]
@@ -25,8 +30,8 @@ STRICT = ConfigDict(extra="forbid")
 @with_config(STRICT)
 class Source(TypedDict):
     url: str
-    title: Optional[str]
-    quote: Optional[str]
+    title: str | None
+    quote: str | None
 
 
 @with_config(STRICT)
@@ -35,9 +40,9 @@ class Event(TypedDict):
     kind: EventKind
     on: IsoDate
     what: str
-    outcome: Optional[ResponseOutcome]
-    due: Optional[IsoDate]
-    cameo: Optional[str]
+    outcome: ResponseOutcome | None
+    due: IsoDate | None
+    cameo: str | None
     sources: list[Source]
 
 
@@ -46,10 +51,10 @@ class Explanation(TypedDict):
     outcome: Outcome
     rule: Rule
     why: str
-    decided_by: Optional[str]
-    deadline: Optional[IsoDate]
-    deadline_set_by: Optional[str]
-    tested_on: Optional[IsoDate]
+    decided_by: str | None
+    deadline: IsoDate | None
+    deadline_set_by: str | None
+    tested_on: IsoDate | None
     as_of: IsoDate
     grace_days: int
 
@@ -66,14 +71,14 @@ class Threat(TypedDict):
     targets: list[str]
     made_on: IsoDate
     statement: str
-    trigger: Optional[str]
-    consequence: Optional[str]
+    trigger: str | None
+    consequence: str | None
     category: Category
-    cameo: Optional[str]
+    cameo: str | None
     tags: list[str]
-    deadline: Optional[IsoDate]
+    deadline: IsoDate | None
     outcome: Outcome
-    tested_on: Optional[IsoDate]
+    tested_on: IsoDate | None
     restated: int
     sources: list[Source]
     events: NotRequired[list[Event]]
@@ -85,7 +90,7 @@ class Actor(TypedDict):
     slug: str
     name: str
     kind: Literal["person", "state", "organization", "bloc"]
-    of: Optional[str]
+    of: str | None
     aliases: list[str]
     threats: int
     targeted: int
@@ -96,8 +101,8 @@ class Judged(TypedDict):
     id: str
     outcome: Outcome
     rule: Rule
-    tested_on: Optional[IsoDate]
-    deadline: Optional[IsoDate]
+    tested_on: IsoDate | None
+    deadline: IsoDate | None
 
 
 @with_config(STRICT)
@@ -112,10 +117,10 @@ class ReportRow(TypedDict):
     complied: int
     withdrawn: int
     tested: int
-    follow_through_rate: Optional[float]
-    rate_low: Optional[float]
-    rate_high: Optional[float]
-    median_days_to_response: Optional[float]
+    follow_through_rate: float | None
+    rate_low: float | None
+    rate_high: float | None
+    median_days_to_response: float | None
     threats_judged: NotRequired[list[Judged]]
 
 
@@ -138,7 +143,7 @@ class Due(TypedDict):
     on: IsoDate
     days: Annotated[int, Field(description="Days since `on` (negative: days until a deadline ahead ends).")]
     outcome: Outcome
-    deadline: Optional[IsoDate]
+    deadline: IsoDate | None
     statement: str
 
 
@@ -149,11 +154,11 @@ class TimelineEntry(TypedDict):
     seq: int
     threat: str
     issuer: str
-    kind: Union[Literal["made"], EventKind]
+    kind: Literal["made"] | EventKind
     what: str
-    outcome: Optional[ResponseOutcome]
-    due: Optional[IsoDate]
-    event: Optional[str]
+    outcome: ResponseOutcome | None
+    due: IsoDate | None
+    event: str | None
 
 
 @with_config(STRICT)
@@ -169,14 +174,14 @@ class Run(TypedDict):
     run: int
     at: str
     command: str
-    undoes: Optional[int]
+    undoes: int | None
     changes: list[Change]
 
 
 @with_config(STRICT)
 class Citation(TypedDict):
     url: str
-    quote: Optional[str]
+    quote: str | None
 
 
 @with_config(STRICT)
@@ -185,9 +190,9 @@ class ExportEvent(TypedDict):
     kind: EventKind
     on: IsoDate
     what: str
-    outcome: Optional[ResponseOutcome]
-    due: Optional[IsoDate]
-    cameo: Optional[str]
+    outcome: ResponseOutcome | None
+    due: IsoDate | None
+    cameo: str | None
     sources: list[Citation]
 
 
@@ -197,11 +202,11 @@ class ExportThreat(TypedDict):
     issuer: str
     made_on: IsoDate
     statement: str
-    trigger: Optional[str]
-    consequence: Optional[str]
+    trigger: str | None
+    consequence: str | None
     category: Category
-    cameo: Optional[str]
-    deadline: Optional[IsoDate]
+    cameo: str | None
+    deadline: IsoDate | None
     targets: list[str]
     tags: list[str]
     sources: list[Citation]
@@ -213,16 +218,16 @@ class ExportActor(TypedDict):
     slug: str
     name: str
     kind: Literal["person", "state", "organization", "bloc"]
-    of: Optional[str]
+    of: str | None
     aliases: list[str]
 
 
 @with_config(STRICT)
 class ExportSource(TypedDict):
     url: str
-    title: Optional[str]
-    publisher: Optional[str]
-    published_on: Optional[IsoDate]
+    title: str | None
+    publisher: str | None
+    published_on: IsoDate | None
 
 
 @with_config(STRICT)
@@ -250,5 +255,4 @@ SHAPES = {
 
 def json_schema(name: str) -> dict:
     schema = TypeAdapter(SHAPES[name]).json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": f"redlines {name}", **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": f"redlines {name}", **schema}

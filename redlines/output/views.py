@@ -6,13 +6,20 @@ from __future__ import annotations
 from redlines.output.formats import Column, View, safe_text
 
 OUTCOME_STYLE = {
-    "followed_through": "bold red", "partial": "yellow", "not_followed_through": "cyan",
-    "complied": "green", "withdrawn": "magenta", "pending": "dim",
+    "followed_through": "bold red",
+    "partial": "yellow",
+    "not_followed_through": "cyan",
+    "complied": "green",
+    "withdrawn": "magenta",
+    "pending": "dim",
 }
 OUTCOME_LABEL = {
-    "followed_through": "followed through", "partial": "partial",
-    "not_followed_through": "not followed through", "complied": "complied",
-    "withdrawn": "withdrawn", "pending": "pending",
+    "followed_through": "followed through",
+    "partial": "partial",
+    "not_followed_through": "not followed through",
+    "complied": "complied",
+    "withdrawn": "withdrawn",
+    "pending": "pending",
 }
 
 
@@ -20,10 +27,16 @@ def threats(rows: list[dict], *, as_of: str) -> View:
     return View(
         document=rows,
         rows=rows,
-        columns=[Column("id", "id", style="bold"), Column("made", "made_on"),
-                 Column("by", "issuer"), Column("against", "targets", width=24),
-                 Column("category", "category"), Column("statement", "statement", width=60),
-                 Column("deadline", "deadline"), Column("outcome", "outcome")],
+        columns=[
+            Column("id", "id", style="bold"),
+            Column("made", "made_on"),
+            Column("by", "issuer"),
+            Column("against", "targets", width=24),
+            Column("category", "category"),
+            Column("statement", "statement", width=60),
+            Column("deadline", "deadline"),
+            Column("outcome", "outcome"),
+        ],
         render=lambda con: _threat_lines(con, rows, as_of),
     )
 
@@ -42,28 +55,45 @@ def _threat_lines(con, rows: list[dict], as_of: str) -> None:
     for t in rows:
         against = f" -> {safe_text(t['targets'])}" if t["targets"] else ""
         deadline = f"  deadline {t['deadline']}" if t["deadline"] else ""
-        con.print(Text.assemble((safe_text(t["id"]), "bold"), f"  {t['made_on']}  ",
-                                f"{safe_text(t['issuer'])}{against}  {t['category']}  ",
-                                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]), deadline),
-                  soft_wrap=True)
-        con.print(Text(textwrap.fill(safe_text(t["statement"]), width=max(40, con.width),
-                                     initial_indent="    ", subsequent_indent="    ")))
+        con.print(
+            Text.assemble(
+                (safe_text(t["id"]), "bold"),
+                f"  {t['made_on']}  ",
+                f"{safe_text(t['issuer'])}{against}  {t['category']}  ",
+                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
+                deadline,
+            ),
+            soft_wrap=True,
+        )
+        con.print(
+            Text(
+                textwrap.fill(
+                    safe_text(t["statement"]), width=max(40, con.width), initial_indent="    ", subsequent_indent="    "
+                )
+            )
+        )
     con.print(Text(f"{len(rows)} threat{'s' * (len(rows) != 1)}, as of {as_of}", style="dim"))
 
 
 def actors(rows: list[dict]) -> View:
     return View(
-        document=rows, rows=rows,
-        columns=[Column("slug", "slug", style="bold", no_wrap=True), Column("name", "name"),
-                 Column("kind", "kind"), Column("of", "of", no_wrap=True), Column("aliases", "aliases", width=40),
-                 Column("threats", "threats"), Column("targeted", "targeted")],
+        document=rows,
+        rows=rows,
+        columns=[
+            Column("slug", "slug", style="bold", no_wrap=True),
+            Column("name", "name"),
+            Column("kind", "kind"),
+            Column("of", "of", no_wrap=True),
+            Column("aliases", "aliases", width=40),
+            Column("threats", "threats"),
+            Column("targeted", "targeted"),
+        ],
         empty="no actors yet: add one with `redlines add actor`",
     )
 
 
 def threat(t: dict) -> View:
-    return View(document=t, rows=[t], columns=threats([t], as_of="").columns,
-                render=lambda con: _dossier(con, t))
+    return View(document=t, rows=[t], columns=threats([t], as_of="").columns, render=lambda con: _dossier(con, t))
 
 
 def _wrap(con, text: str, indent: int, first: str = "", style: str = "", hang: int = 0) -> None:
@@ -73,9 +103,14 @@ def _wrap(con, text: str, indent: int, first: str = "", style: str = "", hang: i
 
     from rich.text import Text
 
-    body = textwrap.fill(safe_text(text), width=max(40, con.width), initial_indent=first.ljust(indent),
-                         subsequent_indent=" " * (indent + hang), break_on_hyphens=False,
-                         break_long_words=False)
+    body = textwrap.fill(
+        safe_text(text),
+        width=max(40, con.width),
+        initial_indent=first.ljust(indent),
+        subsequent_indent=" " * (indent + hang),
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
     con.print(Text(body, style=style), soft_wrap=True)
 
 
@@ -98,8 +133,13 @@ def _dossier(con, t: dict) -> None:
     line("deadline", t["deadline"])
     line("tags", t["tags"])
     line("restated", t["restated"] or None)
-    con.print(Text.assemble(f"{'outcome':<12}", (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
-                            f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)"))
+    con.print(
+        Text.assemble(
+            f"{'outcome':<12}",
+            (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
+            f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)",
+        )
+    )
     if "explanation" in t:
         x = t["explanation"]
         line("why", f"{x['rule']}: {x['why']}")
@@ -111,7 +151,8 @@ def _dossier(con, t: dict) -> None:
         con.print(Text("timeline", style="bold"))
         for e in events:
             extra = (f" (due {e['due']})" if e["due"] else "") + (
-                f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else "")
+                f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else ""
+            )
             _wrap(con, f"{e['kind']}: {safe_text(e['what'])}{extra}", 14, f"  {e['on']}")
             for s in e["sources"]:
                 _source(con, s, 14)
@@ -148,14 +189,23 @@ def _bar(r: dict, min_tested: int, width: int = 10) -> str:
 
 def report(rep: dict, dossiers=None) -> View:
     least = rep["min_tested"]
-    columns = [Column(rep["by"], "key", style="bold"), Column("threats", "threats"),
-               Column("tested", "tested"), Column("yes", "followed_through"),
-               Column("partly", "partial"), Column("no", "not_followed_through"),
-               Column("complied", "complied"), Column("dropped", "withdrawn"),
-               Column("pending", "pending"), Column("rate", "rate", get=lambda r: _rate(r, least)),
-               Column("", "bar", get=lambda r: _bar(r, least))]
+    columns = [
+        Column(rep["by"], "key", style="bold"),
+        Column("threats", "threats"),
+        Column("tested", "tested"),
+        Column("yes", "followed_through"),
+        Column("partly", "partial"),
+        Column("no", "not_followed_through"),
+        Column("complied", "complied"),
+        Column("dropped", "withdrawn"),
+        Column("pending", "pending"),
+        Column("rate", "rate", get=lambda r: _rate(r, least)),
+        Column("", "bar", get=lambda r: _bar(r, least)),
+    ]
     return View(
-        document=rep, rows=rep["rows"], columns=columns,
+        document=rep,
+        rows=rep["rows"],
+        columns=columns,
         render=lambda con: _report_table(con, rep, rep["rows"] + [rep["total"]], columns),
         html=(lambda: _html_page(rep, dossiers())) if dossiers else None,
     )
@@ -171,25 +221,34 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
     from rich import box
     from rich.table import Table
 
-    table = Table(title=f"Follow-through by {rep['by']}, as of {rep['as_of']} "
-                        f"(grace {rep['grace_days']} days)",
-                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False, padding=(0, 1, 0, 0),
-                  show_edge=False)
+    table = Table(
+        title=f"Follow-through by {rep['by']}, as of {rep['as_of']} (grace {rep['grace_days']} days)",
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+        show_edge=False,
+    )
     if con.width < 92:  # the bars need room; the rates and intervals say it all in 80 columns
         columns = [c for c in columns if c.key != "bar"]
     for c in columns:
-        table.add_column(c.header, style=c.style, no_wrap=True,
-                         justify="left" if c.key in ("key", "rate") else "right")
+        table.add_column(c.header, style=c.style, no_wrap=True, justify="left" if c.key in ("key", "rate") else "right")
     for i, r in enumerate(rows):
         table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
     con.print(table)
-    con.print("yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
-              f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
-              style="dim")
+    con.print(
+        "yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
+        f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
+        style="dim",
+    )
     for r in rep["rows"]:
         if "threats_judged" in r:
-            _wrap(con, "; ".join(f"{t['id']} {OUTCOME_LABEL[t['outcome']]} ({t['rule']})"
-                                 for t in r["threats_judged"]), 2, f"{r['key']}: ")
+            _wrap(
+                con,
+                "; ".join(f"{t['id']} {OUTCOME_LABEL[t['outcome']]} ({t['rule']})" for t in r["threats_judged"]),
+                2,
+                f"{r['key']}: ",
+            )
 
 
 def _short(value, limit: int = 50) -> str:
@@ -220,14 +279,20 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
     for c in run["changes"]:
         label = f"{c['table']} {safe_text(c['id'])}"
         if c["op"] == "update":
-            shown = [(before, after) for k, (b, a) in c["fields"].items()
-                     if (before := _field(c["table"], k, b, slugs)) and (after := _field(c["table"], k, a, slugs))]
+            shown = [
+                (before, after)
+                for k, (b, a) in c["fields"].items()
+                if (before := _field(c["table"], k, b, slugs)) and (after := _field(c["table"], k, a, slugs))
+            ]
             fields = "; ".join(f"{name}: {_short(b)} -> {_short(a)}" for (name, b), (_, a) in shown)
             lines.append(f"~ {label}: {fields}")
         else:
             side = 1 if c["op"] == "insert" else 0
-            shown = [f for k, v in c["fields"].items() if v[side] is not None
-                     and (f := _field(c["table"], k, v[side], slugs))]
+            shown = [
+                f
+                for k, v in c["fields"].items()
+                if v[side] is not None and (f := _field(c["table"], k, v[side], slugs))
+            ]
             fields = ", ".join(f"{name}={_short(value, 40)}" for name, value in shown)
             lines.append(f"{'+' if c['op'] == 'insert' else '-'} {label}" + (f": {fields}" if fields else ""))
     return lines
@@ -240,8 +305,10 @@ def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
 
 
 def history(runs: list[dict], slugs: dict[int, str] | None = None) -> View:
-    rows = [{"run": r["run"], "at": r["at"], "command": r["command"], "undoes": r["undoes"],
-             "changes": len(r["changes"])} for r in runs]
+    rows = [
+        {"run": r["run"], "at": r["at"], "command": r["command"], "undoes": r["undoes"], "changes": len(r["changes"])}
+        for r in runs
+    ]
 
     def render(con) -> None:
         from rich.text import Text
@@ -253,9 +320,12 @@ def history(runs: list[dict], slugs: dict[int, str] | None = None) -> View:
         for r in runs:
             con.print(Text(run_summary(r, slugs)), soft_wrap=True)
 
-    return View(document=runs, rows=rows,
-                columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"),
-                         Column("changes", "changes")], render=render)
+    return View(
+        document=runs,
+        rows=rows,
+        columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"), Column("changes", "changes")],
+        render=render,
+    )
 
 
 def timeline(rows: list[dict]) -> View:
@@ -266,13 +336,24 @@ def timeline(rows: list[dict]) -> View:
             info("nothing on the timeline")
         for r in rows:
             extra = (f" (due {r['due']})" if r["due"] else "") + (
-                f" -> {OUTCOME_LABEL[r['outcome']]}" if r["outcome"] else "")
+                f" -> {OUTCOME_LABEL[r['outcome']]}" if r["outcome"] else ""
+            )
             _wrap(con, f"{r['threat']}: {safe_text(r['what'])}{extra}", 22, f"{r['on']:<10}  {r['kind']:<9}")
 
-    return View(document=rows, rows=rows,
-                columns=[Column("on", "on"), Column("kind", "kind"), Column("threat", "threat"),
-                         Column("issuer", "issuer"), Column("what", "what", width=60), Column("outcome", "outcome"),
-                         Column("due", "due")], render=render)
+    return View(
+        document=rows,
+        rows=rows,
+        columns=[
+            Column("on", "on"),
+            Column("kind", "kind"),
+            Column("threat", "threat"),
+            Column("issuer", "issuer"),
+            Column("what", "what", width=60),
+            Column("outcome", "outcome"),
+            Column("due", "due"),
+        ],
+        render=render,
+    )
 
 
 def due(rows: list[dict], *, as_of: str) -> View:
@@ -290,14 +371,30 @@ def due(rows: list[dict], *, as_of: str) -> View:
 
             info(f"nothing due or waiting for a response, as of {as_of}")
         for r in rows:
-            con.print(Text.assemble((safe_text(r["id"]), "bold"), f"  {safe_text(r['issuer'])}  ",
-                                    (when(r), OUTCOME_STYLE.get(r["outcome"], ""))), soft_wrap=True)
+            con.print(
+                Text.assemble(
+                    (safe_text(r["id"]), "bold"),
+                    f"  {safe_text(r['issuer'])}  ",
+                    (when(r), OUTCOME_STYLE.get(r["outcome"], "")),
+                ),
+                soft_wrap=True,
+            )
             _wrap(con, r["statement"], 4)
 
-    return View(document=rows, rows=rows,
-                columns=[Column("id", "id"), Column("issuer", "issuer"), Column("status", "status"),
-                         Column("on", "on"), Column("days", "days"), Column("outcome", "outcome"),
-                         Column("statement", "statement", width=60)], render=render)
+    return View(
+        document=rows,
+        rows=rows,
+        columns=[
+            Column("id", "id"),
+            Column("issuer", "issuer"),
+            Column("status", "status"),
+            Column("on", "on"),
+            Column("days", "days"),
+            Column("outcome", "outcome"),
+            Column("statement", "statement", width=60),
+        ],
+        render=render,
+    )
 
 
 def search(rows: list[dict], *, query: str) -> View:
@@ -307,8 +404,10 @@ def search(rows: list[dict], *, query: str) -> View:
     def plain(snippet: str) -> str:
         return safe_text(snippet.replace(OPEN, "[").replace(CLOSE, "]"))
 
-    document = [{**r, "matches": [{**m, "snippet": m["snippet"].replace(OPEN, "[").replace(CLOSE, "]")}
-                                  for m in r["matches"]]} for r in rows]
+    document = [
+        {**r, "matches": [{**m, "snippet": m["snippet"].replace(OPEN, "[").replace(CLOSE, "]")} for m in r["matches"]]}
+        for r in rows
+    ]
 
     def render(con) -> None:
         from rich.text import Text
@@ -318,15 +417,29 @@ def search(rows: list[dict], *, query: str) -> View:
 
             info(f"nothing matches {query!r}")
         for r in rows:
-            con.print(Text.assemble((safe_text(r["id"]), "bold"), f"  {r['made_on']}  {safe_text(r['issuer'])}  ",
-                                    (OUTCOME_LABEL[r["outcome"]], OUTCOME_STYLE[r["outcome"]])), soft_wrap=True)
+            con.print(
+                Text.assemble(
+                    (safe_text(r["id"]), "bold"),
+                    f"  {r['made_on']}  {safe_text(r['issuer'])}  ",
+                    (OUTCOME_LABEL[r["outcome"]], OUTCOME_STYLE[r["outcome"]]),
+                ),
+                soft_wrap=True,
+            )
             for m in r["matches"]:
                 text = Text(f"    {m['in']}: ")
                 for i, part in enumerate(m["snippet"].replace(CLOSE, OPEN).split(OPEN)):
                     text.append(safe_text(part), style="bold reverse" if i % 2 else "")
                 con.print(text)
 
-    return View(document=document, rows=[{**r, "matches": "; ".join(plain(m["snippet"]) for m in r["matches"])}
-                                          for r in rows],
-                columns=[Column("id", "id"), Column("made", "made_on"), Column("by", "issuer"),
-                         Column("outcome", "outcome"), Column("matches", "matches", width=70)], render=render)
+    return View(
+        document=document,
+        rows=[{**r, "matches": "; ".join(plain(m["snippet"]) for m in r["matches"])} for r in rows],
+        columns=[
+            Column("id", "id"),
+            Column("made", "made_on"),
+            Column("by", "issuer"),
+            Column("outcome", "outcome"),
+            Column("matches", "matches", width=70),
+        ],
+        render=render,
+    )

@@ -7,10 +7,11 @@ imported only when a database has to be created or upgraded.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from redlines.errors import DatabaseProblem
@@ -69,8 +70,10 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA analysis_limit = 1000")  # bounds what PRAGMA optimize may cost
     except sqlite3.DatabaseError as e:
-        raise DatabaseProblem(f"{path} is not a redlines database ({e})",
-                              ["choose another file with --db or REDLINES_DB; it was not changed"]) from e
+        raise DatabaseProblem(
+            f"{path} is not a redlines database ({e})",
+            ["choose another file with --db or REDLINES_DB; it was not changed"],
+        ) from e
     except sqlite3.Error as e:
         raise DatabaseProblem(f"cannot open the database {path}: {e}") from e
     return conn
@@ -83,12 +86,16 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
         if not tables:
             return None
         if "alembic_version" not in tables:
-            raise DatabaseProblem(f"{path} is a SQLite database, but not one of redlines",
-                                  ["choose another file with --db or REDLINES_DB"])
+            raise DatabaseProblem(
+                f"{path} is a SQLite database, but not one of redlines",
+                ["choose another file with --db or REDLINES_DB"],
+            )
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     except sqlite3.DatabaseError as e:
-        raise DatabaseProblem(f"{path} is not a redlines database ({e})",
-                              ["choose another file with --db or REDLINES_DB; it was not changed"]) from e
+        raise DatabaseProblem(
+            f"{path} is not a redlines database ({e})",
+            ["choose another file with --db or REDLINES_DB; it was not changed"],
+        ) from e
     return row[0] if row else None
 
 
@@ -105,18 +112,19 @@ def open_database(path: Path, seed) -> sqlite3.Connection:
     known = known_revisions()
     if version is None:
         conn.close()
-        raise DatabaseProblem(f"{path} is empty, not a redlines database",
-                              [f"remove it, or run `redlines --db {path} db init --force`"])
+        raise DatabaseProblem(
+            f"{path} is empty, not a redlines database", [f"remove it, or run `redlines --db {path} db init --force`"]
+        )
     if version not in known:
         conn.close()
         raise DatabaseProblem(
             f"{path} was written by a newer release of redlines (schema {version}; "
             f"this release knows up to {head}); it was left untouched",
-            ["upgrade redlines to read it"])
+            ["upgrade redlines to read it"],
+        )
     backup_path = backup(conn, path, suffix=f"before-{head}")
     conn.close()
-    print(f"upgrading {path} from schema {version} to {head}; backup at {backup_path}",
-          file=sys.stderr)
+    print(f"upgrading {path} from schema {version} to {head}; backup at {backup_path}", file=sys.stderr)
     migrate(path)
     return connect(path)
 
@@ -152,21 +160,18 @@ def create(path: Path, seed, *, replace: bool = False) -> None:
         if replace:
             os.replace(tmp, path)
         else:
-            try:
+            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
                 os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process made it first: use theirs
     except OSError as e:
         raise DatabaseProblem(f"cannot create {path}: {e.strerror or e}") from e
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None,
-           to: Path | None = None) -> Path:
+def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: Path | None = None) -> Path:
     """A consistent copy of the database (`VACUUM INTO`), safe while others write."""
     if to is None:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         to = path.with_name(f"{path.name}.{suffix or 'backup'}-{stamp}")
     if to.exists():
         raise DatabaseProblem(f"{to} exists already; it was not overwritten")

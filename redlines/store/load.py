@@ -36,7 +36,7 @@ def load_document(w: Writer, doc: dict) -> LoadCounts:
     loader.actors(doc["actors"])
     loader.sources(doc["sources"])
     for start in range(0, len(doc["threats"]), BATCH):
-        loader.threats(doc["threats"][start:start + BATCH])
+        loader.threats(doc["threats"][start : start + BATCH])
     return loader.counts
 
 
@@ -60,9 +60,12 @@ class Loader:
             values = {"slug": a["slug"], "name": a["name"], "kind": a["kind"]}
             self.actor_ids[a["slug"]] = self._upsert("actor", "actors", self.actor_ids.get(a["slug"]), values)
         for a in actors:
-            self.w.update("actor", self.actor_ids[a["slug"]], {"of_id": self.actor_ids.get(a["of"]) if a["of"] else None})
-            replace_children(self.w, "alias", "actor_id", self.actor_ids[a["slug"]], "alias",
-                             [{"alias": x} for x in a["aliases"]])
+            self.w.update(
+                "actor", self.actor_ids[a["slug"]], {"of_id": self.actor_ids.get(a["of"]) if a["of"] else None}
+            )
+            replace_children(
+                self.w, "alias", "actor_id", self.actor_ids[a["slug"]], "alias", [{"alias": x} for x in a["aliases"]]
+            )
 
     def sources(self, sources: list[dict]) -> None:
         for s in sources:
@@ -71,8 +74,9 @@ class Loader:
 
     def threats(self, threats: list[dict]) -> None:
         marks = ", ".join("?" * len(threats))
-        existing = {r[0] for r in self.conn.execute(f"SELECT id FROM threat WHERE id IN ({marks})",
-                                                    [t["id"] for t in threats])}
+        existing = {
+            r[0] for r in self.conn.execute(f"SELECT id FROM threat WHERE id IN ({marks})", [t["id"] for t in threats])
+        }
         self._insert_new([t for t in threats if t["id"] not in existing])
         for t in threats:
             if t["id"] in existing:
@@ -86,8 +90,9 @@ class Loader:
         w, tid = self.w, t["id"]
         values = {k: t[k] for k in THREAT_FIELDS} | {"issuer_id": self.actor_ids[t["issuer"]]}
         self._upsert("threat", "threats", tid, values)
-        replace_children(w, "threat_target", "threat_id", tid, "actor_id",
-                         [{"actor_id": self.actor_ids[x]} for x in t["targets"]])
+        replace_children(
+            w, "threat_target", "threat_id", tid, "actor_id", [{"actor_id": self.actor_ids[x]} for x in t["targets"]]
+        )
         replace_children(w, "threat_tag", "threat_id", tid, "tag", [{"tag": x} for x in t["tags"]])
         self._cite(t["sources"], "threat_id", tid)
         if t["keep_events"]:
@@ -96,8 +101,15 @@ class Loader:
         kept = set()
         for eid, e in _event_ids(tid, t["events"], existing):
             kept.add(eid)
-            values = {"threat_id": tid, "kind": e["kind"], "occurred_on": e["on"], "what": e["what"],
-                      "outcome": e["outcome"], "due": e["due"], "cameo": e["cameo"]}
+            values = {
+                "threat_id": tid,
+                "kind": e["kind"],
+                "occurred_on": e["on"],
+                "what": e["what"],
+                "outcome": e["outcome"],
+                "due": e["due"],
+                "cameo": e["cameo"],
+            }
             self._upsert("event", "events", eid if eid in existing else None, {"id": eid, **values})
             self._cite(e["sources"], "event_id", eid)
         for gone in sorted(existing - kept):
@@ -109,13 +121,15 @@ class Loader:
         if not urls:
             return {}
         before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
-        self.conn.executemany("INSERT INTO source (url) VALUES (?) ON CONFLICT (url) DO NOTHING",
-                              [(u,) for u in urls])
+        self.conn.executemany("INSERT INTO source (url) VALUES (?) ON CONFLICT (url) DO NOTHING", [(u,) for u in urls])
         ids: dict[str, int] = {}
         for start in range(0, len(urls), 900):
-            chunk = urls[start:start + 900]
-            ids.update(self.conn.execute(f"SELECT url, id FROM source WHERE url IN ({', '.join('?' * len(chunk))})",
-                                         chunk).fetchall())
+            chunk = urls[start : start + 900]
+            ids.update(
+                self.conn.execute(
+                    f"SELECT url, id FROM source WHERE url IN ({', '.join('?' * len(chunk))})", chunk
+                ).fetchall()
+            )
         new = sorted(i for i in ids.values() if i > before)
         self.w.log_inserts("source", new)
         self.counts.bump(self.counts.added, "sources", len(new))
@@ -126,23 +140,31 @@ class Loader:
             return
         conn = self.conn
         events = [(t["id"], eid, e) for t in threats for eid, e in _event_ids(t["id"], t["events"], set())]
-        source_of = self._source_ids([c["url"] for t in threats for c in t["sources"]]
-                                     + [c["url"] for _, _, e in events for c in e["sources"]])
+        source_of = self._source_ids(
+            [c["url"] for t in threats for c in t["sources"]] + [c["url"] for _, _, e in events for c in e["sources"]]
+        )
         conn.executemany(
             "INSERT INTO threat (id, issuer_id, made_on, statement, trigger, consequence, category, cameo, deadline) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(t["id"], self.actor_ids[t["issuer"]], *(t[k] for k in THREAT_FIELDS)) for t in threats])
-        conn.executemany("INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?)",
-                         [(t["id"], self.actor_ids[x]) for t in threats for x in t["targets"]])
-        conn.executemany("INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?)",
-                         [(t["id"], x) for t in threats for x in t["tags"]])
+            [(t["id"], self.actor_ids[t["issuer"]], *(t[k] for k in THREAT_FIELDS)) for t in threats],
+        )
         conn.executemany(
-            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(eid, tid, e["kind"], e["on"], e["what"], e["outcome"], e["due"], e["cameo"]) for tid, eid, e in events])
+            "INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?)",
+            [(t["id"], self.actor_ids[x]) for t in threats for x in t["targets"]],
+        )
+        conn.executemany(
+            "INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?)", [(t["id"], x) for t in threats for x in t["tags"]]
+        )
+        conn.executemany(
+            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(eid, tid, e["kind"], e["on"], e["what"], e["outcome"], e["due"], e["cameo"]) for tid, eid, e in events],
+        )
         conn.executemany(
             "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (?, ?, ?, ?)",
             [(source_of[c["url"]], t["id"], None, c["quote"]) for t in threats for c in t["sources"]]
-            + [(source_of[c["url"]], None, eid, c["quote"]) for _, eid, e in events for c in e["sources"]])
+            + [(source_of[c["url"]], None, eid, c["quote"]) for _, eid, e in events for c in e["sources"]],
+        )
         ids = [t["id"] for t in threats]
         self.w.log_inserts("threat", ids)
         summary.refresh(conn, ids)

@@ -15,13 +15,15 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-SQLModel.metadata = MetaData(naming_convention={
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 ISO_DATE = "length({col}) IN (4, 7, 10)"
 NEVER = "9999-99-99"  # a day after every date: what has not settled settles on it
@@ -33,9 +35,7 @@ def _in(col: str, values: tuple[str, ...]) -> str:
 
 class Actor(SQLModel, table=True):
     __tablename__ = "actor"
-    __table_args__ = (
-        CheckConstraint(_in("kind", ("person", "state", "organization", "bloc")), name="kind"),
-    )
+    __table_args__ = (CheckConstraint(_in("kind", ("person", "state", "organization", "bloc")), name="kind"),)
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True)
     name: str
@@ -53,25 +53,45 @@ class Alias(SQLModel, table=True):
 class Threat(SQLModel, table=True):
     __tablename__ = "threat"
     __table_args__ = (
-        CheckConstraint(_in("category", ("military", "nuclear", "economic", "diplomatic", "other")),
-                        name="category"),
+        CheckConstraint(_in("category", ("military", "nuclear", "economic", "diplomatic", "other")), name="category"),
         CheckConstraint(ISO_DATE.format(col="made_on"), name="made_on"),
         CheckConstraint("deadline IS NULL OR " + ISO_DATE.format(col="deadline"), name="deadline"),
         # Covers what judging and reporting read, so that a report scans this index alone; it
         # serves an issuer's newest threats too.
-        Index("ix_threat_judging", "issuer_id", "made_on", "category", "deadline", "deadline_set",
-              "first_crossed", "response_rank", "first_response", "complied", "withdrawn", "restated",
-              "last_event_on", "settled_on", "settled_outcome", "settled_rule", "settled_tested_on",
-              "settled_days"),
+        Index(
+            "ix_threat_judging",
+            "issuer_id",
+            "made_on",
+            "category",
+            "deadline",
+            "deadline_set",
+            "first_crossed",
+            "response_rank",
+            "first_response",
+            "complied",
+            "withdrawn",
+            "restated",
+            "last_event_on",
+            "settled_on",
+            "settled_outcome",
+            "settled_rule",
+            "settled_tested_on",
+            "settled_days",
+        ),
         Index("ix_threat_made_on", "made_on"),
         # The threats a date must judge again (made by then, not settled by then): few.
         Index("ix_threat_settled_on", "settled_on", "made_on"),
         # A report counts settled verdicts per issuer, outcome and days in this order, unsorted.
-        Index("ix_threat_report", "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on",
-              "category"),
+        Index("ix_threat_report", "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on", "category"),
         # `due` reads the settled threats still owed a response, oldest test first, from here.
-        Index("ix_threat_awaiting", "settled_tested_on", "id", "settled_on", "issuer_id",
-              sqlite_where=text("settled_rule IN ('deadline', 'grace')")),
+        Index(
+            "ix_threat_awaiting",
+            "settled_tested_on",
+            "id",
+            "settled_on",
+            "issuer_id",
+            sqlite_where=text("settled_rule IN ('deadline', 'grace')"),
+        ),
     )
     id: str = Field(primary_key=True)
     issuer_id: int = Field(foreign_key="actor.id", ondelete="RESTRICT")
@@ -121,10 +141,13 @@ class ThreatTag(SQLModel, table=True):
 class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
-        CheckConstraint(_in("kind", ("crossed", "deadline", "response", "complied", "withdrawn",
-                                     "restated", "note")), name="kind"),
-        CheckConstraint("outcome IS NULL OR " + _in(
-            "outcome", ("followed_through", "partial", "not_followed_through")), name="outcome"),
+        CheckConstraint(
+            _in("kind", ("crossed", "deadline", "response", "complied", "withdrawn", "restated", "note")), name="kind"
+        ),
+        CheckConstraint(
+            "outcome IS NULL OR " + _in("outcome", ("followed_through", "partial", "not_followed_through")),
+            name="outcome",
+        ),
         CheckConstraint("kind <> 'response' OR outcome IS NOT NULL", name="response_outcome"),
         CheckConstraint("kind <> 'deadline' OR due IS NOT NULL", name="deadline_due"),
         CheckConstraint(ISO_DATE.format(col="occurred_on"), name="occurred_on"),
@@ -153,9 +176,7 @@ class Source(SQLModel, table=True):
 
 class Citation(SQLModel, table=True):
     __tablename__ = "citation"
-    __table_args__ = (
-        CheckConstraint("(threat_id IS NULL) <> (event_id IS NULL)", name="one_subject"),
-    )
+    __table_args__ = (CheckConstraint("(threat_id IS NULL) <> (event_id IS NULL)", name="one_subject"),)
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="source.id", ondelete="RESTRICT", index=True)
     threat_id: str | None = Field(default=None, foreign_key="threat.id", ondelete="CASCADE", index=True)

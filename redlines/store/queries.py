@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 # judge as of a past date. The deadline in force is the `due` of the latest deadline event in
 # date order, then order of entry: its key sorts by date (char(1) sorts a month before its days),
 # then rowid.
-_DEADLINE_KEY = ("MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || "
-                 "printf('%012d', e.rowid) || char(1) || e.due END)")
+_DEADLINE_KEY = (
+    "MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || "
+    "printf('%012d', e.rowid) || char(1) || e.due END)"
+)
 EVENT_AGGREGATES = f"""
     MIN(CASE WHEN e.kind = 'crossed' THEN e.occurred_on END) AS first_crossed,
     MAX(CASE WHEN e.kind = 'response' THEN CASE e.outcome WHEN 'followed_through' THEN 3
@@ -29,27 +31,39 @@ EVENT_AGGREGATES = f"""
     COALESCE(SUM(e.kind = 'restated'), 0) AS restated,
     substr({_DEADLINE_KEY}, instr({_DEADLINE_KEY}, char(1)) + 14) AS deadline_set,
     MAX(e.occurred_on) AS last_event_on"""
-SUMMARY_COLUMNS = ("first_crossed", "response_rank", "first_response", "complied", "withdrawn", "restated",
-                   "deadline_set", "last_event_on")
+SUMMARY_COLUMNS = (
+    "first_crossed",
+    "response_rank",
+    "first_response",
+    "complied",
+    "withdrawn",
+    "restated",
+    "deadline_set",
+    "last_event_on",
+)
 
-THREAT_COLUMNS = ("t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
-                   "t.cameo, t.deadline AS own_deadline")
+THREAT_COLUMNS = (
+    "t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
+    "t.cameo, t.deadline AS own_deadline"
+)
 SETTLED_COLUMNS = ("settled_on", "settled_outcome", "settled_rule", "settled_tested_on", "settled_days")
 _SETTLED = ", ".join(f"t.{c}" for c in SETTLED_COLUMNS)
 
 # As of today (no event after the as-of date): the summary cached on each threat row.
 _CURRENT = f"""
-  SELECT {THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}, {_SETTLED}
+  SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {_SETTLED}
   FROM threat t{{index}} WHERE t.made_on <= :as_of"""
 
 # As of a past date: the events known then, aggregated in one pass; only for the threats not
 # settled by then (a settled threat's cached summary is the one it had on that date).
-_FROM_EVENTS = {c: f"COALESCE(ev.{c}, 0)" if c in ("complied", "withdrawn", "restated") else f"ev.{c}"
-                for c in SUMMARY_COLUMNS}
+_FROM_EVENTS = {
+    c: f"COALESCE(ev.{c}, 0)" if c in ("complied", "withdrawn", "restated") else f"ev.{c}" for c in SUMMARY_COLUMNS
+}
 _HISTORICAL = f"""
   SELECT {THREAT_COLUMNS},
-    {', '.join(f'CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {then} END AS {c}'
-               for c, then in _FROM_EVENTS.items())},
+    {
+    ", ".join(f"CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {then} END AS {c}" for c, then in _FROM_EVENTS.items())
+},
     {_SETTLED}
   FROM threat t{{index}} LEFT JOIN (
     SELECT e.threat_id, {EVENT_AGGREGATES}
@@ -59,8 +73,9 @@ _HISTORICAL = f"""
 # The threats a past date must judge from their events: those not settled by then.
 _NOT_SETTLED = "t.settled_on > :as_of"
 _SETTLING_INDEX = " INDEXED BY ix_threat_settled_on"
-_UNSETTLED = (f"AND e.threat_id IN (SELECT t.id FROM threat t{_SETTLING_INDEX} "
-              f"WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)")
+_UNSETTLED = (
+    f"AND e.threat_id IN (SELECT t.id FROM threat t{_SETTLING_INDEX} WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)"
+)
 
 
 def start(col: str) -> str:
@@ -119,9 +134,14 @@ def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str =
     with the grace period ending at `cutoff`; a threat for which `settled` holds takes its
     cached verdict instead. The three are SQL expressions, and may name the source's columns
     (unqualified)."""
-    return _JUDGE.format(source=source, as_of=as_of, cutoff=cutoff, settled=settled,
-                         first_response_day=_start_day("j.first_response"),
-                         tested_day=_start_day("j.judged_tested_on"))
+    return _JUDGE.format(
+        source=source,
+        as_of=as_of,
+        cutoff=cutoff,
+        settled=settled,
+        first_response_day=_start_day("j.first_response"),
+        tested_day=_start_day("j.judged_tested_on"),
+    )
 
 
 def judged(params: dict, ids: Sequence[str] = (), *, unsettled_only: bool = False) -> str:
@@ -156,8 +176,9 @@ def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _filters(params: dict, *, issuers: Sequence[int], category: str | None, since: str | None,
-             until: str | None) -> tuple[list[str], dict]:
+def _filters(
+    params: dict, *, issuers: Sequence[int], category: str | None, since: str | None, until: str | None
+) -> tuple[list[str], dict]:
     """The filters that `threats` and `report` share, over the judged threats `j`."""
     where, args = [], dict(params)
     if issuers:
@@ -189,10 +210,20 @@ def _placeholders(values: Sequence) -> str:
     return ", ".join("?" * len(values))
 
 
-def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = (),
-            target: int | None = None, category: str | None = None, outcome: str | None = None,
-            since: str | None = None, until: str | None = None, search: str | None = None,
-            ids: Sequence[str] = (), limit: int | None = None) -> list[dict]:
+def threats(
+    conn: sqlite3.Connection,
+    params: dict,
+    *,
+    issuers: Sequence[int] = (),
+    target: int | None = None,
+    category: str | None = None,
+    outcome: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    search: str | None = None,
+    ids: Sequence[str] = (),
+    limit: int | None = None,
+) -> list[dict]:
     """Judged threats with their issuer, newest first. `since` and `until` are bounds from
     `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
@@ -205,13 +236,17 @@ def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = 
         where.append("j.outcome = :outcome")
         args["outcome"] = outcome
     if search:
-        where.append("(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
-                     " OR j.consequence LIKE :like ESCAPE '\\')")
+        where.append(
+            "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
+            " OR j.consequence LIKE :like ESCAPE '\\')"
+        )
         args["like"] = "%" + _escape_like(search) + "%"
-    sql = (f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params, ids)}) j "
-           f"JOIN actor a ON a.id = j.issuer_id "
-           f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-           f"ORDER BY j.made_on DESC, j.id")
+    sql = (
+        f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params, ids)}) j "
+        f"JOIN actor a ON a.id = j.issuer_id "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+        f"ORDER BY j.made_on DESC, j.id"
+    )
     if limit is not None:
         sql += " LIMIT :limit"
         args["limit"] = limit
@@ -220,27 +255,40 @@ def threats(conn: sqlite3.Connection, params: dict, *, issuers: Sequence[int] = 
 
 def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) -> list[str]:
     like = _escape_like(prefix) + "%"
-    return [r[0] for r in conn.execute(
-        "SELECT id FROM threat WHERE (id = ? OR id LIKE ? ESCAPE '\\') AND made_on <= ? ORDER BY id",
-        (prefix, like, as_of))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threat WHERE (id = ? OR id LIKE ? ESCAPE '\\') AND made_on <= ? ORDER BY id",
+            (prefix, like, as_of),
+        )
+    ]
 
 
 def threat_ids_like(conn: sqlite3.Connection, text: str, limit: int = 500) -> list[str]:
     """Ids that share the start of `text` (its first three characters): the candidates for a
     "did you mean", found through the index however many threats there are."""
     start = text[:3]
-    return [r[0] for r in conn.execute("SELECT id FROM threat WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
-                                       (start, start + "\U0010ffff", limit))]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threat WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (start, start + "\U0010ffff", limit)
+        )
+    ]
 
 
 def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(conn, f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
-                          f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id", ids)
+    return grouped(
+        conn,
+        f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
+        ids,
+    )
 
 
 def tags_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) "
-                          f"ORDER BY id", ids)
+    return grouped(
+        conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) ORDER BY id", ids
+    )
 
 
 def citations_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> dict[str, list[dict]]:
@@ -249,31 +297,45 @@ def citations_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> d
     rows = conn.execute(
         f"SELECT c.{column} AS subject, s.url, s.title, s.publisher, s.published_on, c.quote "
         f"FROM citation c JOIN source s ON s.id = c.source_id "
-        f"WHERE c.{column} IN ({_placeholders(ids)}) ORDER BY c.id", list(ids))
+        f"WHERE c.{column} IN ({_placeholders(ids)}) ORDER BY c.id",
+        list(ids),
+    )
     out: dict[str, list[dict]] = {}
     for r in rows:
         out.setdefault(r["subject"], []).append(
-            {"url": r["url"], "title": r["title"], "publisher": r["publisher"],
-             "published_on": r["published_on"], "quote": r["quote"]})
+            {
+                "url": r["url"],
+                "title": r["title"],
+                "publisher": r["publisher"],
+                "published_on": r["published_on"],
+                "quote": r["quote"],
+            }
+        )
     return out
 
 
 def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict]:
     """A threat's events known on `as_of`, in date order (then order of entry)."""
-    return [dict(r) for r in conn.execute(
-        "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, rowid AS seq FROM event "
-        "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid", (threat_id, as_of))]
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, rowid AS seq FROM event "
+            "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid",
+            (threat_id, as_of),
+        )
+    ]
 
 
 def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) -> dict[str, list[dict]]:
     """The events known on `as_of` of many threats, in date order, by threat."""
     out: dict[str, list[dict]] = {}
     for start in range(0, len(threat_ids), 900):
-        chunk = list(threat_ids[start:start + 900])
+        chunk = list(threat_ids[start : start + 900])
         for r in conn.execute(
-                f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
-                f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, rowid",
-                [*chunk, as_of]):
+            f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
+            f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, rowid",
+            [*chunk, as_of],
+        ):
             out.setdefault(r["threat_id"], []).append(dict(r))
     return out
 
@@ -292,7 +354,9 @@ def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
         "  (SELECT COUNT(*) FROM threat t WHERE t.issuer_id = a.id AND t.made_on <= ?) AS threats, "
         "  (SELECT COUNT(*) FROM threat_target tt JOIN threat t ON t.id = tt.threat_id "
         "   WHERE tt.actor_id = a.id AND t.made_on <= ?) AS targeted "
-        "FROM actor a LEFT JOIN actor o ON o.id = a.of_id ORDER BY a.slug", (as_of, as_of)).fetchall()
+        "FROM actor a LEFT JOIN actor o ON o.id = a.of_id ORDER BY a.slug",
+        (as_of, as_of),
+    ).fetchall()
     aliases = grouped(conn, "SELECT actor_id, alias FROM alias ORDER BY id", ())
     return [{**dict(r), "aliases": aliases.get(r["id"], [])} for r in rows]
 
@@ -303,23 +367,34 @@ def actors(conn: sqlite3.Connection, as_of: str) -> list[dict]:
 GROUPINGS: dict[str, tuple[str, str, str]] = {
     # key expression, label expression, joins (for `decisions`, which lists every threat)
     "actor": ("a.slug", "a.name", "JOIN actor a ON a.id = j.issuer_id"),
-    "state": ("COALESCE(o.slug, a.slug)", "COALESCE(o.name, a.name)",
-              "JOIN actor a ON a.id = j.issuer_id LEFT JOIN actor o ON o.id = a.of_id"),
+    "state": (
+        "COALESCE(o.slug, a.slug)",
+        "COALESCE(o.name, a.name)",
+        "JOIN actor a ON a.id = j.issuer_id LEFT JOIN actor o ON o.id = a.of_id",
+    ),
     "category": ("j.category", "j.category", ""),
     "year": ("substr(j.made_on, 1, 4)", "substr(j.made_on, 1, 4)", ""),
 }
-_BASES = {"actor": "j.issuer_id", "state": "j.issuer_id", "category": "j.category",
-          "year": "substr(j.made_on, 1, 4)"}
-_NAMES = {"actor": "SELECT a.id, a.slug, a.name FROM actor a",
-          "state": "SELECT a.id, COALESCE(o.slug, a.slug), COALESCE(o.name, a.name) "
-                   "FROM actor a LEFT JOIN actor o ON o.id = a.of_id"}
+_BASES = {"actor": "j.issuer_id", "state": "j.issuer_id", "category": "j.category", "year": "substr(j.made_on, 1, 4)"}
+_NAMES = {
+    "actor": "SELECT a.id, a.slug, a.name FROM actor a",
+    "state": "SELECT a.id, COALESCE(o.slug, a.slug), COALESCE(o.name, a.name) "
+    "FROM actor a LEFT JOIN actor o ON o.id = a.of_id",
+}
 
 OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
 
 
-def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
-           category: str | None = None, since: str | None = None,
-           until: str | None = None) -> tuple[list[dict], float | None]:
+def report(
+    conn: sqlite3.Connection,
+    params: dict,
+    by: str,
+    *,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
     to the first response. SQL counts the judged threats by group base and outcome, and lists
     their days: the settled threats from their cached verdicts, through an index kept in that
@@ -327,15 +402,26 @@ def report(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
     parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", "j.days", where)]
     if params.get("settled"):
-        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome", "j.settled_days",
-                      ["j.settled_on <= :as_of", *where]))
+        parts.append(
+            (
+                "threat j INDEXED BY ix_threat_report",
+                "j.settled_outcome",
+                "j.settled_days",
+                ["j.settled_on <= :as_of", *where],
+            )
+        )
     counted = []
     for source, outcome, days_to_response, conditions in parts:
         counted += conn.execute(
             f"SELECT {_BASES[by]}, {outcome}, COUNT(*), group_concat({days_to_response}, ' ') FROM {source} "
-            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2", args).fetchall()
-    names = ({b: (key, label) for b, key, label in conn.execute(_NAMES[by])} if by in _NAMES
-             else {b: (b, b) for b, _, _, _ in counted})
+            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2",
+            args,
+        ).fetchall()
+    names = (
+        {b: (key, label) for b, key, label in conn.execute(_NAMES[by])}
+        if by in _NAMES
+        else {b: (b, b) for b, _, _, _ in counted}
+    )
     groups: dict[str, dict] = {}
     days: dict[str | None, list[int]] = {None: []}  # key None: all groups
     for b, outcome, n, listed in counted:
@@ -362,37 +448,59 @@ def _median(values: list[int]) -> float | None:
     return (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
 
 
-def due(conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (),
-        limit: int | None = None) -> list[dict]:
+def due(
+    conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
+) -> list[dict]:
     """Threats still waiting for a response: a deadline in force that falls on or before
     `horizon`, a deadline passed, or a red line crossed. Oldest first. With a limit, the settled
     ones are read in order from their own index and only the unsettled few are judged."""
     where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
     args.update(horizon=horizon, limit=-1 if limit is None else limit)
-    waiting = [*where, "j.rule IN ('deadline', 'grace', 'pending')",
-               "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))"]
+    waiting = [
+        *where,
+        "j.rule IN ('deadline', 'grace', 'pending')",
+        "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))",
+    ]
     order = "ORDER BY COALESCE(j.tested_on, j.deadline), j.id LIMIT :limit"
     if limit is None or not params.get("settled"):
-        return [dict(r) for r in conn.execute(
-            f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
-            f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(waiting)} {order}", args)]
+        return [
+            dict(r)
+            for r in conn.execute(
+                f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
+                f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(waiting)} {order}",
+                args,
+            )
+        ]
     # A settled threat waits for a response only under the deadline or grace rule, and then
     # it was tested on or before the day it settled, which is on or before the as-of date.
     settled = ["j.settled_rule IN ('deadline', 'grace')", "j.settled_on <= :as_of", *where]
-    ids = [r[0] for r in conn.execute(f"""
+    ids = [
+        r[0]
+        for r in conn.execute(
+            f"""
       SELECT id FROM (
         SELECT * FROM (SELECT COALESCE(j.tested_on, j.deadline) AS k, j.id
-                       FROM ({judged(params, unsettled_only=True)}) j WHERE {' AND '.join(waiting)} {order})
+                       FROM ({judged(params, unsettled_only=True)}) j WHERE {" AND ".join(waiting)} {order})
         UNION ALL
         SELECT * FROM (SELECT j.settled_tested_on AS k, j.id FROM threat j INDEXED BY ix_threat_awaiting
-                       WHERE {' AND '.join(settled)} ORDER BY j.settled_tested_on, j.id LIMIT :limit)
-      ) ORDER BY k, id LIMIT :limit""", args)]
+                       WHERE {" AND ".join(settled)} ORDER BY j.settled_tested_on, j.id LIMIT :limit)
+      ) ORDER BY k, id LIMIT :limit""",
+            args,
+        )
+    ]
     rows = threats(conn, params, ids=ids) if ids else []
     return sorted(rows, key=lambda r: (r["tested_on"] or r["deadline"], r["id"]))
 
 
-def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (),
-             since: str | None = None, until: str | None = None, limit: int | None = None) -> list[dict]:
+def timeline(
+    conn: sqlite3.Connection,
+    as_of: str,
+    *,
+    issuers: Sequence[int] = (),
+    since: str | None = None,
+    until: str | None = None,
+    limit: int | None = None,
+) -> list[dict]:
     """Threats made and their events, in date order (a threat before its events on a day): the
     `limit` latest of them, found through the date indexes rather than by sorting everything."""
     args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
@@ -404,13 +512,13 @@ def timeline(conn: sqlite3.Connection, as_of: str, *, issuers: Sequence[int] = (
           SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
                  'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
           FROM threat t JOIN actor a ON a.id = t.issuer_id
-          WHERE {window.format(col='t.made_on')} {who}
+          WHERE {window.format(col="t.made_on")} {who}
           ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
         UNION ALL
         SELECT * FROM (
           SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
           FROM event e JOIN threat t ON t.id = e.threat_id JOIN actor a ON a.id = t.issuer_id
-          WHERE {window.format(col='e.occurred_on')} AND t.made_on <= :as_of {who}
+          WHERE {window.format(col="e.occurred_on")} AND t.made_on <= :as_of {who}
           ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT :limit)
       ) ORDER BY "on" DESC, step DESC, seq DESC LIMIT :limit"""
     return [dict(r) for r in conn.execute(sql, args)][::-1]
@@ -420,14 +528,23 @@ def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
     return conn.execute("SELECT deadline FROM threat WHERE id = ?", (threat_id,)).fetchone()[0]
 
 
-def decisions(conn: sqlite3.Connection, params: dict, by: str, *, issuers: Sequence[int] = (),
-              category: str | None = None, since: str | None = None,
-              until: str | None = None) -> dict[str, list[dict]]:
+def decisions(
+    conn: sqlite3.Connection,
+    params: dict,
+    by: str,
+    *,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> dict[str, list[dict]]:
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
     where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    sql = (f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({judged(params)}) j {joins} "
-           f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id")
+    sql = (
+        f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({judged(params)}) j {joins} "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id"
+    )
     out: dict[str, list[dict]] = {}
     for r in conn.execute(sql, args):
         out.setdefault(r["key"], []).append({k: r[k] for k in ("id", "outcome", "rule", "tested_on", "deadline")})

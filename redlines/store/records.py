@@ -21,8 +21,9 @@ def cite(w: Writer, subject: str, subject_id: str, url: str, quote: str | None) 
 
 
 def next_event_id(conn: sqlite3.Connection, threat_id: str) -> str:
-    numbers = [int(r[0].rsplit("#", 1)[1]) for r in
-               conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))]
+    numbers = [
+        int(r[0].rsplit("#", 1)[1]) for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))
+    ]
     return f"{threat_id}#{max(numbers, default=0) + 1}"
 
 
@@ -50,9 +51,14 @@ def delete_actor(w: Writer, actor_id: int) -> None:
 
 def actor_references(conn: sqlite3.Connection, actor_id: int) -> list[str]:
     """What still refers to an actor: threats it issued or is targeted by, actors that speak for it."""
-    threats = [r[0] for r in conn.execute(
-        "SELECT id FROM threat WHERE issuer_id = ? UNION "
-        "SELECT threat_id FROM threat_target WHERE actor_id = ? ORDER BY 1", (actor_id, actor_id))]
+    threats = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM threat WHERE issuer_id = ? UNION "
+            "SELECT threat_id FROM threat_target WHERE actor_id = ? ORDER BY 1",
+            (actor_id, actor_id),
+        )
+    ]
     members = [r[0] for r in conn.execute("SELECT slug FROM actor WHERE of_id = ? ORDER BY slug", (actor_id,))]
     return [f"threat {t}" for t in threats] + [f"actor {m} (speaks for it)" for m in members]
 
@@ -62,12 +68,14 @@ def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, row
     (one column or several), so that unchanged rows are left alone."""
     keys = (key,) if isinstance(key, str) else key
     cols = ", ".join(("id", *keys))
-    existing = {tuple(r[1:]): r[0] for r in w.conn.execute(
-        f"SELECT {cols} FROM {table} WHERE {parent_col} = ? ORDER BY id", (parent_id,))}
+    existing = {
+        tuple(r[1:]): r[0]
+        for r in w.conn.execute(f"SELECT {cols} FROM {table} WHERE {parent_col} = ? ORDER BY id", (parent_id,))
+    }
     wanted = [tuple(r[k] for k in keys) for r in rows]
     for k in existing.keys() - set(wanted):
         w.delete(table, existing[k])
-    for k, r in zip(wanted, rows):
+    for k, r in zip(wanted, rows, strict=False):
         if k not in existing:
             w.insert(table, {parent_col: parent_id, **r})
             existing[k] = None
@@ -75,14 +83,16 @@ def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, row
 
 # --- the change log ----------------------------------------------------------------------------
 
+
 def last_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
     return conn.execute("SELECT id, at, command, undoes FROM run ORDER BY id DESC LIMIT 1").fetchone()
 
 
 def runs(conn: sqlite3.Connection, limit: int | None) -> list[sqlite3.Row]:
     sql = "SELECT id, at, command, undoes FROM run ORDER BY id DESC"
-    return conn.execute(sql + (" LIMIT ?" if limit is not None else ""),
-                        (limit,) if limit is not None else ()).fetchall()
+    return conn.execute(
+        sql + (" LIMIT ?" if limit is not None else ""), (limit,) if limit is not None else ()
+    ).fetchall()
 
 
 def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict]]:
@@ -91,12 +101,19 @@ def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict
         return out
     rows = conn.execute(
         f"SELECT run_id, table_name, row_id, op, before, after FROM change "
-        f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id", run_ids)
+        f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id",
+        run_ids,
+    )
     for r in rows:
-        out.setdefault(r["run_id"], []).append({
-            "table": r["table_name"], "row_id": r["row_id"], "op": r["op"],
-            "before": json.loads(r["before"]) if r["before"] else None,
-            "after": json.loads(r["after"]) if r["after"] else None})
+        out.setdefault(r["run_id"], []).append(
+            {
+                "table": r["table_name"],
+                "row_id": r["row_id"],
+                "op": r["op"],
+                "before": json.loads(r["before"]) if r["before"] else None,
+                "after": json.loads(r["after"]) if r["after"] else None,
+            }
+        )
     return out
 
 
@@ -111,8 +128,11 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
         table, before, after = c["table"], c["before"], c["after"]
         key = after["id"] if after else before["id"] if before else _key(table, c["row_id"])
         if c["op"] == "insert":
-            {"threat": delete_threat, "event": delete_event, "actor": delete_actor}.get(
-                table, lambda w_, k: w_.delete(table, k))(w, key)
+            remove = {"threat": delete_threat, "event": delete_event, "actor": delete_actor}.get(table)
+            if remove:
+                remove(w, key)
+            else:
+                w.delete(table, key)
         elif c["op"] == "delete":
             w.insert(table, {k: before[k] for k in COLUMNS[table]})
         else:

@@ -12,14 +12,21 @@ import sqlite3
 OPEN, CLOSE = "\x02", "\x03"  # marks around matched words in snippets, replaced by the output layer
 
 
-_THREATS = ("SELECT t.rowid * 3, 'threat', t.id, NULL, coalesce(t.statement, '') || ' ' || "
-            "coalesce(t.trigger, '') || ' ' || coalesce(t.consequence, '') FROM threat t")
+_THREATS = (
+    "SELECT t.rowid * 3, 'threat', t.id, NULL, coalesce(t.statement, '') || ' ' || "
+    "coalesce(t.trigger, '') || ' ' || coalesce(t.consequence, '') FROM threat t"
+)
 _EVENTS = "SELECT e.rowid * 3 + 1, 'event', e.threat_id, e.id, e.what FROM event e"
-_CITATIONS = ("SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, (SELECT threat_id FROM event WHERE id = c.event_id)), "
-              "c.event_id, c.quote FROM citation c")
+_CITATIONS = (
+    "SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, (SELECT threat_id FROM event WHERE id = c.event_id)), "
+    "c.event_id, c.quote FROM citation c"
+)
 _INSERT = "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-INDEXED = {"threat": f"{_INSERT}{_THREATS} WHERE t.id = ?", "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
-           "citation": f"{_INSERT}{_CITATIONS} WHERE c.id = ? AND c.quote IS NOT NULL"}
+INDEXED = {
+    "threat": f"{_INSERT}{_THREATS} WHERE t.id = ?",
+    "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
+    "citation": f"{_INSERT}{_CITATIONS} WHERE c.id = ? AND c.quote IS NOT NULL",
+}
 
 
 def index_row(conn: sqlite3.Connection, table: str, key) -> None:
@@ -37,8 +44,11 @@ def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     arg = (json.dumps(threat_ids),)
     conn.execute(f"{_INSERT}{_THREATS} WHERE t.id IN {ids}", arg)
     conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {ids}", arg)
-    conn.execute(f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
-                 f"(SELECT id FROM event WHERE threat_id IN {ids}))", (*arg, *arg))
+    conn.execute(
+        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
+        f"(SELECT id FROM event WHERE threat_id IN {ids}))",
+        (*arg, *arg),
+    )
 
 
 # A word found in more places than this is ranked among its latest this-many matches only: ranking
@@ -73,7 +83,8 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
         ranked = conn.execute(
             "WITH latest AS MATERIALIZED (SELECT rowid, rank FROM search WHERE search MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) SELECT rowid, rank FROM latest ORDER BY rank LIMIT ?",
-            (query, RANKED, batch)).fetchall()
+            (query, RANKED, batch),
+        ).fetchall()
         rows = _visible(conn, [r[0] for r in ranked], as_of)
         best: dict[str, list] = {}
         for rowid, rank in ranked:
@@ -84,12 +95,22 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
             break
         batch *= 4
     chosen = list(best.items())[:want] if limit is not None else list(best.items())
-    passage = (f"SELECT snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) FROM search "
-               f"WHERE search MATCH ? AND rowid = ?")
-    return [{"id": tid, "score": hits[0]["score"],
-             "matches": [{"in": h["kind"], "event": h["event_id"],
-                          "snippet": conn.execute(passage, (query, h["rowid"])).fetchone()[0]} for h in hits]}
-            for tid, hits in chosen]
+    passage = f"SELECT snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) FROM search WHERE search MATCH ? AND rowid = ?"
+    return [
+        {
+            "id": tid,
+            "score": hits[0]["score"],
+            "matches": [
+                {
+                    "in": h["kind"],
+                    "event": h["event_id"],
+                    "snippet": conn.execute(passage, (query, h["rowid"])).fetchone()[0],
+                }
+                for h in hits
+            ],
+        }
+        for tid, hits in chosen
+    ]
 
 
 def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[int, sqlite3.Row]:
@@ -98,8 +119,10 @@ def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[in
 
     if not rowids:
         return {}
-    sql = ("SELECT s.rowid AS rowid, s.threat_id, s.kind, s.event_id "
-           "FROM search s CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
-           "WHERE s.rowid IN (SELECT value FROM json_each(?)) AND t.made_on <= ? "
-           "AND (e.id IS NULL OR e.occurred_on <= ?)")
+    sql = (
+        "SELECT s.rowid AS rowid, s.threat_id, s.kind, s.event_id "
+        "FROM search s CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
+        "WHERE s.rowid IN (SELECT value FROM json_each(?)) AND t.made_on <= ? "
+        "AND (e.id IS NULL OR e.occurred_on <= ?)"
+    )
     return {r["rowid"]: r for r in conn.execute(sql, (json.dumps(rowids), as_of, as_of))}

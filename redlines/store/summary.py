@@ -10,11 +10,10 @@ import sqlite3
 from collections.abc import Iterable
 
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
-from redlines.store.queries import (EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS,
-                                    judge_sql, start)
+from redlines.store.queries import EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS, judge_sql, start
 
 _REFRESH = f"""
-UPDATE threat SET {', '.join(f'{c} = s.{c}' for c in SUMMARY_COLUMNS)}
+UPDATE threat SET {", ".join(f"{c} = s.{c}" for c in SUMMARY_COLUMNS)}
 FROM (
   SELECT t.id AS threat_id, {EVENT_AGGREGATES}
   FROM threat t LEFT JOIN event e ON e.threat_id = t.id
@@ -27,13 +26,15 @@ SELECT t.id FROM threat t JOIN (
   SELECT t.id AS threat_id, {EVENT_AGGREGATES}
   FROM threat t LEFT JOIN event e ON e.threat_id = t.id GROUP BY t.id
 ) s ON s.threat_id = t.id
-WHERE {' OR '.join(f't.{c} IS NOT s.{c}' for c in SUMMARY_COLUMNS)}"""
+WHERE {" OR ".join(f"t.{c} IS NOT s.{c}" for c in SUMMARY_COLUMNS)}"""
 
 
 def _lapse(col: str) -> str:
     """The first ISO day after the day, month or year in `col`."""
-    return (f"CASE length({col}) WHEN 4 THEN date({col} || '-01-01', '+1 year') "
-            f"WHEN 7 THEN date({col} || '-01', '+1 month') ELSE date({col}, '+1 day') END")
+    return (
+        f"CASE length({col}) WHEN 4 THEN date({col} || '-01-01', '+1 year') "
+        f"WHEN 7 THEN date({col} || '-01', '+1 month') ELSE date({col}, '+1 day') END"
+    )
 
 
 # The day from which nothing but a new event changes the verdict: the latest of the day the
@@ -41,33 +42,34 @@ def _lapse(col: str) -> str:
 # the day its first crossing's grace period runs out. A date SQLite cannot compute never settles.
 _NEVER = "'9999-99-99'"  # models.NEVER, as SQL
 _DEADLINE = "COALESCE(t.deadline_set, t.deadline)"
-SETTLES_ON = f"""max({start('t.made_on')},
-    COALESCE({start('t.last_event_on')}, ''),
+SETTLES_ON = f"""max({start("t.made_on")},
+    COALESCE({start("t.last_event_on")}, ''),
     CASE WHEN {_DEADLINE} IS NULL THEN '' ELSE COALESCE({_lapse(_DEADLINE)}, {_NEVER}) END,
     CASE WHEN t.first_crossed IS NULL THEN ''
-         ELSE COALESCE(date({start('t.first_crossed')}, '+{DEFAULT_GRACE_DAYS + 1} days'), {_NEVER}) END)"""
+         ELSE COALESCE(date({start("t.first_crossed")}, '+{DEFAULT_GRACE_DAYS + 1} days'), {_NEVER}) END)"""
 
 
 def _settling(where: str) -> str:
     """Each threat matching `where` judged on the day it settles, with the default grace period."""
     source = f"""
-  SELECT {THREAT_COLUMNS}, {', '.join(f't.{c}' for c in SUMMARY_COLUMNS)}, {SETTLES_ON} AS settled_on,
-    {', '.join(f'NULL AS {c}' for c in SETTLED_COLUMNS[1:])}
+  SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {SETTLES_ON} AS settled_on,
+    {", ".join(f"NULL AS {c}" for c in SETTLED_COLUMNS[1:])}
   FROM threat t WHERE {where}"""
-    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{DEFAULT_GRACE_DAYS + 1} days')",
-                     settled="0")
+    return judge_sql(
+        source, as_of="settled_on", cutoff=f"date(settled_on, '-{DEFAULT_GRACE_DAYS + 1} days')", settled="0"
+    )
 
 
 # Each cached column, and the column of the judged row it takes.
-_VERDICT = dict(zip(SETTLED_COLUMNS, ("judged_on", "outcome", "rule", "tested_on", "days")))
+_VERDICT = dict(zip(SETTLED_COLUMNS, ("judged_on", "outcome", "rule", "tested_on", "days"), strict=False))
 _SETTLE = f"""
-UPDATE threat SET {', '.join(f'{c} = v.{v}' for c, v in _VERDICT.items())}
+UPDATE threat SET {", ".join(f"{c} = v.{v}" for c, v in _VERDICT.items())}
 FROM ({_settling("t.id IN (SELECT value FROM json_each(?))")}) v
 WHERE threat.id = v.id"""
 
 UNSETTLED = f"""
 SELECT t.id FROM threat t JOIN ({_settling("1")}) v ON v.id = t.id
-WHERE {' OR '.join(f't.{c} IS NOT v.{v}' for c, v in _VERDICT.items())}"""
+WHERE {" OR ".join(f"t.{c} IS NOT v.{v}" for c, v in _VERDICT.items())}"""
 
 
 def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
@@ -75,7 +77,7 @@ def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
 
     ids = list(threat_ids)
     for start_at in range(0, len(ids), 50_000):
-        chunk = json.dumps(ids[start_at:start_at + 50_000])
+        chunk = json.dumps(ids[start_at : start_at + 50_000])
         conn.execute(_REFRESH, (chunk,))
         conn.execute(_SETTLE, (chunk,))
 

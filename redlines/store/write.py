@@ -3,10 +3,11 @@ grouped under one run per command, which is what makes `history` and `undo` exac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from redlines.store import search
@@ -17,8 +18,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "actor": ("id", "slug", "name", "kind", "of_id"),
     "alias": ("id", "actor_id", "alias"),
     "source": ("id", "url", "title", "publisher", "published_on"),
-    "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category",
-               "cameo", "deadline"),
+    "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline"),
     "threat_target": ("id", "threat_id", "actor_id"),
     "threat_tag": ("id", "threat_id", "tag"),
     "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo"),
@@ -42,10 +42,9 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
     if not dry_run:
-        try:  # keeps the planner's statistics fresh; usually does nothing, and may wait for next time
+        # Keeps the planner's statistics fresh; usually does nothing, and may wait for next time.
+        with contextlib.suppress(sqlite3.OperationalError):
             conn.execute("PRAGMA optimize")
-        except sqlite3.OperationalError:
-            pass
 
 
 class Writer:
@@ -61,10 +60,10 @@ class Writer:
 
     def _run(self) -> int:
         if self.run_id is None:
-            at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            at = datetime.now(UTC).isoformat(timespec="seconds")
             self.run_id = self.conn.execute(
-                "INSERT INTO run (at, command, undoes) VALUES (?, ?, ?)",
-                (at, self.command, self.undoes)).lastrowid
+                "INSERT INTO run (at, command, undoes) VALUES (?, ?, ?)", (at, self.command, self.undoes)
+            ).lastrowid
         return self.run_id
 
     def log_inserts(self, table: str, row_ids: list) -> None:
@@ -74,28 +73,35 @@ class Writer:
             run_id = self._run()
             self.conn.executemany(
                 "INSERT INTO change (run_id, table_name, row_id, op) VALUES (?, ?, ?, 'insert')",
-                [(run_id, table, str(i)) for i in row_ids])
+                [(run_id, table, str(i)) for i in row_ids],
+            )
             self.changes += len(row_ids)
 
     def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
         self._run()
         self.conn.execute(
             "INSERT INTO change (run_id, table_name, row_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.run_id, table, str(row_id), op,
-             None if before is None else json.dumps(before, ensure_ascii=False),
-             None if after is None else json.dumps(after, ensure_ascii=False)))
+            (
+                self.run_id,
+                table,
+                str(row_id),
+                op,
+                None if before is None else json.dumps(before, ensure_ascii=False),
+                None if after is None else json.dumps(after, ensure_ascii=False),
+            ),
+        )
         self.changes += 1
 
     def row(self, table: str, row_id: Any) -> dict | None:
         cols = COLUMNS[table]
         found = self.conn.execute(f"SELECT {', '.join(cols)} FROM {table} WHERE id = ?", (row_id,)).fetchone()
-        return None if found is None else dict(zip(cols, found))
+        return None if found is None else dict(zip(cols, found, strict=False))
 
     def insert(self, table: str, values: dict) -> Any:
         cols = [c for c in COLUMNS[table] if c in values]
         cur = self.conn.execute(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-            [values[c] for c in cols])
+            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [values[c] for c in cols]
+        )
         row_id = values.get("id", cur.lastrowid)
         search.index_row(self.conn, table, row_id)
         if table in ("threat", "event"):
@@ -109,8 +115,9 @@ class Writer:
         changed = {k: v for k, v in values.items() if before is not None and before[k] != v}
         if not changed:
             return False
-        self.conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?",
-                          [*changed.values(), row_id])
+        self.conn.execute(
+            f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in changed)} WHERE id = ?", [*changed.values(), row_id]
+        )
         if table == "event":
             self.touched.update((before["threat_id"], values.get("threat_id", before["threat_id"])))
         elif table == "threat":
