@@ -184,7 +184,8 @@ def test_search_reads_fts_syntax_and_falls_back_to_plain_words(cli):
 def test_the_sql_views_agree_with_the_cli(cli, db):
     import datetime
 
-    today = datetime.date.today().isoformat()  # the views judge as of the real today
+    # The views judge as of SQLite's date('now'), which is the UTC date, not the local one.
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
     rows = cli.json("list", "--json", today=today)
     with sqlite3.connect(db) as c:
         view = {r[0]: r[1:] for r in c.execute("SELECT id, outcome, tested_on, deadline FROM threat_outcome")}

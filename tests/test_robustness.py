@@ -1,6 +1,7 @@
 """Nothing lost, nobody in: concurrent writers, killed processes, read-only and foreign files,
 consistent backups under load. Each test does the damage on purpose."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -127,25 +128,35 @@ def _big_import_file(path: Path, n: int) -> None:
 
 
 def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
+    """The kill is sent only once the import's transaction has written pages into the WAL (the
+    one writer is the import, so a growing -wal proves the transaction is open and unfinished):
+    then nothing of it may be seen. The same import left alone lands whole."""
     db, data = tmp_path / "k.db", tmp_path / "big.jsonl"
+    wal = Path(f"{db}-wal")
     _big_import_file(data, 60_000)
     assert run_installed(installed, "db", "init", "--empty", db=db).returncode == 0
-    outcomes = []
-    for delay in (0.6, 1.2):
-        env = {**os.environ, "REDLINES_DB": str(db)}
-        proc = subprocess.Popen(
-            [installed, "import", str(data)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        t = Tracker(db)
-        assert t.check() == []
-        count = t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0]
-        t.close()
-        assert count in (0, 60_000)
-        outcomes.append(count)
-    assert 0 in outcomes, "at least one kill landed while the import was under way"
+    assert not wal.exists() or wal.stat().st_size == 0
+    env = {**os.environ, "REDLINES_DB": str(db)}
+    proc = subprocess.Popen(
+        [installed, "import", str(data)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 60
+    while (not wal.exists() or wal.stat().st_size < 64 * 1024) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert proc.poll() is None, "the import ended before its transaction was seen writing: make the file larger"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    t = Tracker(db)
+    assert t.check() == []
+    assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
+    assert t.conn.execute("SELECT COUNT(*) FROM run").fetchone()[0] == 0
+    t.close()
+    whole = subprocess.run([installed, "import", str(data)], env=env, capture_output=True, text=True)
+    assert whole.returncode == 0, whole.stderr
+    t = Tracker(db)
+    assert t.check() == []
+    assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 60_000
+    t.close()
 
 
 def test_a_killed_migration_leaves_the_old_file_and_the_backup_restores_it(installed, tmp_path):
@@ -251,12 +262,23 @@ def test_backup_is_consistent_while_another_process_writes(tmp_path):
     stop = ctx.Event()
     writer = ctx.Process(target=_keep_writing, args=(str(db), stop))
     writer.start()
-    time.sleep(1.0)
-    copies = []
+
+    def wait_for_more_than(n: int) -> None:  # until the writer has committed past n threats
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.closing(sqlite3.connect(db, timeout=10)) as c:
+                if c.execute("SELECT COUNT(*) FROM threat").fetchone()[0] > n:
+                    return
+            time.sleep(0.01)
+        raise AssertionError("the writer did not commit")
+
+    copies, seen = [], 7
     try:
         for n in range(3):
+            wait_for_more_than(seen)
             copies.append(Tracker(db).backup(tmp_path / f"copy-{n}.db"))
-            time.sleep(0.2)
+            with contextlib.closing(sqlite3.connect(copies[-1])) as c:
+                seen = c.execute("SELECT COUNT(*) FROM threat").fetchone()[0]
     finally:
         stop.set()
         writer.join(timeout=60)
