@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import command_app, settings
-from redlines.cli.options import Grace
+from redlines.cli.options import Grace, Json, Output, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 from redlines.output.formats import destination
 
@@ -40,17 +40,14 @@ def export(
             help="json: one document; jsonl: one record a line; csv: one threat a row.",
         ),
     ] = "json",
-    output: Annotated[
-        str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
-    ] = None,
+    json_: Json = False,
+    output: Output = None,
     grace: Grace = DEFAULT_GRACE_DAYS,
 ) -> None:
     """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
-    from redlines.errors import BadInput
     from redlines.output import export as writers
 
-    if fmt not in EXPORT_FORMATS:
-        raise BadInput(f"--format {fmt!r} is not one of: {', '.join(EXPORT_FORMATS)}")
+    fmt = output_format(fmt, json_, EXPORT_FORMATS)
     tracker = settings(ctx).tracker()
     with destination(output) as out:
         if fmt == "csv":

@@ -6,7 +6,7 @@ import typer
 
 from redlines.cli import command_app, settings
 from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, OUTCOMES
 
 
 def list_threats(
@@ -20,9 +20,8 @@ def list_threats(
         str | None,
         typer.Option(
             "--outcome",
-            "-o",
-            metavar="OUTCOME",
-            help="pending, followed_through, partial, not_followed_through, complied or withdrawn.",
+            metavar="|".join(OUTCOMES),
+            help="Only threats with this outcome.",
         ),
     ] = None,
     since: Since = None,

@@ -7,8 +7,8 @@ import typer
 
 from redlines.cli import RedlinesGroup, command_app, settings
 from redlines.cli.options import MAX_LIMIT, Format, Json, output_format
-from redlines.domain.checks import choice
-from redlines.domain.outcomes import CATEGORIES
+from redlines.domain.checks import ACTOR_KINDS, choice
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
 
 add_app = typer.Typer(
@@ -25,7 +25,7 @@ Against = Annotated[Many, typer.Option("--against", metavar="ACTOR", help="Whom 
 If = Annotated[Text, typer.Option("--if", metavar="TRIGGER", help="What would trigger it (the red line).")]
 Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What was threatened.")]
 CategoryOpt = Annotated[
-    Text, typer.Option("--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")
+    Text, typer.Option("--category", "-c", metavar="|".join(CATEGORIES), help="What kind of threat it is.")
 ]
 Deadline = Annotated[Text, typer.Option("--deadline", metavar="DATE", help="The deadline set with it (may be future).")]
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
@@ -36,7 +36,7 @@ Quote = Annotated[
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
 _EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
-EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="KIND", help=f"What happened: {_EVENT_KINDS}.")]
+EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="|".join(EVENT_KINDS), help="What happened.")]
 Kind = Annotated[
     Text,
     typer.Option(  # edit: of an event, or of an actor
@@ -46,9 +46,7 @@ Kind = Annotated[
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]
 OutcomeOpt = Annotated[
     Text,
-    typer.Option(
-        "--outcome", metavar="OUTCOME", help="For a response: followed_through, partial or not_followed_through."
-    ),
+    typer.Option("--outcome", metavar="|".join(RESPONSE_OUTCOMES), help="For a response: what it amounts to."),
 ]
 Due = Annotated[Text, typer.Option("--due", metavar="DATE", help="For a deadline event: the new deadline.")]
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
@@ -81,10 +79,12 @@ def _ask(label: str, check: Callable[[str], object], default: str | None = None)
 @add_app.command("actor")
 def add_actor(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="1-64 lowercase letters, digits and -, e.g. kim-jong-un.")],
+    slug: Annotated[
+        str, typer.Argument(metavar="SLUG", help="1-64 lowercase letters, digits and -, e.g. kim-jong-un.")
+    ],
     name: Name = None,
     kind: Annotated[
-        str, typer.Option("--kind", "-k", metavar="KIND", help="person, state, organization or bloc.")
+        str, typer.Option("--kind", "-k", metavar="|".join(ACTOR_KINDS), help="What kind of actor it is.")
     ] = "person",
     of: Of = None,
     alias: Alias = None,
