@@ -228,3 +228,79 @@ def test_help_as_printed(cli):
     assert "  -n, --limit N " in cli("list", "--help").stdout
     assert "--kind crossed|deadline|response|complied|withdrawn|restated|note" in cli("add", "event", "--help").stdout
     assert "Usage: redlines add actor [OPTIONS] {SLUG}" in cli("add", "actor", "--help").stdout
+
+
+def test_add_threat_on_a_terminal_asks_for_a_source_and_its_quote(installed, tmp_path):
+    db = tmp_path / "p.db"
+    run_installed(installed, "db", "init", "--empty", db=db)
+    run_installed(installed, "add", "actor", "kim", "--name", "Kim Jong Un", db=db)
+    env = {**os.environ, "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-03-02", "NO_COLOR": "1"}
+    env.pop("REDLINES_NO_INPUT", None)
+    term = Terminal(installed, "add", "threat", "--by", "kim", "--on", "2025-03-01", "--category", "military", env=env)
+    term.expect("Statement:")
+    term.type("Drills will be met with fire")
+    term.expect("Source URL (Enter skips):")
+    term.type("https://example.org/story")
+    term.expect("Quote from it, verbatim (Enter skips):")
+    term.type("met with fire")
+    term.expect("kim-drills-met-fire")
+    assert term.wait() == 0
+    t = json.loads(run_installed(installed, "show", "kim-drills-met-fire", "--json", db=db, today="2025-03-02").stdout)
+    assert [(s["url"], s["quote"]) for s in t["sources"]] == [("https://example.org/story", "met with fire")]
+
+
+def test_a_source_given_is_not_asked_for_and_a_quote_may_be_skipped(installed, tmp_path):
+    db = tmp_path / "p.db"
+    run_installed(installed, "db", "init", "--empty", db=db)
+    run_installed(installed, "add", "actor", "kim", "--name", "Kim Jong Un", db=db)
+    env = {**os.environ, "REDLINES_DB": str(db), "REDLINES_TODAY": "2025-03-02", "NO_COLOR": "1"}
+    env.pop("REDLINES_NO_INPUT", None)
+    term = Terminal(installed, "add", "threat", "--by", "kim", "--said", "Fire", "--category", "military", env=env)
+    term.expect("Made on (date) [today]:")
+    term.type("")
+    term.expect("Source URL (Enter skips):")
+    term.type("https://example.org/a")
+    term.expect("Quote from it, verbatim (Enter skips):")
+    term.type("")
+    term.expect("kim-fire")
+    assert term.wait() == 0
+    term = Terminal(
+        installed, "add", "threat", "--by", "kim", "--said", "Fire", "--source", "https://example.org/b", env=env
+    )
+    term.expect("Made on (date) [today]:")
+    term.type("yesterday")
+    term.expect("kim-fire-2")  # no question about the source it was given
+    assert "Source URL" not in term.screen
+    assert term.wait() == 0
+    t = json.loads(run_installed(installed, "show", "kim-fire", "--json", db=db, today="2025-03-02").stdout)
+    assert [(s["url"], s["quote"]) for s in t["sources"]] == [("https://example.org/a", None)]
+
+
+def test_deadline_and_due_relative_forms_count_from_on(empty_cli):
+    empty_cli("add", "actor", "kim", "--name", "Kim")
+    empty_cli("add", "threat", "--by", "kim", "--on", "21 Nov 2024", "--said", "x", "--deadline", "+30d", "--id", "a")
+    assert empty_cli.json("show", "a", "--json")["deadline"] == "2024-12-21"
+    empty_cli("add", "threat", "--by", "kim", "--on", "2024-11", "--said", "y", "--deadline", "in 2 weeks", "--id", "b")
+    assert empty_cli.json("show", "b", "--json")["deadline"] == "2024-11-15"  # from the start of the month
+    # an event's --due counts from the event's --on
+    empty_cli("add", "event", "a", "--kind", "deadline", "--on", "2024-12-01", "--due", "+10d", "--what", "moved")
+    assert empty_cli.json("show", "a", "--json")["deadline"] == "2024-12-11"
+    # edit: from the threat's date (the new one when --on changes too), and the event's date
+    empty_cli("edit", "b", "--deadline", "+1m")
+    empty_cli("edit", "a", "--on", "2024-10-01", "--deadline", "+1w")
+    empty_cli("edit", "a#1", "--due", "tomorrow")
+    exported = {t["id"]: t for t in empty_cli.json("export", "--json")["threats"]}
+    assert (exported["b"]["deadline"], exported["a"]["deadline"]) == ("2024-12-01", "2024-10-08")
+    assert exported["a"]["events"][0]["due"] == "2024-12-02"
+    # ISO and spelled-out dates are what they say, whatever --on is
+    empty_cli("add", "threat", "--by", "kim", "--on", "2024-11-21", "--said", "z", "--deadline", "2025-01", "--id", "c")
+    assert empty_cli.json("show", "c", "--json")["deadline"] == "2025-01"
+
+
+@pytest.mark.parametrize("command", ["list", "report", "timeline"])
+def test_since_after_until_is_refused(cli, command):
+    err = cli(command, "--since", "2025-03", "--until", "2025-02-28", expect=2).stderr
+    assert "--since '2025-03' (2025-03) is after --until '2025-02-28' (2025-02-28)" in err
+    # the same period at both ends, or a day inside a month, is fine
+    cli(command, "--since", "2025-03", "--until", "2025-03")
+    cli(command, "--since", "2025-03-31", "--until", "2025-03")

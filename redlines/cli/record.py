@@ -27,7 +27,14 @@ Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What 
 CategoryOpt = Annotated[
     Text, typer.Option("--category", "-c", metavar="|".join(CATEGORIES), help="What kind of threat it is.")
 ]
-Deadline = Annotated[Text, typer.Option("--deadline", metavar="DATE", help="The deadline set with it (may be future).")]
+Deadline = Annotated[
+    Text,
+    typer.Option(
+        "--deadline",
+        metavar="DATE",
+        help="The deadline set with it (may be future); relative forms (+30d, in 2 weeks) count from --on.",
+    ),
+]
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
 Quote = Annotated[
     Many,
@@ -48,7 +55,14 @@ OutcomeOpt = Annotated[
     Text,
     typer.Option("--outcome", metavar="|".join(RESPONSE_OUTCOMES), help="For a response: what it amounts to."),
 ]
-Due = Annotated[Text, typer.Option("--due", metavar="DATE", help="For a deadline event: the new deadline.")]
+Due = Annotated[
+    Text,
+    typer.Option(
+        "--due",
+        metavar="DATE",
+        help="For a deadline event: the new deadline; relative forms (+10d, in 2 weeks) count from --on.",
+    ),
+]
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
 Of = Annotated[Text, typer.Option("--of", metavar="ACTOR", help="The state or body the actor speaks for.")]
 Alias = Annotated[Many, typer.Option("--alias", metavar="NAME", help="Another name it goes by; repeatable.")]
@@ -74,6 +88,11 @@ def _ask(label: str, check: Callable[[str], object], default: str | None = None)
             return answer
         except RedlinesError as e:
             error(e)
+
+
+def _optional(label: str) -> str | None:
+    """Ask for something that may be left out: Enter alone gives None."""
+    return typer.prompt(label, default="", show_default=False, err=True).strip() or None
 
 
 @add_app.command("actor")
@@ -131,6 +150,11 @@ def add_threat(
             category = _ask(
                 f"Category ({', '.join(CATEGORIES)})", lambda c: choice("category", c, CATEGORIES), default="other"
             )
+    if missing and not source:  # asked for the rest: ask for the source too, which Enter skips
+        url = _optional("Source URL (Enter skips)")
+        if url:
+            source = [url]
+            quote = [q] if (q := _optional("Quote from it, verbatim (Enter skips)")) else quote
     typer.echo(
         tracker.add_threat(
             by=by,
