@@ -111,9 +111,22 @@ class LazyGroup(RedlinesGroup):
         return loaded[name]
 
     def parse_args(self, ctx, args):
+        from redlines.cli.completion import with_shell_values
         from redlines.cli.options import place_global_options
 
-        return super().parse_args(ctx, place_global_options(self, ctx, args))
+        return super().parse_args(ctx, place_global_options(self, ctx, with_shell_values(args, COMMANDS)))
+
+    def shell_complete(self, ctx, incomplete):
+        """Command names from the table below (no command module is imported), then options."""
+        from typer._click.shell_completion import CompletionItem
+
+        names = [CompletionItem(n, help=h) for n, (_, h) in COMMANDS.items() if n.startswith(incomplete)]
+        return names + super(TyperGroup, self).shell_complete(ctx, incomplete)
+
+    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
+        from redlines.cli.completion import complete
+
+        complete(self, ctx_args, prog_name, complete_var)
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
@@ -221,6 +234,15 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _completion(action: str):
+    def callback(ctx: typer.Context, value: str | None) -> None:
+        from redlines.cli import completion
+
+        getattr(completion, action)(ctx, value)
+
+    return callback
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -257,6 +279,28 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[bash|zsh|fish]",
+            callback=_completion("install"),
+            is_eager=True,
+            expose_value=False,
+            help="Install shell completion for the shell named, else the one running redlines.",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[bash|zsh|fish]",
+            callback=_completion("show"),
+            is_eager=True,
+            expose_value=False,
+            help="Print the shell completion script, to install it by hand.",
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = Settings(db=db, as_of=as_of, no_input=no_input)
 

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from redlines.cli import completion
 from redlines.domain.outcomes import CATEGORIES
 from redlines.output.formats import FORMATS
 
@@ -26,7 +27,11 @@ Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and wh
 Actors = Annotated[
     list[str] | None,
     typer.Option(
-        "--actor", "-a", metavar="ACTOR", help="Only threats issued by this actor (slug, name or alias); repeatable."
+        "--actor",
+        "-a",
+        metavar="ACTOR",
+        help="Only threats issued by this actor (slug, name or alias); repeatable.",
+        autocompletion=completion.actors,
     ),
 ]
 Category = Annotated[

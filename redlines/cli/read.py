@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from redlines.cli import command_app, settings
+from redlines.cli import command_app, completion, settings
 from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, OUTCOMES
 
@@ -13,7 +13,10 @@ def list_threats(
     ctx: typer.Context,
     actor: Actors = None,
     target: Annotated[
-        str | None, typer.Option("--target", "-t", metavar="ACTOR", help="Only threats against this actor.")
+        str | None,
+        typer.Option(
+            "--target", "-t", metavar="ACTOR", help="Only threats against this actor.", autocompletion=completion.actors
+        ),
     ] = None,
     category: Category = None,
     outcome: Annotated[
@@ -59,7 +62,12 @@ def list_threats(
 
 def show(
     ctx: typer.Context,
-    threat_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, or any unique start of one.")],
+    threat_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, or any unique start of one.", autocompletion=completion.threats
+        ),
+    ],
     grace: Grace = DEFAULT_GRACE_DAYS,
     explain: Explain = False,
     fmt: Format = "table",

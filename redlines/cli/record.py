@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from redlines.cli import RedlinesGroup, command_app, settings
+from redlines.cli import RedlinesGroup, command_app, completion, settings
 from redlines.cli.options import MAX_LIMIT, Format, Json, output_format
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
@@ -18,10 +18,18 @@ add_app = typer.Typer(
 Text = str | None
 Many = list[str] | None
 # The options of add and edit, declared once.
-By = Annotated[Text, typer.Option("--by", metavar="ACTOR", help="Who made the threat (slug, name or alias).")]
+By = Annotated[
+    Text,
+    typer.Option(
+        "--by", metavar="ACTOR", help="Who made the threat (slug, name or alias).", autocompletion=completion.actors
+    ),
+]
 On = Annotated[Text, typer.Option("--on", metavar="DATE", help="When it was made or happened (not in the future).")]
 Said = Annotated[Text, typer.Option("--said", metavar="TEXT", help="The threat, as stated.")]
-Against = Annotated[Many, typer.Option("--against", metavar="ACTOR", help="Whom it targets; repeatable.")]
+Against = Annotated[
+    Many,
+    typer.Option("--against", metavar="ACTOR", help="Whom it targets; repeatable.", autocompletion=completion.actors),
+]
 If = Annotated[Text, typer.Option("--if", metavar="TRIGGER", help="What would trigger it (the red line).")]
 Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What was threatened.")]
 CategoryOpt = Annotated[
@@ -64,7 +72,12 @@ Due = Annotated[
     ),
 ]
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
-Of = Annotated[Text, typer.Option("--of", metavar="ACTOR", help="The state or body the actor speaks for.")]
+Of = Annotated[
+    Text,
+    typer.Option(
+        "--of", metavar="ACTOR", help="The state or body the actor speaks for.", autocompletion=completion.actors
+    ),
+]
 Alias = Annotated[Many, typer.Option("--alias", metavar="NAME", help="Another name it goes by; repeatable.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
@@ -177,7 +190,10 @@ def add_threat(
 @add_app.command("event")
 def add_event(
     ctx: typer.Context,
-    threat_id: Annotated[str, typer.Argument(metavar="THREAT_ID", help="The threat it happened to.")],
+    threat_id: Annotated[
+        str,
+        typer.Argument(metavar="THREAT_ID", help="The threat it happened to.", autocompletion=completion.threats),
+    ],
     kind: EventKind = None,
     on: On = None,
     what: What = None,
@@ -210,7 +226,12 @@ def add_event(
 
 def edit(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.")],
+    record_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.", autocompletion=completion.records
+        ),
+    ],
     by: By = None,
     on: On = None,
     said: Said = None,
@@ -276,7 +297,12 @@ def _confirm(ctx: typer.Context, question: str, yes: bool) -> None:
 
 def delete(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.")],
+    record_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.", autocompletion=completion.records
+        ),
+    ],
     yes: Yes = False,
 ) -> None:
     """Remove a threat (with its events), an event or an actor (asks first on a terminal)."""
