@@ -136,6 +136,11 @@ def test_option_values_are_never_taken_for_global_options(empty_cli):
     assert empty_cli("--db", "list", "db", "path", env={"REDLINES_DB": None}).stdout.strip().endswith("list")
 
 
+@pytest.mark.parametrize("args", [["list", "--db"], ["list", "--as-of"], ["report", "--json", "--grace"]])
+def test_a_global_option_without_its_value_is_bad_usage(cli, args):
+    assert f"Option '{args[-1]}' requires an argument." in cli(*args, expect=2).stderr
+
+
 def test_a_global_option_a_command_does_not_take_is_bad_usage(cli):
     err = cli("--json", "add", "actor", "kim", "--name", "Kim", expect=2).stderr
     assert "--json means nothing to `redlines add actor`" in err
@@ -149,6 +154,10 @@ def test_o_is_output_wherever_a_file_is_written(cli, tmp_path):
     assert json.loads((tmp_path / "r.json").read_text())["by"] == "actor"
     cli("export", "-o", str(tmp_path / "e.json"))
     assert json.loads((tmp_path / "e.json").read_text())["threats"]
+    assert cli("db", "backup", "-o", str(tmp_path / "b.db")).stdout.strip() == str(tmp_path / "b.db")
+    assert Cli(tmp_path / "b.db", "2025-08-12").json("list", "--json") == cli.json("list", "--json")
+    err = cli("db", "backup", str(tmp_path / "c.db"), "-o", str(tmp_path / "d.db"), expect=2).stderr
+    assert "give the file once" in err and not (tmp_path / "c.db").exists() and not (tmp_path / "d.db").exists()
     # on list, -o is no longer --outcome: the outcome filter is --outcome alone
     assert "No such option: -o" in cli("list", "-o", "pending", expect=2).stderr
     assert {t["outcome"] for t in cli.json("list", "--outcome", "partial", "--json")} == {"partial"}

@@ -18,9 +18,7 @@ SCHEMA_ALIASES = ("threats", "threat")
 def schema(
     name: Annotated[
         str,
-        typer.Argument(
-            metavar="COMMAND", help=f"The command whose --json output it describes: {', '.join(SCHEMA_NAMES)}."
-        ),
+        typer.Argument(metavar="|".join(SCHEMA_NAMES), help="The command whose --json output it describes."),
     ],
 ) -> None:
     """Print the JSON Schema of an output."""

@@ -108,8 +108,9 @@ def place_global_options(root, ctx, args: list[str]) -> list[str]:
             elif following is not None:
                 moved.append([token, following])
                 i += 2
-            else:  # a value is missing: leave it where it is, for Click to say so
-                kept.append(token)
+            elif not ctx.resilient_parsing:
+                raise UsageError(f"Option '{name}' requires an argument.", ctx)
+            else:
                 i += 1
             continue
         if token.startswith("-") and token != "-":
