@@ -237,6 +237,8 @@ def test_help_as_printed(cli):
     assert "  -n, --limit N " in cli("list", "--help").stdout
     assert "--kind crossed|deadline|response|complied|withdrawn|restated|note" in cli("add", "event", "--help").stdout
     assert "Usage: redlines add actor [OPTIONS] {SLUG}" in cli("add", "actor", "--help").stdout
+    for command in (["list"], ["undo"], ["db", "status"], ["add", "threat"]):
+        assert "global options --db PATH, --as-of DATE and --no-input may stand here" in cli(*command, "--help").stdout
 
 
 def test_add_threat_on_a_terminal_asks_for_a_source_and_its_quote(installed, tmp_path):

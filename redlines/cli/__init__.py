@@ -134,15 +134,18 @@ class LazyGroup(RedlinesGroup):
 
 
 def _placeholders(command):
-    """One style of placeholder in help: a value an option or argument takes without a metavar of
-    its own reads N for a number and its name in capitals otherwise (choices are written a|b|c
-    where they are declared)."""
+    """One style of help for every command. A value an option or argument takes without a metavar
+    of its own reads N for a number and its name in capitals otherwise (choices are written a|b|c
+    where they are declared); and each command says which of the global options it takes too."""
     for param in getattr(command, "params", []):
         if param.metavar is None and not getattr(param, "is_flag", False):
             is_number = getattr(param.type, "name", "") in ("int", "int range", "integer", "integer range")
             param.metavar = "N" if is_number else (param.name or "value").upper()
-    for sub in getattr(command, "commands", {}).values():
+    subs = getattr(command, "commands", {})
+    for sub in subs.values():
         _placeholders(sub)
+    if not subs and not command.epilog:
+        command.epilog = "The global options --db PATH, --as-of DATE and --no-input may stand here too."
     return command
 
 
