@@ -34,14 +34,17 @@ class Recording:
 
     # --- checking input ------------------------------------------------------------------------
 
-    def _date(self, text: str, option: str, *, past: bool) -> str:
-        """A date given for `option`, as a stored ISO string."""
-        return self.read_date(text, option, past=past).iso()
+    def _date(self, text: str, option: str, *, past: bool, base: str | None = None) -> str:
+        """A date given for `option`, as a stored ISO string; relative forms count from the
+        stored date `base` when one is given (a deadline from its threat's date)."""
+        start = dates.FuzzyDate.from_iso(base).start() if base else None
+        return self.read_date(text, option, past=past, base=start).iso()
 
-    def read_date(self, text: str, option: str, *, past: bool) -> dates.FuzzyDate:
-        """Read a date relative to the as-of date (today unless --as-of); `past` refuses the future."""
+    def read_date(self, text: str, option: str, *, past: bool, base=None) -> dates.FuzzyDate:
+        """Read a date; relative forms (+30d, in 2 weeks, tomorrow) count from `base`, else from
+        the as-of date (today unless --as-of). `past` refuses a date after the as-of date."""
         try:
-            d = dates.parse(text, self.as_of)
+            d = dates.parse(text, base or self.as_of)
         except BadInput as e:
             raise BadInput(f"{option}: {e.message}", e.hints) from None
         if past and d.start() > self.as_of:
@@ -144,15 +147,16 @@ class Recording:
         threat_id: str | None = None,
     ) -> str:
         issuer = self.resolve_actor(by)
+        made_on = self._date(on, "--on", past=True)
         values = {
             "issuer_id": issuer["id"],
-            "made_on": self._date(on, "--on", past=True),
+            "made_on": made_on,
             "statement": _text(said, "--said"),
             "trigger": _text(trigger, "--if", required=False),
             "consequence": _text(consequence, "--then", required=False),
             "category": category or "other",
             "cameo": _text(cameo, "--cameo", required=False),
-            "deadline": self._date(deadline, "--deadline", past=False) if deadline else None,
+            "deadline": self._date(deadline, "--deadline", past=False, base=made_on) if deadline else None,
         }
         _choice("--category", values["category"], CATEGORIES)
         targets = self._actor_ids(against)
@@ -189,13 +193,14 @@ class Recording:
         cameo: str | None = None,
     ) -> str:
         tid = self.resolve_threat(threat_id)
+        occurred_on = self._date(on, "--on", past=True)
         values = {
             "threat_id": tid,
             "kind": kind,
-            "occurred_on": self._date(on, "--on", past=True),
+            "occurred_on": occurred_on,
             "what": _text(what, "--what"),
             "outcome": outcome,
-            "due": self._date(due, "--due", past=False) if due else None,
+            "due": self._date(due, "--due", past=False, base=occurred_on) if due else None,
             "cameo": _text(cameo, "--cameo", required=False),
         }
         self._check_event(kind, outcome, values["due"])
@@ -275,6 +280,7 @@ class Recording:
             records.replace_children(w, "alias", "actor_id", rec.key, "alias", [{"alias": a} for a in aliases])
 
     def _edit_threat(self, w: Writer, rec: Record, given: dict) -> None:
+        row = w.row("threat", rec.key)
         values = {}
         if "by" in given:
             values["issuer_id"] = self.resolve_actor(given["by"])["id"]
@@ -293,7 +299,10 @@ class Recording:
             _choice("--category", given["category"], CATEGORIES)
             values["category"] = given["category"]
         if "deadline" in given:
-            values["deadline"] = self._date(given["deadline"], "--deadline", past=False) if given["deadline"] else None
+            made_on = values.get("made_on", row["made_on"])
+            values["deadline"] = (
+                self._date(given["deadline"], "--deadline", past=False, base=made_on) if given["deadline"] else None
+            )
         w.update("threat", rec.key, values)
         if "against" in given:
             records.replace_children(
@@ -322,7 +331,8 @@ class Recording:
         if "outcome" in given:
             values["outcome"] = given["outcome"] or None
         if "due" in given:
-            values["due"] = self._date(given["due"], "--due", past=False) if given["due"] else None
+            occurred_on = values.get("occurred_on", row["occurred_on"])
+            values["due"] = self._date(given["due"], "--due", past=False, base=occurred_on) if given["due"] else None
         if "cameo" in given:
             values["cameo"] = _text(given["cameo"], "--cameo", required=False)
         merged = {**row, **values}

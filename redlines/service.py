@@ -281,9 +281,16 @@ class Tracker(Recording):
         }
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
+        first = self.read_date(since, "--since", past=False) if since else None
+        last = self.read_date(until, "--until", past=False) if until else None
+        if first and last and first.start() > last.end():
+            raise BadInput(
+                f"--since {since!r} ({first.iso()}) is after --until {until!r} ({last.iso()}): nothing could match",
+                ["give --since the earlier date"],
+            )
         return {
-            "since": dates.starts_on_or_after(self.read_date(since, "--since", past=False).start()) if since else None,
-            "until": dates.starts_on_or_before(self.read_date(until, "--until", past=False).end()) if until else None,
+            "since": dates.starts_on_or_after(first.start()) if first else None,
+            "until": dates.starts_on_or_before(last.end()) if last else None,
         }
 
     def list_threats(

@@ -57,6 +57,8 @@ def test_a_threat_is_recorded_from_answers_alone(installed, tmp_path):
     term.type("Drills will be met with fire")
     term.expect("Category (military, nuclear, economic, diplomatic, other) [other]:")
     term.type("military")
+    term.expect("Source URL (Enter skips):")
+    term.type("")  # skipped: no source
     term.expect("kim-drills-met-fire")
     assert term.wait() == 0
     shown = run_installed(installed, "show", "kim-drills-met-fire", "--json", db=db, today="2025-03-02")
@@ -69,6 +71,7 @@ def test_a_threat_is_recorded_from_answers_alone(installed, tmp_path):
         "Drills will be met with fire",
         "military",
     )
+    assert t["sources"] == []
 
 
 def test_no_input_fails_instead_of_asking(installed, tmp_path):

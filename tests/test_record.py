@@ -112,7 +112,7 @@ def test_add_threat_prints_its_id_and_stores_every_field(kim, db):
         "trigger": "joint drills go ahead",
         "consequence": "artillery strikes",
         "category": "military",
-        "deadline": "2025-06-02",
+        "deadline": "2025-06-01",  # +3m counts from --on (1 Mar 2025), not from today
         "tags": ["korea", "drills"],
         "cameo": "138",
     }

@@ -57,6 +57,25 @@ class RedlinesGroup(TyperGroup):
     def list_commands(self, ctx):
         return list(self.commands)  # in the order they were added, not alphabetical
 
+    def resolve_command(self, ctx, args):
+        """As Click does, and an unknown command name suggests the nearest ones (exit 2)."""
+        from typer._click.exceptions import UsageError  # Typer 0.26+ carries its own Click
+
+        name = args[0] if args else ""
+        if (
+            not ctx.resilient_parsing
+            and name
+            and not name.startswith("-")
+            and self.get_command(ctx, name) is None
+            and (ctx.token_normalize_func is None or self.get_command(ctx, ctx.token_normalize_func(name)) is None)
+        ):
+            import difflib
+
+            near = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.5)
+            hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
+            raise UsageError(f"No such command {name!r}.{hint}", ctx)
+        return super().resolve_command(ctx, args)
+
 
 def _database_problem(e: Exception, ctx) -> RedlinesError:
     """SQLite's own error, said plainly: the command wrote nothing (its transaction rolled back)."""
@@ -74,7 +93,8 @@ def _database_problem(e: Exception, ctx) -> RedlinesError:
 
 class LazyGroup(RedlinesGroup):
     """The root command: each command's module is imported only when that command runs, so
-    that `--help`, `--version` and every command pay for their own imports alone."""
+    that `--help`, `--version` and every command pay for their own imports alone. Global options
+    may stand before or after the command name (see `redlines.cli.options.place_global_options`)."""
 
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -82,14 +102,51 @@ class LazyGroup(RedlinesGroup):
     def get_command(self, ctx, name):
         if name not in COMMANDS:
             return None
-        import importlib
+        loaded = self.__dict__.setdefault("_loaded", {})
+        if name not in loaded:
+            import importlib
 
-        module = importlib.import_module(f"redlines.cli.{COMMANDS[name][0]}")
-        return typer.main.get_group(module.app).get_command(ctx, name)
+            module = importlib.import_module(f"redlines.cli.{COMMANDS[name][0]}")
+            loaded[name] = _placeholders(typer.main.get_group(module.app).get_command(ctx, name))
+        return loaded[name]
+
+    def parse_args(self, ctx, args):
+        from redlines.cli.completion import with_shell_values
+        from redlines.cli.options import place_global_options
+
+        return super().parse_args(ctx, place_global_options(self, ctx, with_shell_values(args, COMMANDS)))
+
+    def shell_complete(self, ctx, incomplete):
+        """Command names from the table below (no command module is imported), then options."""
+        from typer._click.shell_completion import CompletionItem
+
+        names = [CompletionItem(n, help=h) for n, (_, h) in COMMANDS.items() if n.startswith(incomplete)]
+        return names + super(TyperGroup, self).shell_complete(ctx, incomplete)
+
+    def _main_shell_completion(self, ctx_args, prog_name, complete_var=None):
+        from redlines.cli.completion import complete
+
+        complete(self, ctx_args, prog_name, complete_var)
 
     def format_commands(self, ctx, formatter):
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_) for name, (_, help_) in COMMANDS.items()])
+
+
+def _placeholders(command):
+    """One style of help for every command. A value an option or argument takes without a metavar
+    of its own reads N for a number and its name in capitals otherwise (choices are written a|b|c
+    where they are declared); and each command says which of the global options it takes too."""
+    for param in getattr(command, "params", []):
+        if param.metavar is None and not getattr(param, "is_flag", False):
+            is_number = getattr(param.type, "name", "") in ("int", "int range", "integer", "integer range")
+            param.metavar = "N" if is_number else (param.name or "value").upper()
+    subs = getattr(command, "commands", {})
+    for sub in subs.values():
+        _placeholders(sub)
+    if not subs and not command.epilog:
+        command.epilog = "The global options --db PATH, --as-of DATE and --no-input may stand here too."
+    return command
 
 
 # Every command: the module that holds it, and the line `redlines --help` shows for it (a test
@@ -163,7 +220,9 @@ app = typer.Typer(
     name="redlines",
     cls=LazyGroup,
     help="Track political threats (red lines, ultimatums, deadlines), the events that test them, "
-    "and whether they were carried out.",
+    "and whether they were carried out.\n\n"
+    "The global options --db, --as-of and --no-input, and --json, --grace and --yes on the commands "
+    "that take them, may stand before or after the command name.",
     rich_markup_mode=None,
     add_completion=False,
     no_args_is_help=True,
@@ -176,6 +235,15 @@ def _version(value: bool) -> None:
     if value:
         typer.echo(f"redlines {__version__}")
         raise typer.Exit()
+
+
+def _completion(action: str):
+    def callback(ctx: typer.Context, value: str | None) -> None:
+        from redlines.cli import completion
+
+        getattr(completion, action)(ctx, value)
+
+    return callback
 
 
 @app.callback()
@@ -214,6 +282,28 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[bash|zsh|fish]",
+            callback=_completion("install"),
+            is_eager=True,
+            expose_value=False,
+            help="Install shell completion for the shell named, else the one running redlines.",
+        ),
+    ] = None,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[bash|zsh|fish]",
+            callback=_completion("show"),
+            is_eager=True,
+            expose_value=False,
+            help="Print the shell completion script, to install it by hand.",
+        ),
+    ] = None,
 ) -> None:
     ctx.obj = Settings(db=db, as_of=as_of, no_input=no_input)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, settings
-from redlines.cli.options import Format, Json, output_format
+from redlines.cli.options import Format, Json, Output, output_format
 
 group = typer.Typer(
     cls=RedlinesGroup,
@@ -75,9 +75,12 @@ def check(ctx: typer.Context) -> None:
 def backup(
     ctx: typer.Context,
     to: Annotated[str | None, typer.Argument(metavar="[FILE]", help="Where to write the copy.")] = None,
+    output: Output = None,
 ) -> None:
     """Write a consistent copy of the database (safe while others write); print its path."""
-    typer.echo(settings(ctx).tracker().backup(to))
+    if to is not None and output is not None:
+        raise typer.BadParameter("give the file once: as FILE or as -o FILE", param_hint="-o")
+    typer.echo(settings(ctx).tracker().backup(output if output is not None else to))
 
 
 app = command_app()

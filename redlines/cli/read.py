@@ -4,25 +4,27 @@ from typing import Annotated
 
 import typer
 
-from redlines.cli import command_app, settings
+from redlines.cli import command_app, completion, settings
 from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, OUTCOMES
 
 
 def list_threats(
     ctx: typer.Context,
     actor: Actors = None,
     target: Annotated[
-        str | None, typer.Option("--target", "-t", metavar="ACTOR", help="Only threats against this actor.")
+        str | None,
+        typer.Option(
+            "--target", "-t", metavar="ACTOR", help="Only threats against this actor.", autocompletion=completion.actors
+        ),
     ] = None,
     category: Category = None,
     outcome: Annotated[
         str | None,
         typer.Option(
             "--outcome",
-            "-o",
-            metavar="OUTCOME",
-            help="pending, followed_through, partial, not_followed_through, complied or withdrawn.",
+            metavar="|".join(OUTCOMES),
+            help="Only threats with this outcome.",
         ),
     ] = None,
     since: Since = None,
@@ -60,7 +62,12 @@ def list_threats(
 
 def show(
     ctx: typer.Context,
-    threat_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, or any unique start of one.")],
+    threat_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, or any unique start of one.", autocompletion=completion.threats
+        ),
+    ],
     grace: Grace = DEFAULT_GRACE_DAYS,
     explain: Explain = False,
     fmt: Format = "table",

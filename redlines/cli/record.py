@@ -5,10 +5,10 @@ from typing import Annotated
 
 import typer
 
-from redlines.cli import RedlinesGroup, command_app, settings
+from redlines.cli import RedlinesGroup, command_app, completion, settings
 from redlines.cli.options import MAX_LIMIT, Format, Json, output_format
-from redlines.domain.checks import choice
-from redlines.domain.outcomes import CATEGORIES
+from redlines.domain.checks import ACTOR_KINDS, choice
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
 
 add_app = typer.Typer(
@@ -18,16 +18,31 @@ add_app = typer.Typer(
 Text = str | None
 Many = list[str] | None
 # The options of add and edit, declared once.
-By = Annotated[Text, typer.Option("--by", metavar="ACTOR", help="Who made the threat (slug, name or alias).")]
+By = Annotated[
+    Text,
+    typer.Option(
+        "--by", metavar="ACTOR", help="Who made the threat (slug, name or alias).", autocompletion=completion.actors
+    ),
+]
 On = Annotated[Text, typer.Option("--on", metavar="DATE", help="When it was made or happened (not in the future).")]
 Said = Annotated[Text, typer.Option("--said", metavar="TEXT", help="The threat, as stated.")]
-Against = Annotated[Many, typer.Option("--against", metavar="ACTOR", help="Whom it targets; repeatable.")]
+Against = Annotated[
+    Many,
+    typer.Option("--against", metavar="ACTOR", help="Whom it targets; repeatable.", autocompletion=completion.actors),
+]
 If = Annotated[Text, typer.Option("--if", metavar="TRIGGER", help="What would trigger it (the red line).")]
 Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What was threatened.")]
 CategoryOpt = Annotated[
-    Text, typer.Option("--category", "-c", metavar="CATEGORY", help="military, nuclear, economic, diplomatic or other.")
+    Text, typer.Option("--category", "-c", metavar="|".join(CATEGORIES), help="What kind of threat it is.")
 ]
-Deadline = Annotated[Text, typer.Option("--deadline", metavar="DATE", help="The deadline set with it (may be future).")]
+Deadline = Annotated[
+    Text,
+    typer.Option(
+        "--deadline",
+        metavar="DATE",
+        help="The deadline set with it (may be future); relative forms (+30d, in 2 weeks) count from --on.",
+    ),
+]
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
 Quote = Annotated[
     Many,
@@ -36,7 +51,7 @@ Quote = Annotated[
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
 _EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
-EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="KIND", help=f"What happened: {_EVENT_KINDS}.")]
+EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="|".join(EVENT_KINDS), help="What happened.")]
 Kind = Annotated[
     Text,
     typer.Option(  # edit: of an event, or of an actor
@@ -46,13 +61,23 @@ Kind = Annotated[
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]
 OutcomeOpt = Annotated[
     Text,
+    typer.Option("--outcome", metavar="|".join(RESPONSE_OUTCOMES), help="For a response: what it amounts to."),
+]
+Due = Annotated[
+    Text,
     typer.Option(
-        "--outcome", metavar="OUTCOME", help="For a response: followed_through, partial or not_followed_through."
+        "--due",
+        metavar="DATE",
+        help="For a deadline event: the new deadline; relative forms (+10d, in 2 weeks) count from --on.",
     ),
 ]
-Due = Annotated[Text, typer.Option("--due", metavar="DATE", help="For a deadline event: the new deadline.")]
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
-Of = Annotated[Text, typer.Option("--of", metavar="ACTOR", help="The state or body the actor speaks for.")]
+Of = Annotated[
+    Text,
+    typer.Option(
+        "--of", metavar="ACTOR", help="The state or body the actor speaks for.", autocompletion=completion.actors
+    ),
+]
 Alias = Annotated[Many, typer.Option("--alias", metavar="NAME", help="Another name it goes by; repeatable.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
@@ -78,13 +103,20 @@ def _ask(label: str, check: Callable[[str], object], default: str | None = None)
             error(e)
 
 
+def _optional(label: str) -> str | None:
+    """Ask for something that may be left out: Enter alone gives None."""
+    return typer.prompt(label, default="", show_default=False, err=True).strip() or None
+
+
 @add_app.command("actor")
 def add_actor(
     ctx: typer.Context,
-    slug: Annotated[str, typer.Argument(help="1-64 lowercase letters, digits and -, e.g. kim-jong-un.")],
+    slug: Annotated[
+        str, typer.Argument(metavar="SLUG", help="1-64 lowercase letters, digits and -, e.g. kim-jong-un.")
+    ],
     name: Name = None,
     kind: Annotated[
-        str, typer.Option("--kind", "-k", metavar="KIND", help="person, state, organization or bloc.")
+        str, typer.Option("--kind", "-k", metavar="|".join(ACTOR_KINDS), help="What kind of actor it is.")
     ] = "person",
     of: Of = None,
     alias: Alias = None,
@@ -131,6 +163,11 @@ def add_threat(
             category = _ask(
                 f"Category ({', '.join(CATEGORIES)})", lambda c: choice("category", c, CATEGORIES), default="other"
             )
+    if missing and not source:  # asked for the rest: ask for the source too, which Enter skips
+        url = _optional("Source URL (Enter skips)")
+        if url:
+            source = [url]
+            quote = [q] if (q := _optional("Quote from it, verbatim (Enter skips)")) else quote
     typer.echo(
         tracker.add_threat(
             by=by,
@@ -153,7 +190,10 @@ def add_threat(
 @add_app.command("event")
 def add_event(
     ctx: typer.Context,
-    threat_id: Annotated[str, typer.Argument(metavar="THREAT_ID", help="The threat it happened to.")],
+    threat_id: Annotated[
+        str,
+        typer.Argument(metavar="THREAT_ID", help="The threat it happened to.", autocompletion=completion.threats),
+    ],
     kind: EventKind = None,
     on: On = None,
     what: What = None,
@@ -186,7 +226,12 @@ def add_event(
 
 def edit(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.")],
+    record_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.", autocompletion=completion.records
+        ),
+    ],
     by: By = None,
     on: On = None,
     said: Said = None,
@@ -252,7 +297,12 @@ def _confirm(ctx: typer.Context, question: str, yes: bool) -> None:
 
 def delete(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.")],
+    record_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.", autocompletion=completion.records
+        ),
+    ],
     yes: Yes = False,
 ) -> None:
     """Remove a threat (with its events), an event or an actor (asks first on a terminal)."""

@@ -179,6 +179,47 @@ class Run(TypedDict):
 
 
 @with_config(STRICT)
+class SearchMatch(TypedDict):
+    in_: Annotated[Literal["threat", "event", "quote"], Field(alias="in", description="Where the words were found.")]
+    event: str | None
+    snippet: Annotated[str, Field(description="The passage, the matched words in [brackets].")]
+
+
+@with_config(STRICT)
+class SearchHit(TypedDict):
+    id: str
+    issuer: str
+    made_on: IsoDate
+    outcome: Outcome
+    statement: str
+    score: Annotated[float, Field(description="Relevance: higher is better.")]
+    matches: list[SearchMatch]
+
+
+@with_config(STRICT)
+class LastChange(TypedDict):
+    at: str
+    command: str
+
+
+@with_config(STRICT)
+class DbStatus(TypedDict):
+    """What `db status --json` says of the database."""
+
+    path: str
+    size_bytes: int
+    schema_version: str | None
+    schema_head: str
+    journal_mode: str
+    actors: int
+    threats: int
+    events: int
+    sources: int
+    runs: int
+    last_change: LastChange | None
+
+
+@with_config(STRICT)
 class Citation(TypedDict):
     url: str
     quote: str | None
@@ -241,18 +282,24 @@ class Export(TypedDict):
     threats: list[ExportThreat]
 
 
+# The JSON output of each command, named as the command is (`db status` as db-status).
 SHAPES = {
-    "export": Export,
-    "threat": Threat,
-    "threats": list[Threat],
+    "list": list[Threat],
+    "show": Threat,
     "actors": list[Actor],
+    "search": list[SearchHit],
     "report": Report,
-    "due": list[Due],
     "timeline": list[TimelineEntry],
+    "due": list[Due],
     "history": list[Run],
+    "export": Export,
+    "db-status": DbStatus,
 }
+# Earlier names, still answered.
+ALIASES = {"threats": "list", "threat": "show"}
 
 
 def json_schema(name: str) -> dict:
-    schema = TypeAdapter(SHAPES[name]).json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": f"redlines {name}", **schema}
+    name = ALIASES.get(name, name)
+    schema = TypeAdapter(SHAPES[name]).json_schema(by_alias=True)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema, "title": f"redlines {name}"}
