@@ -456,7 +456,8 @@ class Tracker(Recording):
         }
         rows, total_median = queries.report(self.conn, params, by, **filters)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
-        scored.sort(key=lambda r: (-r["threats"], r["key"]))
+        # Years in year order (a chronology); other groups, the biggest first.
+        scored.sort(key=(lambda r: r["key"]) if by == "year" else (lambda r: (-r["threats"], r["key"])))
         total = {"key": "total", "label": "All"}
         for field in ("threats", *outcomes.OUTCOMES):
             total[field] = sum(r[field] for r in scored)

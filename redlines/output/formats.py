@@ -20,6 +20,16 @@ FORMATS = ("table", "json", "jsonl", "csv", "md")
 # C0 and C1 control characters (and DEL), but not newline or tab: a user's text must never
 # drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that print nothing yet change what a reader sees: bidi embeddings, overrides and
+# isolates (U+202A-E, U+2066-9) and marks (U+200E/F, U+061C) that reorder text, zero-width
+# spaces and joiners (U+200B-D, U+2060, U+FEFF), and the rest of Unicode's format characters
+# (category Cf: soft hyphen, invisible operators, tag characters) and line/paragraph separators.
+# On a terminal they are shown as escapes, as the control characters are; JSON keeps them.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 class Column(NamedTuple):
@@ -85,13 +95,20 @@ def destination(path: str | None):
 
 
 def safe_text(value: Any) -> str:
-    """A cell for people: lists joined, nothing missing shown as blank, control characters
-    shown as escapes rather than sent to the terminal."""
+    """A cell for people: lists joined, nothing missing shown as blank, control characters and
+    invisible format characters (bidi controls, zero-width characters) shown as escapes rather
+    than sent to the terminal."""
     if value is None:
         return ""
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return _INVISIBLE.sub(_escape_invisible, text)
+
+
+def _escape_invisible(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _json(view: View) -> None:
@@ -141,10 +158,17 @@ def _md(view: View) -> None:
 
 
 def console(stderr: bool = False):
-    """A Rich console that prints user text as written: no markup, no highlighting."""
+    """A Rich console that prints user text as written: no markup, no highlighting. A closed
+    pipe is raised as BrokenPipeError for the command to end with exit 0 (Rich's own handling
+    exits with status 1)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole(stderr=stderr, markup=False, highlight=False, emoji=False)
 
 
 def _table(view: View) -> None:
