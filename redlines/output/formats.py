@@ -11,7 +11,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -35,9 +35,12 @@ _INVISIBLE = re.compile(
 class Column(NamedTuple):
     header: str
     key: str
-    width: int | None = None  # the table's wish; other formats ignore it
+    # How the table treats it: "number" and "id" are never wrapped; "name" wraps between its
+    # parts (spaces, hyphens); "text" is prose, wrapped between words. Nothing is ever cut.
+    kind: str = "text"
     style: str | None = None
-    no_wrap: bool = False
+    drop: int = 0  # 0: always shown; else dropped (highest first) when the table does not fit
+    justify: str = "left"
     get: Callable[[dict], Any] | None = None  # how to show the row's value, if not row[key]
 
     def value(self, row: dict) -> Any:
@@ -45,8 +48,8 @@ class Column(NamedTuple):
 
 
 class View(NamedTuple):
-    document: Any  # what `--json` prints
-    rows: list[dict]  # one record per line for jsonl, csv, md and table
+    document: Any  # what `--json` prints; a list (or any iterable) is written as an array, as it comes
+    rows: Iterable[dict]  # one record per line for jsonl, csv, md and table; may be an iterator
     columns: list[Column]
     title: str | None = None
     render: Callable[[Any], None] | None = None  # a human form of its own, given a rich Console
@@ -112,7 +115,22 @@ def _escape_invisible(m: re.Match) -> str:
 
 
 def _json(view: View) -> None:
-    sys.stdout.write(json.dumps(view.document, ensure_ascii=False, indent=2) + "\n")
+    doc = view.document
+    if doc is None or isinstance(doc, (dict, str, int, float, bool)):
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return
+    write_array(doc, sys.stdout)
+
+
+def write_array(items: Iterable, out) -> None:
+    """A JSON array written element by element as it comes (the same text as `json.dumps(list,
+    indent=2)`), so that a long listing is never held, or formatted, whole in memory."""
+    first = True
+    for item in items:
+        out.write("[\n  " if first else ",\n  ")
+        out.write(json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def _jsonl(view: View) -> None:
@@ -132,11 +150,20 @@ def csv_cell(value: Any) -> str:
 
 
 def _csv(view: View) -> None:
-    keys = list(view.rows[0]) if view.rows else [c.key for c in view.columns]
+    rows: Iterator[dict] = iter(view.rows)
+    first = next(rows, None)
+    keys = list(first) if first is not None else [c.key for c in view.columns]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
-    for row in view.rows:
+    if first is None:
+        return
+    for row in _chain(first, rows):
         writer.writerow([csv_cell(_flat(row.get(k))) for k in keys])
+
+
+def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
+    yield first
+    yield from rest
 
 
 def _flat(value: Any) -> Any:
@@ -149,12 +176,11 @@ def _md(view: View) -> None:
     def cell(v: Any) -> str:
         return safe_text(v).replace("|", "\\|").replace("\n", " ")
 
-    lines = [
-        "| " + " | ".join(c.header for c in view.columns) + " |",
-        "|" + "|".join(" --- " for _ in view.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |" for r in view.rows]
-    sys.stdout.write("\n".join(lines) + "\n")
+    out = sys.stdout
+    out.write("| " + " | ".join(c.header for c in view.columns) + " |\n")
+    out.write("|" + "|".join(" --- " for _ in view.columns) + "|\n")
+    for r in view.rows:
+        out.write("| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |\n")
 
 
 def console(stderr: bool = False):
@@ -171,25 +197,42 @@ def console(stderr: bool = False):
     return PipeConsole(stderr=stderr, markup=False, highlight=False, emoji=False)
 
 
+def print_lines(con, lines) -> None:
+    """Lines already laid out to the console's width (lists of (text, style) segments): as
+    plain text when there is no colour (fast, for `--all` into a pager), else styled."""
+    if con.color_system is None or con.no_color:
+        con.file.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    from rich.text import Text
+
+    for line in lines:
+        con.print(Text.assemble(*((text, style or "") for text, style in line)), soft_wrap=True)
+
+
+def table_lines(columns: list[Column], rows: list[dict], width: int, total_from: int | None = None):
+    """Rows as a table that fits `width` (see `redlines.output.layout`)."""
+    from redlines.output.layout import Col, render
+
+    cols = [Col(c.header, c.kind, c.drop, c.justify, c.style or "") for c in columns]
+    cells = [[safe_text(c.value(r)) for c in columns] for r in rows]
+    return render(cols, cells, width, total_from=total_from)
+
+
 def _table(view: View) -> None:
     con = console()
     if view.render is not None:
         view.render(con)
         return
-    if not view.rows:
+    rows = list(view.rows)
+    if not rows:
         from redlines.output.messages import info
 
         info(view.empty)
         return
-    from rich import box
-    from rich.table import Table
+    from redlines.output.layout import wrap
 
-    table = Table(title=view.title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
-    for c in view.columns:
-        table.add_column(c.header, max_width=c.width, overflow="fold", style=c.style, no_wrap=c.no_wrap)
-    for r in view.rows:
-        table.add_row(*(safe_text(c.value(r)) for c in view.columns))
-    con.print(table)
+    lines = [[(line, "bold")] for line in wrap(safe_text(view.title), con.width)] if view.title else []
+    print_lines(con, lines + table_lines(view.columns, rows, con.width))
 
 
 def _html(view: View) -> None:
