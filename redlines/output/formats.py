@@ -70,6 +70,41 @@ def emit(view: View, fmt: str, output: str | None = None) -> None:
             sys.stdout = saved
 
 
+PAGE = 50  # rows a listing shows as a table when neither --limit nor --all is given
+
+
+def emit_listing(
+    view_of: Callable[[Iterable[dict]], View],
+    fmt: str,
+    *,
+    limit: int | None,
+    all_: bool,
+    fetch: Callable[[int | None], Iterable[dict]],
+    count: Callable[[], int],
+    noun: str,
+) -> None:
+    """A listing (list, timeline, search, history). As a table: a page of PAGE rows (or
+    `--limit N`, or every row with `--all`), then a line on stderr saying how many more there
+    are. In every other form (json, jsonl, csv, md: data for a file or another program),
+    every row unless `--limit` is given, written as it comes from the database."""
+    from redlines.errors import BadInput
+
+    if all_ and limit is not None:
+        raise BadInput("--limit and --all ask for different things; give one of them")
+    if fmt != "table":
+        emit(view_of(fetch(limit)), fmt)
+        return
+    want = None if all_ else PAGE if limit is None else limit
+    rows = list(fetch(None if want is None else want + 1))
+    shown = rows if want is None or len(rows) <= want else rows[:want]
+    emit(view_of(shown), fmt)
+    if len(shown) < len(rows):
+        from redlines.output.messages import info
+
+        sys.stdout.flush()
+        info(f"showing {len(shown):,} of {count():,} {noun}; --limit N or --all for more")
+
+
 @contextmanager
 def destination(path: str | None):
     """stdout, or a file written beside its place and moved there whole when done."""

@@ -299,6 +299,9 @@ def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
     return "\n".join([head, *(f"    {line}" for line in change_lines(run, slugs))])
 
 
+RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all
+
+
 def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
     """Runs, newest first; `runs` may be an iterator (written as they come, but for the table)."""
 
@@ -311,8 +314,12 @@ def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
             info("no changes recorded yet")
         for r in runs:
             lines = flow(_run_head(r), con.width, indent=4)
-            for change in change_lines(r, slugs):
+            shown = {**r, "changes": r["changes"][:RUN_CHANGES]}
+            for change in change_lines(shown, slugs):
                 lines += [[(line, "")] for line in wrap(change, con.width, "    ", "      ")]
+            if len(r["changes"]) > RUN_CHANGES:
+                more = len(r["changes"]) - RUN_CHANGES
+                lines += [[(f"    and {more:,} more change{'s' * (more != 1)} (--json lists them all)", "dim")]]
             print_lines(con, lines)
 
     return View(
