@@ -95,14 +95,14 @@ def emit_listing(
         emit(view_of(fetch(limit)), fmt)
         return
     want = None if all_ else PAGE if limit is None else limit
-    rows = list(fetch(None if want is None else want + 1))
-    shown = rows if want is None or len(rows) <= want else rows[:want]
-    emit(view_of(shown), fmt)
-    if len(shown) < len(rows):
+    rows = list(fetch(want))
+    emit(view_of(rows), fmt)
+    total = count() if want is not None and len(rows) == want else len(rows)
+    if total > len(rows):
         from redlines.output.messages import info
 
         sys.stdout.flush()
-        info(f"showing {len(shown):,} of {count():,} {noun}; --limit N or --all for more")
+        info(f"showing {len(rows):,} of {total:,} {noun}; --limit N or --all for more")
 
 
 @contextmanager

@@ -24,8 +24,8 @@ PROSE_LEAST = 10  # and narrower than this, put the first column on a line of it
 _WORDS = re.compile(r"\S+")
 _SPACED_WORDS = re.compile(r"(\s*)(\S+)")  # a word and the spaces before it (kept within a line)
 # Where a name or an over-long word may be broken: after a hyphen, a slash, a comma, a dot, an
-# underscore or a hash, never inside a run of letters or digits if it can be helped.
-_NAME_BREAK = re.compile(r"(?<=[-/,._#?&=])")
+# underscore, a hash or CJK punctuation, never inside a run of letters if it can be helped.
+_NAME_BREAK = re.compile(r"(?<=[-/,._#?&=\u3001\u3002\uff0c\uff1a\uff1b])")  # and after CJK 、。，：；
 
 
 def cell_width(text: str) -> int:
@@ -79,7 +79,8 @@ def wrap(text: str, width: int, first: str = "", rest: str | None = None) -> lis
                 line += word if empty else space + word
                 empty = False
                 continue
-            if not empty:
+            if not empty or (line != rest and cell_width(rest + word) <= width):
+                # on a line of its own (after the first's label, if the word fits there whole)
                 lines.append(line)
                 line, empty = rest, True
             room = max(1, width - cell_width(line))
@@ -180,23 +181,22 @@ def fit(cols: list[Col], rows: list[list[str]], width: int) -> Table:
             return min(natural[i], max(header[i], min(word[i], PROSE_COMFORT)))
         return min(natural[i], max(header[i], PROSE_LEAST))
 
-    def attempt(shown: list[int], step: int, gap: int) -> list[int] | None:
+    def attempt(shown: list[int], step: int, gap: int, room: int = width) -> list[int] | None:
         widths = [least(i, step) for i in shown]
-        spare = width - sum(widths) - gap * (len(shown) - 1)
+        spare = room - sum(widths) - gap * (len(shown) - 1)
         if spare < 0:
             return None
-        # Room left over goes to names first (so they need not wrap), then to prose.
-        for kinds in (("name",), ("text",)):
-            grow = [k for k, i in enumerate(shown) if cols[i].kind in kinds]
-            while spare > 0 and grow:
+        # Room left over goes to the names first (so that they need not wrap), then to the
+        # prose, shared a cell at a time among the columns of a kind.
+        for kind in ("name", "text"):
+            grow = [k for k, i in enumerate(shown) if cols[i].kind == kind]
+            while spare > 0:
                 short = [k for k in grow if widths[k] < natural[shown[k]]]
                 if not short:
                     break
-                for k in short:
-                    if spare == 0:
-                        break
+                for k in short[:spare]:
                     widths[k] += 1
-                    spare -= 1
+                spare -= len(short[:spare])
         return widths
 
     shown = list(range(len(cols)))
@@ -213,7 +213,7 @@ def fit(cols: list[Col], rows: list[list[str]], width: int) -> Table:
             return Table(shown, widths, gap, "grid")
     if len(shown) > 1:
         for step in (1, 3, 4):
-            if (widths := attempt(shown[1:], step, 1)) is not None and 2 + sum(widths) + len(widths) - 1 <= width:
+            if (widths := attempt(shown[1:], step, 1, width - 2)) is not None:
                 return Table(shown, [width, *widths], 1, "stacked")
     return Table(shown, [], 1, "records")
 
