@@ -8,6 +8,7 @@ whole. Kept apart from `service.py` so that each file stays about one thing.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import NamedTuple
 
 from redlines.domain import dates
@@ -371,18 +372,29 @@ class Recording:
         return queries.actor_slugs(self.conn)
 
     def history(self, limit: int | None = None) -> list[dict]:
+        return list(self.history_stream(limit))
+
+    def history_stream(self, limit: int | None = None) -> Iterator[dict]:
+        """Runs with their changes, newest first, read a batch of runs at a time."""
         runs = records.runs(self.conn, _limit(limit))
-        changes = records.changes(self.conn, [r["id"] for r in runs])
-        return [
-            {
-                "run": r["id"],
-                "at": r["at"],
-                "command": r["command"],
-                "undoes": r["undoes"],
-                "changes": [_change(c) for c in changes.get(r["id"], [])],
-            }
-            for r in runs
-        ]
+
+        def batches() -> Iterator[dict]:
+            for start in range(0, len(runs), 500):
+                batch = runs[start : start + 500]
+                changes = records.changes(self.conn, [r["id"] for r in batch])
+                for r in batch:
+                    yield {
+                        "run": r["id"],
+                        "at": r["at"],
+                        "command": r["command"],
+                        "undoes": r["undoes"],
+                        "changes": [_change(c) for c in changes.get(r["id"], [])],
+                    }
+
+        return batches()
+
+    def count_runs(self) -> int:
+        return records.count_runs(self.conn)
 
     def last_run(self) -> dict:
         """The run `undo` would revert."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, date
 from pathlib import Path
 
@@ -306,20 +307,62 @@ class Tracker(Recording):
         limit: int | None = None,
         grace: int = outcomes.DEFAULT_GRACE_DAYS,
     ) -> list[dict]:
+        return list(
+            self.threats_stream(
+                actors=actors,
+                target=target,
+                category=category,
+                outcome=outcome,
+                since=since,
+                until=until,
+                search=search,
+                limit=limit,
+                grace=grace,
+            )
+        )
+
+    def _threat_filters(
+        self,
+        *,
+        actors: list[str] = (),
+        target: str | None = None,
+        category: str | None = None,
+        outcome: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        search: str | None = None,
+        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+    ) -> tuple[dict, dict]:
+        """The judging parameters and the store's filters for a listing of threats: every name
+        resolved and every value checked (so a bad one is refused before anything is written)."""
         choice("--category", category, outcomes.CATEGORIES)
         choice("--outcome", outcome, outcomes.OUTCOMES)
-        rows = queries.threats(
-            self.conn,
-            self._params(grace),
-            issuers=[self.resolve_actor(a)["id"] for a in actors],
-            target=self.resolve_actor(target)["id"] if target else None,
-            category=category,
-            outcome=outcome,
-            search=search,
-            limit=_limit(limit),
+        return self._params(grace), {
+            "issuers": [self.resolve_actor(a)["id"] for a in actors],
+            "target": self.resolve_actor(target)["id"] if target else None,
+            "category": category,
+            "outcome": outcome,
+            "search": search,
             **self._bounds(since, until),
-        )
-        return self._threat_objects(rows)
+        }
+
+    def threats_stream(self, *, limit: int | None = None, **filters) -> Iterator[dict]:
+        """Threats, newest first, as an iterator that reads the database a batch at a time (so
+        that a listing of every threat is written as it comes, in bounded memory). Filters as
+        `list_threats` takes them; they are checked now, before the first threat is read."""
+        params, where = self._threat_filters(**filters)
+        cursor = queries.threats_cursor(self.conn, params, limit=_limit(limit), **where)
+
+        def batches() -> Iterator[dict]:
+            while rows := cursor.fetchmany(500):
+                yield from self._threat_objects([dict(r) for r in rows])
+
+        return batches()
+
+    def count_threats(self, **filters) -> int:
+        """How many threats `threats_stream` gives without a limit."""
+        params, where = self._threat_filters(**filters)
+        return queries.count_threats(self.conn, params, **where)
 
     def dossiers(
         self,
@@ -463,7 +506,8 @@ class Tracker(Recording):
         }
         rows, total_median = queries.report(self.conn, params, by, **filters)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
-        scored.sort(key=lambda r: (-r["threats"], r["key"]))
+        # Years in year order (a chronology); other groups, the biggest first.
+        scored.sort(key=(lambda r: r["key"]) if by == "year" else (lambda r: (-r["threats"], r["key"])))
         total = {"key": "total", "label": "All"}
         for field in ("threats", *outcomes.OUTCOMES):
             total[field] = sum(r[field] for r in scored)
@@ -530,8 +574,9 @@ class Tracker(Recording):
             )
         return out
 
-    def search(self, text: str, *, limit: int | None = 20, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
-        """Threats matching the words, best first, with the passages that matched."""
+    def search(self, text: str, *, limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+        """Threats matching the words, best first, with the passages that matched (all of
+        them unless `limit`)."""
         from redlines.store.search import search
 
         hits = search(self.conn, text, self._as_of, _limit(limit))
@@ -539,7 +584,10 @@ class Tracker(Recording):
             return []
         threats = {
             t["id"]: t
-            for t in self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits]))
+            for start in range(0, len(hits), 500)
+            for t in self._threat_objects(
+                queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits[start : start + 500]])
+            )
         }
         return [
             {
@@ -550,17 +598,25 @@ class Tracker(Recording):
             for h in hits
         ]
 
+    def count_search(self, text: str) -> int:
+        """How many threats known on the as-of date match the words."""
+        from redlines.store.search import count
+
+        return count(self.conn, text, self._as_of)
+
     def timeline(
-        self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = 100
-    ) -> list[dict]:
-        """Threats made and their events, in date order: the latest `limit` of them."""
-        return queries.timeline(
-            self.conn,
-            self._as_of,
-            issuers=[self.resolve_actor(a)["id"] for a in actors],
-            limit=_limit(limit),
-            **self._bounds(since, until),
-        )
+        self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = None
+    ) -> list[dict] | Iterator[dict]:
+        """Threats made and their events, in date order: the latest `limit` of them (a list),
+        or without a limit all of them (an iterator, read as it comes)."""
+        where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
+        if limit is None:
+            return (dict(r) for r in queries.timeline_cursor(self.conn, self._as_of, **where))
+        return queries.timeline(self.conn, self._as_of, limit=_limit(limit), **where)
+
+    def count_timeline(self, *, actors: list[str] = (), since: str | None = None, until: str | None = None) -> int:
+        where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
+        return queries.count_timeline(self.conn, self._as_of, **where)
 
 
 def _is_jsonl(first_line: str) -> bool:

@@ -137,7 +137,7 @@ def test_report_groupings_and_filters(small):
     by_category = small.json("report", "--by", "category", "--json")["rows"]
     assert [(r["key"], r["threats"]) for r in by_category] == [("economic", 2), ("military", 2), ("diplomatic", 1)]
     by_year = small.json("report", "--by", "year", "--json")["rows"]
-    assert [(r["key"], r["threats"]) for r in by_year] == [("2025", 4), ("2024", 1)]
+    assert [(r["key"], r["threats"]) for r in by_year] == [("2024", 1), ("2025", 4)]  # in year order
     only = small.json("report", "--actor", "Bea", "--category", "military", "--since", "2025-02", "--json")
     assert [(r["key"], r["threats"]) for r in only["rows"]] == [("bea", 1)]
     # 40 days on, the border crossing is past its 30-day grace

@@ -8,6 +8,7 @@ from redlines.cli import command_app, settings
 from redlines.cli.options import (
     MAX_LIMIT,
     Actors,
+    All,
     Category,
     Explain,
     Format,
@@ -66,17 +67,29 @@ def timeline(
     actor: Actors = None,
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries.")] = 100,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries (a table shows 50 by default)."),
+    ] = None,
+    all_: All = False,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
     """Threats and their events in date order: a chronology of the latest entries."""
     from redlines.output import views
-    from redlines.output.formats import emit
+    from redlines.output.formats import emit_listing
 
     fmt = output_format(fmt, json_)
-    emit(
-        views.timeline(settings(ctx).tracker().timeline(actors=actor or [], since=since, until=until, limit=limit)), fmt
+    tracker = settings(ctx).tracker()
+    span = {"actors": actor or [], "since": since, "until": until}
+    emit_listing(
+        views.timeline,
+        fmt,
+        limit=limit,
+        all_=all_,
+        fetch=lambda n: tracker.timeline(limit=n, **span),
+        count=lambda: tracker.count_timeline(**span),
+        noun="entries",
     )
 
 

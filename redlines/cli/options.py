@@ -47,6 +47,9 @@ Until = Annotated[
 ]
 
 
+All = Annotated[
+    bool, typer.Option("--all", help="Every row (a table shows a page of 50 unless --limit or --all is given).")
+]
 Output = Annotated[str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
 
 

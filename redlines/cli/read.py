@@ -5,7 +5,19 @@ from typing import Annotated
 import typer
 
 from redlines.cli import command_app, completion, settings
-from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
+from redlines.cli.options import (
+    MAX_LIMIT,
+    Actors,
+    All,
+    Category,
+    Explain,
+    Format,
+    Grace,
+    Json,
+    Since,
+    Until,
+    output_format,
+)
 from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, OUTCOMES
 
 
@@ -35,29 +47,40 @@ def list_threats(
             "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT."
         ),
     ] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest threats (a table shows 50 by default)."),
+    ] = None,
+    all_: All = False,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
     """Threats, newest first, with the outcome each has as of today (or --as-of)."""
     from redlines.output import views
-    from redlines.output.formats import emit
+    from redlines.output.formats import emit_listing
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    rows = tracker.list_threats(
-        actors=actor or [],
-        target=target,
-        category=category,
-        outcome=outcome,
-        since=since,
-        until=until,
-        search=search,
+    filters = {
+        "actors": actor or [],
+        "target": target,
+        "category": category,
+        "outcome": outcome,
+        "since": since,
+        "until": until,
+        "search": search,
+        "grace": grace,
+    }
+    emit_listing(
+        lambda rows: views.threats(rows, as_of=tracker.as_of.isoformat()),
+        fmt,
         limit=limit,
-        grace=grace,
+        all_=all_,
+        fetch=lambda n: tracker.threats_stream(limit=n, **filters),
+        count=lambda: tracker.count_threats(**filters),
+        noun="threats",
     )
-    emit(views.threats(rows, as_of=tracker.as_of.isoformat()), fmt)
 
 
 def show(
@@ -95,17 +118,30 @@ def search(
     text: Annotated[
         str, typer.Argument(metavar="TEXT", help='Words to find (FTS5 syntax works too: "red line", nucl*, a OR b).')
     ],
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = 20,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N best threats (a table shows 50 by default)."),
+    ] = None,
+    all_: All = False,
     grace: Grace = DEFAULT_GRACE_DAYS,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
     """Full-text search over statements, triggers, consequences, events and quotes, best first."""
     from redlines.output import views
-    from redlines.output.formats import emit
+    from redlines.output.formats import emit_listing
 
     fmt = output_format(fmt, json_)
-    emit(views.search(settings(ctx).tracker().search(text, limit=limit, grace=grace), query=text), fmt)
+    tracker = settings(ctx).tracker()
+    emit_listing(
+        lambda rows: views.search(rows, query=text),
+        fmt,
+        limit=limit,
+        all_=all_,
+        fetch=lambda n: tracker.search(text, limit=n, grace=grace),
+        count=lambda: tracker.count_search(text),
+        noun="matching threats",
+    )
 
 
 app = command_app()

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, completion, settings
-from redlines.cli.options import MAX_LIMIT, Format, Json, output_format
+from redlines.cli.options import MAX_LIMIT, All, Format, Json, output_format
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
@@ -318,17 +318,30 @@ def delete(
 
 def history(
     ctx: typer.Context,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs.")] = 20,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs (a table shows 50 by default)."),
+    ] = None,
+    all_: All = False,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
     """Every change, grouped per command run, newest first."""
     from redlines.output import views
-    from redlines.output.formats import emit
+    from redlines.output.formats import emit_listing
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    emit(views.history(tracker.history(limit), tracker.actor_slugs()), fmt)
+    slugs = tracker.actor_slugs()
+    emit_listing(
+        lambda runs: views.history(runs, slugs),
+        fmt,
+        limit=limit,
+        all_=all_,
+        fetch=tracker.history_stream,
+        count=tracker.count_runs,
+        noun="runs",
+    )
 
 
 def undo(ctx: typer.Context, yes: Yes = False) -> None:

@@ -11,7 +11,7 @@ import csv
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -20,14 +20,27 @@ FORMATS = ("table", "json", "jsonl", "csv", "md")
 # C0 and C1 control characters (and DEL), but not newline or tab: a user's text must never
 # drive the terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Characters that print nothing yet change what a reader sees: bidi embeddings, overrides and
+# isolates (U+202A-E, U+2066-9) and marks (U+200E/F, U+061C) that reorder text, zero-width
+# spaces and joiners (U+200B-D, U+2060, U+FEFF), and the rest of Unicode's format characters
+# (category Cf: soft hyphen, invisible operators, tag characters) and line/paragraph separators.
+# On a terminal they are shown as escapes, as the control characters are; JSON keeps them.
+_INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 class Column(NamedTuple):
     header: str
     key: str
-    width: int | None = None  # the table's wish; other formats ignore it
+    # How the table treats it: "number" and "id" are never wrapped; "name" wraps between its
+    # parts (spaces, hyphens); "text" is prose, wrapped between words. Nothing is ever cut.
+    kind: str = "text"
     style: str | None = None
-    no_wrap: bool = False
+    drop: int = 0  # 0: always shown; else dropped (highest first) when the table does not fit
+    justify: str = "left"
     get: Callable[[dict], Any] | None = None  # how to show the row's value, if not row[key]
 
     def value(self, row: dict) -> Any:
@@ -35,8 +48,8 @@ class Column(NamedTuple):
 
 
 class View(NamedTuple):
-    document: Any  # what `--json` prints
-    rows: list[dict]  # one record per line for jsonl, csv, md and table
+    document: Any  # what `--json` prints; a list (or any iterable) is written as an array, as it comes
+    rows: Iterable[dict]  # one record per line for jsonl, csv, md and table; may be an iterator
     columns: list[Column]
     title: str | None = None
     render: Callable[[Any], None] | None = None  # a human form of its own, given a rich Console
@@ -55,6 +68,41 @@ def emit(view: View, fmt: str, output: str | None = None) -> None:
             FORMATTERS[fmt](view)
         finally:
             sys.stdout = saved
+
+
+PAGE = 50  # rows a listing shows as a table when neither --limit nor --all is given
+
+
+def emit_listing(
+    view_of: Callable[[Iterable[dict]], View],
+    fmt: str,
+    *,
+    limit: int | None,
+    all_: bool,
+    fetch: Callable[[int | None], Iterable[dict]],
+    count: Callable[[], int],
+    noun: str,
+) -> None:
+    """A listing (list, timeline, search, history). As a table: a page of PAGE rows (or
+    `--limit N`, or every row with `--all`), then a line on stderr saying how many more there
+    are. In every other form (json, jsonl, csv, md: data for a file or another program),
+    every row unless `--limit` is given, written as it comes from the database."""
+    from redlines.errors import BadInput
+
+    if all_ and limit is not None:
+        raise BadInput("--limit and --all ask for different things; give one of them")
+    if fmt != "table":
+        emit(view_of(fetch(limit)), fmt)
+        return
+    want = None if all_ else PAGE if limit is None else limit
+    rows = list(fetch(want))
+    emit(view_of(rows), fmt)
+    total = count() if want is not None and len(rows) == want else len(rows)
+    if total > len(rows):
+        from redlines.output.messages import info
+
+        sys.stdout.flush()
+        info(f"showing {len(rows):,} of {total:,} {noun}; --limit N or --all for more")
 
 
 @contextmanager
@@ -85,17 +133,39 @@ def destination(path: str | None):
 
 
 def safe_text(value: Any) -> str:
-    """A cell for people: lists joined, nothing missing shown as blank, control characters
-    shown as escapes rather than sent to the terminal."""
+    """A cell for people: lists joined, nothing missing shown as blank, control characters and
+    invisible format characters (bidi controls, zero-width characters) shown as escapes rather
+    than sent to the terminal."""
     if value is None:
         return ""
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(value))
+    return _INVISIBLE.sub(_escape_invisible, text)
+
+
+def _escape_invisible(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _json(view: View) -> None:
-    sys.stdout.write(json.dumps(view.document, ensure_ascii=False, indent=2) + "\n")
+    doc = view.document
+    if doc is None or isinstance(doc, (dict, str, int, float, bool)):
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+        return
+    write_array(doc, sys.stdout)
+
+
+def write_array(items: Iterable, out) -> None:
+    """A JSON array written element by element as it comes (the same text as `json.dumps(list,
+    indent=2)`), so that a long listing is never held, or formatted, whole in memory."""
+    first = True
+    for item in items:
+        out.write("[\n  " if first else ",\n  ")
+        out.write(json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  "))
+        first = False
+    out.write("[]\n" if first else "\n]\n")
 
 
 def _jsonl(view: View) -> None:
@@ -115,11 +185,20 @@ def csv_cell(value: Any) -> str:
 
 
 def _csv(view: View) -> None:
-    keys = list(view.rows[0]) if view.rows else [c.key for c in view.columns]
+    rows: Iterator[dict] = iter(view.rows)
+    first = next(rows, None)
+    keys = list(first) if first is not None else [c.key for c in view.columns]
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(keys)
-    for row in view.rows:
+    if first is None:
+        return
+    for row in _chain(first, rows):
         writer.writerow([csv_cell(_flat(row.get(k))) for k in keys])
+
+
+def _chain(first: dict, rest: Iterator[dict]) -> Iterator[dict]:
+    yield first
+    yield from rest
 
 
 def _flat(value: Any) -> Any:
@@ -132,19 +211,46 @@ def _md(view: View) -> None:
     def cell(v: Any) -> str:
         return safe_text(v).replace("|", "\\|").replace("\n", " ")
 
-    lines = [
-        "| " + " | ".join(c.header for c in view.columns) + " |",
-        "|" + "|".join(" --- " for _ in view.columns) + "|",
-    ]
-    lines += ["| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |" for r in view.rows]
-    sys.stdout.write("\n".join(lines) + "\n")
+    out = sys.stdout
+    out.write("| " + " | ".join(c.header for c in view.columns) + " |\n")
+    out.write("|" + "|".join(" --- " for _ in view.columns) + "|\n")
+    for r in view.rows:
+        out.write("| " + " | ".join(cell(c.value(r)) for c in view.columns) + " |\n")
 
 
 def console(stderr: bool = False):
-    """A Rich console that prints user text as written: no markup, no highlighting."""
+    """A Rich console that prints user text as written: no markup, no highlighting. A closed
+    pipe is raised as BrokenPipeError for the command to end with exit 0 (Rich's own handling
+    exits with status 1)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, markup=False, highlight=False, emoji=False)
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError
+
+    return PipeConsole(stderr=stderr, markup=False, highlight=False, emoji=False)
+
+
+def print_lines(con, lines) -> None:
+    """Lines already laid out to the console's width (lists of (text, style) segments): as
+    plain text when there is no colour (fast, for `--all` into a pager), else styled."""
+    if con.color_system is None or con.no_color:
+        con.file.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    from rich.text import Text
+
+    for line in lines:
+        con.print(Text.assemble(*((text, style or "") for text, style in line)), soft_wrap=True)
+
+
+def table_lines(columns: list[Column], rows: list[dict], width: int, total_from: int | None = None):
+    """Rows as a table that fits `width` (see `redlines.output.layout`)."""
+    from redlines.output.layout import Col, render
+
+    cols = [Col(c.header, c.kind, c.drop, c.justify, c.style or "") for c in columns]
+    cells = [[safe_text(c.value(r)) for c in columns] for r in rows]
+    return render(cols, cells, width, total_from=total_from)
 
 
 def _table(view: View) -> None:
@@ -152,20 +258,16 @@ def _table(view: View) -> None:
     if view.render is not None:
         view.render(con)
         return
-    if not view.rows:
+    rows = list(view.rows)
+    if not rows:
         from redlines.output.messages import info
 
         info(view.empty)
         return
-    from rich import box
-    from rich.table import Table
+    from redlines.output.layout import wrap
 
-    table = Table(title=view.title, box=box.SIMPLE_HEAD, title_justify="left", expand=False)
-    for c in view.columns:
-        table.add_column(c.header, max_width=c.width, overflow="fold", style=c.style, no_wrap=c.no_wrap)
-    for r in view.rows:
-        table.add_row(*(safe_text(c.value(r)) for c in view.columns))
-    con.print(table)
+    lines = [[(line, "bold")] for line in wrap(safe_text(view.title), con.width)] if view.title else []
+    print_lines(con, lines + table_lines(view.columns, rows, con.width))
 
 
 def _html(view: View) -> None:

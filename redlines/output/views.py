@@ -3,7 +3,9 @@ threat dossier a layout of its own. Presentation only; the data comes from the s
 
 from __future__ import annotations
 
-from redlines.output.formats import Column, View, safe_text
+from collections.abc import Iterable
+
+from redlines.output.formats import Column, View, print_lines, safe_text
 
 OUTCOME_STYLE = {
     "followed_through": "bold red",
@@ -23,30 +25,35 @@ OUTCOME_LABEL = {
 }
 
 
-def threats(rows: list[dict], *, as_of: str) -> View:
+def threats(rows: Iterable[dict], *, as_of: str) -> View:
+    """Threats; `rows` may be an iterator (JSON lines and CSV are written as they come). The
+    table form is a paragraph per threat, and needs a list."""
     return View(
         document=rows,
         rows=rows,
         columns=[
-            Column("id", "id", style="bold"),
-            Column("made", "made_on"),
-            Column("by", "issuer"),
-            Column("against", "targets", width=24),
-            Column("category", "category"),
-            Column("statement", "statement", width=60),
-            Column("deadline", "deadline"),
-            Column("outcome", "outcome"),
+            Column("id", "id", kind="id", style="bold"),
+            Column("made", "made_on", kind="id"),
+            Column("by", "issuer", kind="name"),
+            Column("against", "targets", kind="name"),
+            Column("category", "category", kind="id"),
+            Column("statement", "statement"),
+            Column("deadline", "deadline", kind="id"),
+            Column("outcome", "outcome", kind="id"),
         ],
         render=lambda con: _threat_lines(con, rows, as_of),
     )
 
 
+def _heading(con, parts: list[tuple[str, str]]) -> None:
+    """A record's heading line (id, date, names, outcome), wrapped between its parts to the console."""
+    from redlines.output.layout import flow
+
+    print_lines(con, flow([(safe_text(text), style) for text, style in parts], con.width))
+
+
 def _threat_lines(con, rows: list[dict], as_of: str) -> None:
-    """A threat a paragraph: a heading line, then its statement, readable at any width."""
-    import textwrap
-
-    from rich.text import Text
-
+    """A threat a paragraph: a heading, then its statement, readable at any width."""
     if not rows:
         from redlines.output.messages import info
 
@@ -54,25 +61,20 @@ def _threat_lines(con, rows: list[dict], as_of: str) -> None:
         return
     for t in rows:
         against = f" -> {safe_text(t['targets'])}" if t["targets"] else ""
-        deadline = f"  deadline {t['deadline']}" if t["deadline"] else ""
-        con.print(
-            Text.assemble(
-                (safe_text(t["id"]), "bold"),
-                f"  {t['made_on']}  ",
-                f"{safe_text(t['issuer'])}{against}  {t['category']}  ",
+        _heading(
+            con,
+            [
+                (t["id"], "bold"),
+                (t["made_on"], ""),
+                (f"{t['issuer']}{against}", ""),
+                (t["category"], ""),
                 (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
-                deadline,
-            ),
-            soft_wrap=True,
+                (f"deadline {t['deadline']}" if t["deadline"] else "", ""),
+                (f"restated {t['restated']}x" if t.get("restated") else "", ""),
+            ],
         )
-        con.print(
-            Text(
-                textwrap.fill(
-                    safe_text(t["statement"]), width=max(40, con.width), initial_indent="    ", subsequent_indent="    "
-                )
-            )
-        )
-    con.print(Text(f"{len(rows)} threat{'s' * (len(rows) != 1)}, as of {as_of}", style="dim"))
+        _wrap(con, t["statement"], 4)
+    print_lines(con, [[(f"{len(rows)} threat{'s' * (len(rows) != 1)}, as of {as_of}", "dim")]])
 
 
 def actors(rows: list[dict]) -> View:
@@ -80,13 +82,13 @@ def actors(rows: list[dict]) -> View:
         document=rows,
         rows=rows,
         columns=[
-            Column("slug", "slug", style="bold", no_wrap=True),
-            Column("name", "name"),
-            Column("kind", "kind"),
-            Column("of", "of", no_wrap=True),
-            Column("aliases", "aliases", width=40),
-            Column("threats", "threats"),
-            Column("targeted", "targeted"),
+            Column("slug", "slug", kind="id", style="bold"),
+            Column("name", "name", kind="name"),
+            Column("kind", "kind", kind="id"),
+            Column("of", "of", kind="name"),
+            Column("aliases", "aliases"),
+            Column("threats", "threats", kind="number", justify="right"),
+            Column("targeted", "targeted", kind="number", justify="right"),
         ],
         empty="no actors yet: add one with `redlines add actor`",
     )
@@ -97,33 +99,22 @@ def threat(t: dict) -> View:
 
 
 def _wrap(con, text: str, indent: int, first: str = "", style: str = "", hang: int = 0) -> None:
-    """Print text wrapped to the console: the first line after `first` (padded to `indent`),
-    the others indented by `indent + hang`."""
-    import textwrap
+    """Print text wrapped between words to the console's width: the first line after `first`
+    (padded to `indent`), the others indented by `indent + hang`."""
+    from redlines.output.layout import wrap
 
-    from rich.text import Text
-
-    body = textwrap.fill(
-        safe_text(text),
-        width=max(40, con.width),
-        initial_indent=first.ljust(indent),
-        subsequent_indent=" " * (indent + hang),
-        break_on_hyphens=False,
-        break_long_words=False,
-    )
-    con.print(Text(body, style=style), soft_wrap=True)
+    lines = wrap(safe_text(text), con.width, first.ljust(indent), " " * (indent + hang))
+    print_lines(con, [[(line, style)] for line in lines])
 
 
 def _dossier(con, t: dict) -> None:
-    from rich.text import Text
-
     def line(label: str, value) -> None:
         if value not in (None, "", []):
             _wrap(con, safe_text(value), 12, label)
 
-    con.print(Text(safe_text(t["id"]), style="bold underline"))
+    _wrap(con, t["id"], 0, style="bold underline")
     _wrap(con, t["statement"], 0)
-    con.print()
+    print_lines(con, [[]])
     line("issuer", f"{t['issuer_name']} ({t['issuer']})")
     line("against", t["targets"])
     line("made on", t["made_on"])
@@ -133,12 +124,15 @@ def _dossier(con, t: dict) -> None:
     line("deadline", t["deadline"])
     line("tags", t["tags"])
     line("restated", t["restated"] or None)
-    con.print(
-        Text.assemble(
-            f"{'outcome':<12}",
-            (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
-            f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)",
-        )
+    print_lines(
+        con,
+        [
+            [
+                (f"{'outcome':<12}", ""),
+                (OUTCOME_LABEL[t["outcome"]], OUTCOME_STYLE[t["outcome"]]),
+                (f"  (tested {t['tested_on']})" if t["tested_on"] else "  (not yet tested)", ""),
+            ]
+        ],
     )
     if "explanation" in t:
         x = t["explanation"]
@@ -147,8 +141,7 @@ def _dossier(con, t: dict) -> None:
         line("deadline by", x["deadline_set_by"] and f"{x['deadline_set_by']} ({x['deadline']})")
     events = t.get("events", [])
     if events:
-        con.print()
-        con.print(Text("timeline", style="bold"))
+        print_lines(con, [[], [("timeline", "bold")]])
         for e in events:
             extra = (f" (due {e['due']})" if e["due"] else "") + (
                 f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else ""
@@ -157,18 +150,15 @@ def _dossier(con, t: dict) -> None:
             for s in e["sources"]:
                 _source(con, s, 14)
     if t["sources"]:
-        con.print()
-        con.print(Text("sources", style="bold"))
+        print_lines(con, [[], [("sources", "bold")]])
         for s in t["sources"]:
             _source(con, s, 2)
 
 
 def _source(con, s: dict, indent: int) -> None:
-    from rich.text import Text
-
     if s.get("quote"):
         _wrap(con, f'"{s["quote"]}"', indent, style="italic", hang=1)
-    con.print(Text(" " * indent + safe_text(s["url"]), style="dim"), soft_wrap=True)
+    _wrap(con, s["url"], indent, style="dim")
 
 
 def _rate(r: dict, min_tested: int = 1) -> str:
@@ -189,18 +179,22 @@ def _bar(r: dict, min_tested: int, width: int = 10) -> str:
 
 def report(rep: dict, dossiers=None) -> View:
     least = rep["min_tested"]
+
+    def count(header: str, key: str) -> Column:
+        return Column(header, key, kind="number", justify="right")
+
     columns = [
-        Column(rep["by"], "key", style="bold"),
-        Column("threats", "threats"),
-        Column("tested", "tested"),
-        Column("yes", "followed_through"),
-        Column("partly", "partial"),
-        Column("no", "not_followed_through"),
-        Column("complied", "complied"),
-        Column("dropped", "withdrawn"),
-        Column("pending", "pending"),
-        Column("rate", "rate", get=lambda r: _rate(r, least)),
-        Column("", "bar", get=lambda r: _bar(r, least)),
+        Column(rep["by"], "key", kind="name", style="bold"),
+        count("threats", "threats"),
+        count("tested", "tested"),
+        count("yes", "followed_through"),
+        count("partly", "partial"),
+        count("no", "not_followed_through"),
+        count("complied", "complied"),
+        count("dropped", "withdrawn"),
+        count("pending", "pending"),
+        Column("rate", "rate", kind="number", get=lambda r: _rate(r, least)),
+        Column("", "bar", kind="number", drop=1, get=lambda r: _bar(r, least)),
     ]
     return View(
         document=rep,
@@ -218,27 +212,15 @@ def _html_page(rep: dict, threats: list[dict]) -> str:
 
 
 def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> None:
-    from rich import box
-    from rich.table import Table
+    from redlines.output.formats import table_lines
 
-    table = Table(
-        title=f"Follow-through by {rep['by']}, as of {rep['as_of']} (grace {rep['grace_days']} days)",
-        box=box.SIMPLE_HEAD,
-        title_justify="left",
-        pad_edge=False,
-        padding=(0, 1, 0, 0),
-        show_edge=False,
-    )
-    if con.width < 92:  # the bars need room; the rates and intervals say it all in 80 columns
-        columns = [c for c in columns if c.key != "bar"]
-    for c in columns:
-        table.add_column(c.header, style=c.style, no_wrap=True, justify="left" if c.key in ("key", "rate") else "right")
-    for i, r in enumerate(rows):
-        table.add_row(*(safe_text(c.value(r)) for c in columns), end_section=i == len(rows) - 2)
-    con.print(table)
-    con.print(
-        "yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.\n"
+    _wrap(con, f"Follow-through by {rep['by']}, as of {rep['as_of']} (grace {rep['grace_days']} days)", 0)
+    print_lines(con, table_lines(columns, rows, con.width, total_from=len(rows) - 1))
+    _wrap(con, "yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.", 0, style="dim")
+    _wrap(
+        con,
         f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
+        0,
         style="dim",
     )
     for r in rep["rows"]:
@@ -247,13 +229,21 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
                 con,
                 "; ".join(f"{t['id']} {OUTCOME_LABEL[t['outcome']]} ({t['rule']})" for t in r["threats_judged"]),
                 2,
-                f"{r['key']}: ",
+                f"{safe_text(r['key'])}: ",
             )
 
 
-def _short(value, limit: int = 50) -> str:
+# Logged fields that hold prose: a change line shows their start (the JSON has them whole).
+# Every other value (names, slugs, ids, dates, numbers) is shown in full.
+_PROSE = frozenset({"statement", "trigger", "consequence", "what", "quote", "title"})
+
+
+def _short(value, name: str = "", limit: int = 60) -> str:
     text = "(none)" if value is None else safe_text(value).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if name not in _PROSE or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut) + "…"
 
 
 # The references a change line names, and how: actors by slug, threats and events by id. Other
@@ -284,7 +274,7 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
                 for k, (b, a) in c["fields"].items()
                 if (before := _field(c["table"], k, b, slugs)) and (after := _field(c["table"], k, a, slugs))
             ]
-            fields = "; ".join(f"{name}: {_short(b)} -> {_short(a)}" for (name, b), (_, a) in shown)
+            fields = "; ".join(f"{name}: {_short(b, name)} -> {_short(a, name)}" for (name, b), (_, a) in shown)
             lines.append(f"~ {label}: {fields}")
         else:
             side = 1 if c["op"] == "insert" else 0
@@ -293,42 +283,59 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
                 for k, v in c["fields"].items()
                 if v[side] is not None and (f := _field(c["table"], k, v[side], slugs))
             ]
-            fields = ", ".join(f"{name}={_short(value, 40)}" for name, value in shown)
+            fields = ", ".join(f"{name}={_short(value, name, 40)}" for name, value in shown)
             lines.append(f"{'+' if c['op'] == 'insert' else '-'} {label}" + (f": {fields}" if fields else ""))
     return lines
 
 
-def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
+def _run_head(run: dict) -> list[tuple[str, str]]:
     n = len(run["changes"])
-    head = f"#{run['run']}  {run['at']}  {safe_text(run['command'])}  ({n} change{'s' * (n != 1)})"
+    return [(f"#{run['run']}", "bold"), (run["at"], ""), (run["command"], ""), (f"({n} change{'s' * (n != 1)})", "")]
+
+
+def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
+    """A run and its changes, as `undo` shows it before asking."""
+    head = "  ".join(safe_text(text) for text, _ in _run_head(run))
     return "\n".join([head, *(f"    {line}" for line in change_lines(run, slugs))])
 
 
-def history(runs: list[dict], slugs: dict[int, str] | None = None) -> View:
-    rows = [
-        {"run": r["run"], "at": r["at"], "command": r["command"], "undoes": r["undoes"], "changes": len(r["changes"])}
-        for r in runs
-    ]
+RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all
+
+
+def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
+    """Runs, newest first; `runs` may be an iterator (written as they come, but for the table)."""
 
     def render(con) -> None:
-        from rich.text import Text
+        from redlines.output.layout import flow, wrap
 
         if not runs:
             from redlines.output.messages import info
 
             info("no changes recorded yet")
         for r in runs:
-            con.print(Text(run_summary(r, slugs)), soft_wrap=True)
+            lines = flow(_run_head(r), con.width, indent=4)
+            shown = {**r, "changes": r["changes"][:RUN_CHANGES]}
+            for change in change_lines(shown, slugs):
+                lines += [[(line, "")] for line in wrap(change, con.width, "    ", "      ")]
+            if len(r["changes"]) > RUN_CHANGES:
+                more = len(r["changes"]) - RUN_CHANGES
+                lines += [[(f"    and {more:,} more change{'s' * (more != 1)} (--json lists them all)", "dim")]]
+            print_lines(con, lines)
 
     return View(
         document=runs,
-        rows=rows,
-        columns=[Column("run", "run"), Column("at", "at"), Column("command", "command"), Column("changes", "changes")],
+        rows=({**{k: r[k] for k in ("run", "at", "command", "undoes")}, "changes": len(r["changes"])} for r in runs),
+        columns=[
+            Column("run", "run", kind="number"),
+            Column("at", "at", kind="id"),
+            Column("command", "command"),
+            Column("changes", "changes", kind="number"),
+        ],
         render=render,
     )
 
 
-def timeline(rows: list[dict]) -> View:
+def timeline(rows: Iterable[dict]) -> View:
     def render(con) -> None:
         if not rows:
             from redlines.output.messages import info
@@ -344,13 +351,13 @@ def timeline(rows: list[dict]) -> View:
         document=rows,
         rows=rows,
         columns=[
-            Column("on", "on"),
-            Column("kind", "kind"),
-            Column("threat", "threat"),
-            Column("issuer", "issuer"),
-            Column("what", "what", width=60),
-            Column("outcome", "outcome"),
-            Column("due", "due"),
+            Column("on", "on", kind="id"),
+            Column("kind", "kind", kind="id"),
+            Column("threat", "threat", kind="id"),
+            Column("issuer", "issuer", kind="name"),
+            Column("what", "what"),
+            Column("outcome", "outcome", kind="id"),
+            Column("due", "due", kind="id"),
         ],
         render=render,
     )
@@ -364,82 +371,64 @@ def due(rows: list[dict], *, as_of: str) -> View:
         return f"{what} {r['on']}, {r['days']} day{'s' * (r['days'] != 1)} ago, no response recorded"
 
     def render(con) -> None:
-        from rich.text import Text
-
         if not rows:
             from redlines.output.messages import info
 
             info(f"nothing due or waiting for a response, as of {as_of}")
         for r in rows:
-            con.print(
-                Text.assemble(
-                    (safe_text(r["id"]), "bold"),
-                    f"  {safe_text(r['issuer'])}  ",
-                    (when(r), OUTCOME_STYLE.get(r["outcome"], "")),
-                ),
-                soft_wrap=True,
-            )
+            _heading(con, [(r["id"], "bold"), (r["issuer"], ""), (when(r), OUTCOME_STYLE.get(r["outcome"], ""))])
             _wrap(con, r["statement"], 4)
 
     return View(
         document=rows,
         rows=rows,
         columns=[
-            Column("id", "id"),
-            Column("issuer", "issuer"),
-            Column("status", "status"),
-            Column("on", "on"),
-            Column("days", "days"),
-            Column("outcome", "outcome"),
-            Column("statement", "statement", width=60),
+            Column("id", "id", kind="id"),
+            Column("issuer", "issuer", kind="name"),
+            Column("status", "status", kind="id"),
+            Column("on", "on", kind="id"),
+            Column("days", "days", kind="number"),
+            Column("outcome", "outcome", kind="id"),
+            Column("statement", "statement"),
         ],
         render=render,
     )
 
 
 def search(rows: list[dict], *, query: str) -> View:
-    """Matches in context; the matched words are bracketed (in bold on a terminal)."""
+    """Matches in context; the matched words are bracketed."""
     from redlines.store.search import CLOSE, OPEN
 
-    def plain(snippet: str) -> str:
-        return safe_text(snippet.replace(OPEN, "[").replace(CLOSE, "]"))
-
-    document = [
-        {**r, "matches": [{**m, "snippet": m["snippet"].replace(OPEN, "[").replace(CLOSE, "]")} for m in r["matches"]]}
-        for r in rows
-    ]
+    def marked(snippet: str) -> str:
+        return snippet.replace(OPEN, "[").replace(CLOSE, "]")
 
     def render(con) -> None:
-        from rich.text import Text
-
         if not rows:
             from redlines.output.messages import info
 
             info(f"nothing matches {query!r}")
         for r in rows:
-            con.print(
-                Text.assemble(
-                    (safe_text(r["id"]), "bold"),
-                    f"  {r['made_on']}  {safe_text(r['issuer'])}  ",
+            _heading(
+                con,
+                [
+                    (r["id"], "bold"),
+                    (r["made_on"], ""),
+                    (r["issuer"], ""),
                     (OUTCOME_LABEL[r["outcome"]], OUTCOME_STYLE[r["outcome"]]),
-                ),
-                soft_wrap=True,
+                ],
             )
             for m in r["matches"]:
-                text = Text(f"    {m['in']}: ")
-                for i, part in enumerate(m["snippet"].replace(CLOSE, OPEN).split(OPEN)):
-                    text.append(safe_text(part), style="bold reverse" if i % 2 else "")
-                con.print(text)
+                _wrap(con, marked(m["snippet"]), 4, f"    {m['in']}: ", hang=2)
 
     return View(
-        document=document,
-        rows=[{**r, "matches": "; ".join(plain(m["snippet"]) for m in r["matches"])} for r in rows],
+        document=({**r, "matches": [{**m, "snippet": marked(m["snippet"])} for m in r["matches"]]} for r in rows),
+        rows=({**r, "matches": "; ".join(safe_text(marked(m["snippet"])) for m in r["matches"])} for r in rows),
         columns=[
-            Column("id", "id"),
-            Column("made", "made_on"),
-            Column("by", "issuer"),
-            Column("outcome", "outcome"),
-            Column("matches", "matches", width=70),
+            Column("id", "id", kind="id"),
+            Column("made", "made_on", kind="id"),
+            Column("by", "issuer", kind="name"),
+            Column("outcome", "outcome", kind="id"),
+            Column("matches", "matches"),
         ],
         render=render,
     )

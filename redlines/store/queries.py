@@ -210,6 +210,51 @@ def _placeholders(values: Sequence) -> str:
     return ", ".join("?" * len(values))
 
 
+def _threats_sql(
+    params: dict,
+    *,
+    issuers: Sequence[int] = (),
+    target: int | None = None,
+    category: str | None = None,
+    outcome: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    search: str | None = None,
+    ids: Sequence[str] = (),
+) -> tuple[str, str, dict]:
+    """The judged threats (`j`), the WHERE clause of the filters, and the args."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    if ids:
+        where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(params, ids) uses
+    if target is not None:
+        where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
+        args["target"] = target
+    if outcome:
+        where.append("j.outcome = :outcome")
+        args["outcome"] = outcome
+    if search:
+        where.append(
+            "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
+            " OR j.consequence LIKE :like ESCAPE '\\')"
+        )
+        args["like"] = "%" + _escape_like(search) + "%"
+    return f"({judged(params, ids)}) j", f"{'WHERE ' + ' AND '.join(where) if where else ''}", args
+
+
+def threats_cursor(conn: sqlite3.Connection, params: dict, *, limit: int | None = None, **filters) -> sqlite3.Cursor:
+    """Judged threats with their issuer, newest first, as a cursor to read a batch at a time.
+    Filters as `threats` takes them."""
+    judged_j, where, args = _threats_sql(params, **filters)
+    sql = (
+        f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM {judged_j} "
+        f"JOIN actor a ON a.id = j.issuer_id {where} ORDER BY j.made_on DESC, j.id"
+    )
+    if limit is not None:
+        sql += " LIMIT :limit"
+        args["limit"] = limit
+    return conn.execute(sql, args)
+
+
 def threats(
     conn: sqlite3.Connection,
     params: dict,
@@ -226,31 +271,26 @@ def threats(
 ) -> list[dict]:
     """Judged threats with their issuer, newest first. `since` and `until` are bounds from
     `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    if ids:
-        where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(params, ids) uses
-    if target is not None:
-        where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
-        args["target"] = target
-    if outcome:
-        where.append("j.outcome = :outcome")
-        args["outcome"] = outcome
-    if search:
-        where.append(
-            "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
-            " OR j.consequence LIKE :like ESCAPE '\\')"
-        )
-        args["like"] = "%" + _escape_like(search) + "%"
-    sql = (
-        f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params, ids)}) j "
-        f"JOIN actor a ON a.id = j.issuer_id "
-        f"{'WHERE ' + ' AND '.join(where) if where else ''} "
-        f"ORDER BY j.made_on DESC, j.id"
+    cursor = threats_cursor(
+        conn,
+        params,
+        issuers=issuers,
+        target=target,
+        category=category,
+        outcome=outcome,
+        since=since,
+        until=until,
+        search=search,
+        ids=ids,
+        limit=limit,
     )
-    if limit is not None:
-        sql += " LIMIT :limit"
-        args["limit"] = limit
-    return [dict(r) for r in conn.execute(sql, args)]
+    return [dict(r) for r in cursor]
+
+
+def count_threats(conn: sqlite3.Connection, params: dict, **filters) -> int:
+    """How many threats `threats` would give without a limit."""
+    judged_j, where, args = _threats_sql(params, **filters)
+    return conn.execute(f"SELECT COUNT(*) FROM {judged_j} {where}", args).fetchone()[0]
 
 
 def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) -> list[str]:
@@ -492,6 +532,24 @@ def due(
     return sorted(rows, key=lambda r: (r["tested_on"] or r["deadline"], r["id"]))
 
 
+def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until: str | None, limit: int | None):
+    """The threats made and the events of the timeline, as two SELECTs (each newest first,
+    limited when a limit is given), and their args."""
+    args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
+    who = f"AND t.issuer_id IN ({_bind(args, 'i', issuers)})" if issuers else ""
+    window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
+    made = f"""
+          SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
+                 'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
+          FROM threat t JOIN actor a ON a.id = t.issuer_id
+          WHERE {window.format(col="t.made_on")} {who}"""
+    happened = f"""
+          SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
+          FROM event e JOIN threat t ON t.id = e.threat_id JOIN actor a ON a.id = t.issuer_id
+          WHERE {window.format(col="e.occurred_on")} AND t.made_on <= :as_of {who}"""
+    return made, happened, args
+
+
 def timeline(
     conn: sqlite3.Connection,
     as_of: str,
@@ -503,25 +561,41 @@ def timeline(
 ) -> list[dict]:
     """Threats made and their events, in date order (a threat before its events on a day): the
     `limit` latest of them, found through the date indexes rather than by sorting everything."""
-    args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
-    who = f"AND t.issuer_id IN ({_bind(args, 'i', issuers)})" if issuers else ""
-    window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
+    made, happened, args = _timeline_parts(as_of, issuers, since, until, limit)
     sql = f"""
       SELECT * FROM (
-        SELECT * FROM (
-          SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
-                 'made' AS kind, t.statement AS what, NULL AS outcome, t.deadline AS due, NULL AS event
-          FROM threat t JOIN actor a ON a.id = t.issuer_id
-          WHERE {window.format(col="t.made_on")} {who}
-          ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
+        SELECT * FROM ({made} ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
         UNION ALL
-        SELECT * FROM (
-          SELECT e.occurred_on, 1, e.rowid, t.id, a.slug, e.kind, e.what, e.outcome, e.due, e.id
-          FROM event e JOIN threat t ON t.id = e.threat_id JOIN actor a ON a.id = t.issuer_id
-          WHERE {window.format(col="e.occurred_on")} AND t.made_on <= :as_of {who}
-          ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT :limit)
+        SELECT * FROM ({happened} ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT :limit)
       ) ORDER BY "on" DESC, step DESC, seq DESC LIMIT :limit"""
     return [dict(r) for r in conn.execute(sql, args)][::-1]
+
+
+def timeline_cursor(
+    conn: sqlite3.Connection,
+    as_of: str,
+    *,
+    issuers: Sequence[int] = (),
+    since: str | None = None,
+    until: str | None = None,
+) -> sqlite3.Cursor:
+    """The whole timeline in date order, as a cursor to read as it comes."""
+    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+    return conn.execute(f'SELECT * FROM ({made} UNION ALL {happened}) ORDER BY "on", step, seq', args)
+
+
+def count_timeline(
+    conn: sqlite3.Connection,
+    as_of: str,
+    *,
+    issuers: Sequence[int] = (),
+    since: str | None = None,
+    until: str | None = None,
+) -> int:
+    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+    return conn.execute(
+        f"SELECT (SELECT COUNT(*) FROM ({made})) + (SELECT COUNT(*) FROM ({happened}))", args
+    ).fetchone()[0]
 
 
 def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:

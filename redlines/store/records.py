@@ -95,6 +95,10 @@ def runs(conn: sqlite3.Connection, limit: int | None) -> list[sqlite3.Row]:
     ).fetchall()
 
 
+def count_runs(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM run").fetchone()[0]
+
+
 def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = {}
     if not run_ids:

@@ -69,32 +69,35 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
     FTS5 ranks the matches (the latest RANKED of them) by rowid alone, which is cheap; only the
     best few are then read, checked against the as-of date and cut into passages, so the cost
     follows the number of threats asked for rather than the number of matches."""
-    want = 20 if limit is None else limit
-    if want == 0:
+    if limit == 0:
         return []
-    try:
-        conn.execute("SELECT rowid FROM search WHERE search MATCH ? LIMIT 1", (query,)).fetchall()
-    except sqlite3.OperationalError:
-        query = _plain(query)
-        if not query:
-            return []
-    batch = max(200, want * 10)
-    while True:
+    query = _usable(conn, query)
+    if not query:
+        return []
+    if limit is None:  # every match: all of them ranked (the latest RANKED first, as a page ranks them)
+        ranked = conn.execute(
+            "WITH latest AS MATERIALIZED (SELECT rowid, rank FROM search WHERE search MATCH ? "
+            "ORDER BY rowid DESC LIMIT ?) SELECT rowid, rank FROM latest ORDER BY rank",
+            (query, RANKED),
+        ).fetchall()
+        if len(ranked) == RANKED:
+            ranked += conn.execute(
+                "SELECT rowid, rank FROM search WHERE search MATCH ? AND rowid < ? ORDER BY rank",
+                (query, min(r[0] for r in ranked)),
+            ).fetchall()
+        best = _best(conn, ranked, as_of)
+    batch = max(200, (limit or 0) * 10)
+    while limit is not None:
         ranked = conn.execute(
             "WITH latest AS MATERIALIZED (SELECT rowid, rank FROM search WHERE search MATCH ? "
             "ORDER BY rowid DESC LIMIT ?) SELECT rowid, rank FROM latest ORDER BY rank LIMIT ?",
             (query, RANKED, batch),
         ).fetchall()
-        rows = _visible(conn, [r[0] for r in ranked], as_of)
-        best: dict[str, list] = {}
-        for rowid, rank in ranked:
-            hit = rows.get(rowid)
-            if hit is not None:
-                best.setdefault(hit["threat_id"], []).append({**dict(hit), "score": rank})
-        if len(best) >= want or len(ranked) < batch:
+        best = _best(conn, ranked, as_of)
+        if len(best) >= limit or len(ranked) < batch:
             break
         batch *= 4
-    chosen = list(best.items())[:want] if limit is not None else list(best.items())
+    chosen = list(best.items())[:limit] if limit is not None else list(best.items())
     passage = f"SELECT snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) FROM search WHERE search MATCH ? AND rowid = ?"
     return [
         {
@@ -111,6 +114,39 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
         }
         for tid, hits in chosen
     ]
+
+
+def _usable(conn: sqlite3.Connection, query: str) -> str:
+    """The query as FTS5 takes it: as typed, or as plain words when FTS5 cannot parse it."""
+    try:
+        conn.execute("SELECT rowid FROM search WHERE search MATCH ? LIMIT 1", (query,)).fetchall()
+    except sqlite3.OperationalError:
+        return _plain(query)
+    return query
+
+
+def _best(conn: sqlite3.Connection, ranked: list, as_of: str) -> dict[str, list]:
+    """The ranked rows of the index whose threat and event are known on `as_of`, by threat, best first."""
+    rows = _visible(conn, [r[0] for r in ranked], as_of)
+    best: dict[str, list] = {}
+    for rowid, rank in ranked:
+        hit = rows.get(rowid)
+        if hit is not None:
+            best.setdefault(hit["threat_id"], []).append({**dict(hit), "score": rank})
+    return best
+
+
+def count(conn: sqlite3.Connection, query: str, as_of: str) -> int:
+    """How many threats known on `as_of` match (what `search` gives without a limit)."""
+    query = _usable(conn, query)
+    if not query:
+        return 0
+    return conn.execute(
+        "SELECT COUNT(DISTINCT search.threat_id) FROM search CROSS JOIN threat t ON t.id = search.threat_id "
+        "LEFT JOIN event e ON e.id = search.event_id "
+        "WHERE search MATCH ? AND t.made_on <= ? AND (e.id IS NULL OR e.occurred_on <= ?)",
+        (query, as_of, as_of),
+    ).fetchone()[0]
 
 
 def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[int, sqlite3.Row]:
