@@ -127,15 +127,30 @@ def _is_full(e: BaseException) -> bool:
     return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+LOW_SPACE_BYTES = 256 * 1024
+
+
+def _io_error_on_a_full_disk(e: BaseException, where: Path | str) -> bool:
+    """SQLite reports some writes that find no space as an I/O error (growing the `-shm` file:
+    SQLITE_IOERR_SHMSIZE); when the folder has next to no space left, that is what it was."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is None or code & 0xFF != 10:  # SQLITE_IOERR and its extended codes
+        return False
+    try:
+        st = os.statvfs(Path(where).parent)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
+
 def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> DatabaseProblem:
     """A database error said plainly, by what it means: a full disk, a file that is read-only,
     busy, or not a database at all. The command wrote nothing (its transaction rolled back)."""
     e = root_error(e)
     text = str(e)
-    if _is_full(e):
-        return DatabaseProblem(
-            f"the disk holding {where} is full; nothing was written", ["free some space, then run the command again"]
-        )
+    if _is_full(e) or _io_error_on_a_full_disk(e, where):
+        why = "SQLite needs a little space even to read it" if opening else "nothing was written"
+        return DatabaseProblem(f"the disk holding {where} is full: {why}", ["free some space, then run the command again"])
     code = getattr(e, "sqlite_errorcode", None)
     code = None if code is None else code & 0xFF
     if "readonly" in text or "read-only" in text:
@@ -214,7 +229,8 @@ def open_database(path: Path, seed) -> Connection:
     try:
         migrate(path)
     except Exception as e:
-        raise _failed(e, f"cannot upgrade {path}", [f"the file before the upgrade is kept at {backup_path}"]) from e
+        kept = [f"the file before the upgrade is kept at {backup_path}"]
+        raise _failed(e, f"cannot upgrade {path}", kept, where=path) from e
     return open_database(path, seed)
 
 
@@ -266,16 +282,17 @@ def _foreign(path: Path, findings: list, upgrading: str | None = None) -> Databa
     )
 
 
-def _failed(e: BaseException, doing: str, hints: list[str] = ()) -> DatabaseProblem:
+def _failed(e: BaseException, doing: str, hints: list[str] = (), where: Path | None = None) -> DatabaseProblem:
+    """What went wrong while `doing` something to a file, said in one line (no traceback)."""
     if isinstance(e, DatabaseProblem):
         return e
     root = root_error(e)
-    if _is_full(root):
-        found = problem(root, doing.rsplit(" ", 1)[-1])
-        return DatabaseProblem(f"{doing}: {found.message}", [*found.hints, *hints])
+    if _is_full(root) or (where is not None and _io_error_on_a_full_disk(root, where)):
+        return DatabaseProblem(f"{doing}: the disk is full", ["free some space, then run the command again", *hints])
     if isinstance(root, OSError):
         return DatabaseProblem(f"{doing}: {root.strerror or root}", list(hints))
-    return DatabaseProblem(f"{doing}: {str(root).splitlines()[0] if str(root) else type(root).__name__}", list(hints))
+    text = str(root).splitlines()[0] if str(root) else type(root).__name__
+    return DatabaseProblem(f"{doing}: {text}", list(hints))
 
 
 def migrate(path: Path, revision: str = "head") -> None:
@@ -309,7 +326,7 @@ def _build(path: Path, seed) -> Path:
     except BaseException as e:
         _remove(tmp)
         if isinstance(e, Exception):
-            raise _failed(e, f"cannot create {path}", ["nothing was written"]) from e
+            raise _failed(e, f"cannot create {path}", ["nothing was written"], where=path) from e
         raise
     return tmp
 
@@ -327,7 +344,7 @@ def create(path: Path, seed) -> None:
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
             os.link(tmp, path)
     except OSError as e:
-        raise _failed(e, f"cannot create {path}") from e
+        raise _failed(e, f"cannot create {path}", ["nothing was written"], where=path) from e
     finally:
         _remove(tmp)
 
@@ -379,7 +396,7 @@ def _overwrite(path: Path, new: Path) -> Path | None:
             src.backup(old)
         except sqlite3.Error as e:
             kept = [f"the old database is kept as it was; a copy is at {saved}"]
-            raise _failed(e, f"cannot replace {path}", kept) from e
+            raise _failed(e, f"cannot replace {path}", kept, where=path) from e
         finally:
             src.close()
         return saved
@@ -408,7 +425,7 @@ def _copy(conn: sqlite3.Connection, to: Path) -> None:
         os.replace(partial, to)
     except (sqlite3.Error, OSError) as e:
         _remove(partial)
-        raise _failed(e, f"cannot write the backup {to}", ["nothing was changed"]) from e
+        raise _failed(e, f"cannot write the backup {to}", ["nothing was changed"], where=to) from e
 
 
 def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: Path | None = None) -> Path:
@@ -431,7 +448,7 @@ def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: 
         os.replace(partial, to)
     except (sqlite3.Error, OSError) as e:
         partial.unlink(missing_ok=True)
-        raise _failed(e, f"cannot write the backup {to}") from e
+        raise _failed(e, f"cannot write the backup {to}", where=to) from e
     finally:
         if guarded:
             conn.execute("PRAGMA query_only = ON")
@@ -470,7 +487,7 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
         except sqlite3.Error as e:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise _failed(e, f"cannot repair {path}", ["nothing was changed"]) from e
+            raise _failed(e, f"cannot repair {path}", ["nothing was changed"], where=path) from e
         return done, saved
     finally:
         conn.close()

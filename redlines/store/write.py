@@ -38,7 +38,8 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
         yield w
         summary.refresh(conn, w.touched)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+            conn.execute("ROLLBACK")
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
     if not dry_run:
