@@ -128,6 +128,7 @@ def _is_full(e: BaseException) -> bool:
 
 
 LOW_SPACE_BYTES = 256 * 1024
+FREE_SPACE = "free some space, then run the command again"
 
 
 def _io_error_on_a_full_disk(e: BaseException, where: Path | str) -> bool:
@@ -150,7 +151,7 @@ def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> Da
     text = str(e)
     if _is_full(e) or _io_error_on_a_full_disk(e, where):
         why = "SQLite needs a little space even to read it" if opening else "nothing was written"
-        return DatabaseProblem(f"the disk holding {where} is full: {why}", ["free some space, then run the command again"])
+        return DatabaseProblem(f"the disk holding {where} is full: {why}", [FREE_SPACE])
     code = getattr(e, "sqlite_errorcode", None)
     code = None if code is None else code & 0xFF
     if "readonly" in text or "read-only" in text:
@@ -288,7 +289,7 @@ def _failed(e: BaseException, doing: str, hints: list[str] = (), where: Path | N
         return e
     root = root_error(e)
     if _is_full(root) or (where is not None and _io_error_on_a_full_disk(root, where)):
-        return DatabaseProblem(f"{doing}: the disk is full", ["free some space, then run the command again", *hints])
+        return DatabaseProblem(f"{doing}: the disk is full", [FREE_SPACE, *hints])
     if isinstance(root, OSError):
         return DatabaseProblem(f"{doing}: {root.strerror or root}", list(hints))
     text = str(root).splitlines()[0] if str(root) else type(root).__name__
