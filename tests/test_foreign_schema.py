@@ -167,6 +167,20 @@ def test_a_missing_trigger_is_named_by_check_and_recreated_by_repair(cli, db):
     cli("db", "check")
 
 
+def test_an_object_as_an_older_release_made_it_is_no_foreign_code_and_repair_brings_it_up_to_date(cli, db):
+    """The view or trigger SQL of an earlier revision is ours: writes go on, check names it."""
+    cli("list")
+    [old_sql] = [sql for sql in objects.known_sql()[("trigger", "search_threat_update")] if "UPDATE OF" not in sql]
+    execute(db, "DROP TRIGGER search_threat_update", old_sql)
+    cli("add", "actor", "zz", "--name", "Zz")
+    check = cli("db", "check", expect=1)
+    assert "trigger search_threat_update is one an older release created" in check.stderr
+    assert "created the trigger search_threat_update" in cli("db", "check", "--repair").stderr
+    assert objects.same_sql(
+        found(db)[("trigger", "search_threat_update")], objects.expected_objects()[("trigger", "search_threat_update")]
+    )
+
+
 def test_a_trigger_in_an_old_file_stops_its_upgrade_until_repaired(cli, tmp_path):
     db = tmp_path / "old.db"
     shutil.copy(FIXTURES / "schema-0001.db", db)

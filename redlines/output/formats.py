@@ -203,7 +203,8 @@ def _replacing(path: str, real: Path, st):
             umask = os.umask(0o022)
             os.umask(umask)
             mode = 0o666 & ~umask
-        os.fchmod(fd, mode)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         out = _text(fd)
         yield out
         out.flush()

@@ -215,12 +215,12 @@ def open_database(path: Path, seed) -> Connection:
         _check_version(path, version, found, known)
         findings = objects.compare(found.objects, objects.expected_at(version))
         if version == head:
-            if any(f.problem != "missing" for f in findings):
-                conn.refusal = _foreign(path, findings)
+            if any(f.problem in objects.FOREIGN for f in findings):
+                conn.refusal = _foreign(path, [f for f in findings if f.problem in objects.FOREIGN])
                 conn.execute("PRAGMA query_only = ON")
             return conn
-        if findings:
-            raise _foreign(path, findings, upgrading=version)
+        if any(f.problem != "outdated" for f in findings):
+            raise _foreign(path, [f for f in findings if f.problem != "outdated"], upgrading=version)
     except BaseException:
         conn.close()
         raise
@@ -278,7 +278,7 @@ def _foreign(path: Path, findings: list, upgrading: str | None = None) -> Databa
         text,
         [
             f"`redlines --db {path} db check` lists it; "
-            f"`redlines --db {path} db check --repair` removes it (after a backup)"
+            f"`redlines --db {path} db check --repair` puts it right (after a backup)"
         ],
     )
 

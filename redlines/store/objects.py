@@ -266,23 +266,40 @@ def inventory(conn: sqlite3.Connection) -> Inventory:
     return Inventory(objects, frozenset(columns))
 
 
+FOREIGN = ("unknown", "altered")  # SQL that redlines did not write: it refuses writes
+
+
 class Finding(NamedTuple):
     key: Key
-    problem: str  # "unknown", "altered" or "missing"
+    problem: str  # "unknown", "altered", "outdated" or "missing"
 
     def __str__(self) -> str:
         kind, name = self.key
         return {
             "unknown": f"{kind} {name} is not one of redlines",
             "altered": f"{kind} {name} differs from the one redlines creates",
+            "outdated": f"{kind} {name} is one an older release created",
             "missing": f"{kind} {name} is missing",
         }[self.problem]
 
 
+def known_sql() -> dict[Key, list[str]]:
+    """Every SQL text each trigger and view has had in some revision (ours, if out of date)."""
+    out: dict[Key, list[str]] = {}
+    for key, steps in {**_trigger_history(), **_VIEW_HISTORY}.items():
+        out[key] = [sql for _, sql in steps if sql is not None]
+    return out
+
+
 def compare(found: dict[Key, str], expected: dict[Key, str]) -> list[Finding]:
-    """How a file's triggers and views differ from those expected, unknown ones first."""
+    """How a file's triggers and views differ from those expected, unknown ones first. An object
+    whose SQL is one redlines wrote in an earlier revision is `outdated`, not `altered`."""
+    known = known_sql()
     out = [Finding(k, "unknown") for k in sorted(found) if k not in expected]
-    out += [Finding(k, "altered") for k in sorted(found) if k in expected and not same_sql(found[k], expected[k])]
+    for k in sorted(found):
+        if k in expected and not same_sql(found[k], expected[k]):
+            ours = any(same_sql(found[k], sql) for sql in known.get(k, []))
+            out.append(Finding(k, "outdated" if ours else "altered"))
     out += [Finding(k, "missing") for k in sorted(expected) if k not in found]
     return out
 

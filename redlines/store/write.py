@@ -32,6 +32,9 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
     dry run). Before it commits, the summaries of the threats it touched are brought up to date."""
     from redlines.store import summary
 
+    refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
+    if refusal is not None:
+        raise refusal
     conn.execute("BEGIN IMMEDIATE")
     try:
         w = Writer(conn, command, undoes)
