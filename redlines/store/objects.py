@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from functools import cache
 from typing import NamedTuple
 
 Key = tuple[str, str]  # (type, name): ("trigger", "search_threat_delete"), ("view", "threat_outcome")
@@ -143,6 +144,7 @@ def expected_views() -> dict[str, str]:
     return {name: history[-1][1] for (_, name), history in _VIEW_HISTORY.items() if history[-1][1] is not None}
 
 
+@cache
 def expected_objects() -> dict[Key, str]:
     """Every trigger and view a database at the newest schema holds: (type, name) -> SQL."""
     objects = {key: sql for key, sql in _at(_trigger_history(), _head()).items()}
@@ -150,6 +152,7 @@ def expected_objects() -> dict[Key, str]:
     return objects
 
 
+@cache
 def expected_at(revision: str) -> dict[Key, str]:
     """The triggers and views a database at `revision` holds (the newest: `expected_objects()`)."""
     if revision >= _head():
@@ -214,6 +217,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
+@cache
 def columns_at(revision: str) -> frozenset[tuple[str, str]]:
     """The (table, column) pairs of the schema at `revision` (see `described`)."""
     out: set[tuple[str, str]] = set()
@@ -232,6 +236,7 @@ def columns_at(revision: str) -> frozenset[tuple[str, str]]:
 _COLUMNS_LAST = "0006"  # the newest revision this shape history has been checked against
 
 
+@cache
 def universe() -> frozenset[tuple[str, str]]:
     return frozenset(
         (table, name.lstrip("-"))
@@ -283,6 +288,7 @@ class Finding(NamedTuple):
         }[self.problem]
 
 
+@cache
 def known_sql() -> dict[Key, list[str]]:
     """Every SQL text each trigger and view has had in some revision (ours, if out of date)."""
     out: dict[Key, list[str]] = {}
