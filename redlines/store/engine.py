@@ -262,9 +262,10 @@ def _check_version(path: Path, version: str, found: objects.Inventory, known: li
         seen = "its tables match no schema of redlines (" + "; ".join(parts) + ")"
     hints = ["restore a backup of it, or choose another file with --db or REDLINES_DB"]
     if like:
-        hints.append(
-            f"if only its version is wrong: sqlite3 {path} \"UPDATE alembic_version SET version_num = '{like[-1]}'\""
-        )
+        import shlex
+
+        fix = f"UPDATE alembic_version SET version_num = '{like[-1]}'"  # safe in double quotes: [0-9] only
+        hints.append(f'if only its version is wrong: sqlite3 {shlex.quote(str(path))} "{fix}"')
     raise DatabaseProblem(f"{path} says it is at schema {version}, but {seen}; it was left untouched", hints)
 
 
