@@ -38,9 +38,7 @@ class Tracker(Recording):
     """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
 
     def __init__(self, path: str | Path | None = None, *, today: date | None = None, as_of: str | None = None):
-        if path is not None and "\x00" in str(path):
-            raise BadInput("a database path cannot hold a NUL character")
-        self.path = user_path(path) if path else engine.default_path()
+        self.path = engine.location(path)
         self.today = today or date.today()
         self.as_of_given = as_of is not None
         self.as_of = dates.parse(as_of, self.today).end() if as_of is not None else self.today
@@ -71,22 +69,19 @@ class Tracker(Recording):
             load_document(w, doc)
 
     def init(self, *, empty: bool = False, force: bool = False) -> Path | None:
-        """Create the database anew; returns the backup of the file it replaced, if any."""
+        """Create the database anew; returns the backup of the file it replaced, if any. An
+        existing file is replaced only with `force`, under its exclusive lock (refused while
+        another program holds it), after a backup that keeps every write acknowledged before."""
         self.close()
-        replaced = None
-        if self.path.exists():
-            if not force:
-                raise Conflict(f"{self.path} exists already", ["add --force to replace it (a backup is kept)"])
-            if not _is_sqlite_file(self.path):
-                raise DatabaseProblem(f"{self.path} is not a SQLite database; it was not replaced")
-            if self.path.stat().st_size:
-                conn = engine.connect(self.path)
-                try:
-                    replaced = engine.backup(conn, self.path, suffix="replaced")
-                finally:
-                    conn.close()
-        engine.create(self.path, None if empty else self._seed, replace=True)
-        return replaced
+        seed = None if empty else self._seed
+        if not self.path.exists():
+            engine.create(self.path, seed)
+            return None
+        if not force:
+            raise Conflict(f"{self.path} exists already", ["add --force to replace it (a backup is kept)"])
+        if not self.path.is_file() or not _is_sqlite_file(self.path):
+            raise DatabaseProblem(f"{self.path} is not a SQLite database; it was not replaced")
+        return engine.replace(self.path, seed)
 
     def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> dict:
         """Load a data-set document whole, or not at all (nothing is written on a dry run).
@@ -205,13 +200,22 @@ class Tracker(Recording):
             "last_change": None if last is None else {"at": last["at"], "command": last["command"]},
         }
 
-    def check(self) -> list[str]:
-        """Problems found by SQLite's integrity and foreign-key checks; empty when all is well."""
+    def check(self, *, repair: bool = False) -> list[str]:
+        """Problems found by SQLite's integrity and foreign-key checks, and triggers or views that
+        redlines did not make; empty when all is well. With `repair`, such triggers and views are
+        first put right (after a backup; see `repaired`)."""
+        self.repaired: tuple[list[str], Path | None] = ([], None)
+        self.foreign: list = []
+        if repair:
+            self.close()
+            self.repaired = engine.repair(self.path)
         conn = self.conn
         problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [
             f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
         ]
+        self.foreign = engine.foreign_objects(conn)
+        problems += [str(f) for f in self.foreign]
         if not problems:
             from redlines.store.summary import stale
 
@@ -221,7 +225,10 @@ class Tracker(Recording):
     def backup(self, to: str | Path | None = None) -> Path:
         if to is not None and ("\x00" in str(to) or not str(to).strip()):
             raise BadInput(f"{str(to)[:80]!r} is not a file name for the backup")
-        return engine.backup(self.conn, self.path, to=user_path(to) if to else None)
+        target = user_path(to) if to else None
+        if target is not None and target.is_dir():
+            raise BadInput(f"{str(to)[:80]!r} is a folder; give a file name for the backup")
+        return engine.backup(self.conn, self.path, to=target)
 
     # --- names and ids -----------------------------------------------------------------------
 

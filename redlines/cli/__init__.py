@@ -34,11 +34,16 @@ class RedlinesGroup(TyperGroup):
             raise typer.Exit(0) from None
         except OSError as e:
             # A file the user named cannot be used (too long a name, no permission, a full disk).
+            import errno
+
             from redlines.errors import RedlinesError as Problem
             from redlines.output.messages import error
 
             name = f" {e.filename!r}"[:120] if e.filename else ""
-            error(Problem(f"cannot use the file{name}: {e.strerror or e}"))
+            why = (
+                "the disk is full; nothing was written" if e.errno in (errno.ENOSPC, errno.EDQUOT) else e.strerror or e
+            )
+            error(Problem(f"cannot use the file{name}: {why}"))
             raise typer.Exit(1) from None
         except Exception as e:
             import sqlite3
@@ -79,16 +84,14 @@ class RedlinesGroup(TyperGroup):
 
 def _database_problem(e: Exception, ctx) -> RedlinesError:
     """SQLite's own error, said plainly: the command wrote nothing (its transaction rolled back)."""
-    from redlines.errors import DatabaseProblem
+    from redlines.store.engine import problem
 
     settings = ctx.obj if isinstance(ctx.obj, Settings) else None
-    where = settings.tracker().path if settings and settings._tracker else "the database"
-    text = str(e)
-    if "readonly" in text or "read-only" in text:
-        return DatabaseProblem(f"{where} is read-only: reading works, writing needs write access; nothing was written")
-    if "locked" in text or "busy" in text:
-        return DatabaseProblem(f"{where} stayed busy with another writer; nothing was written", ["try again"])
-    return DatabaseProblem(f"{where}: {text}; nothing was written")
+    tracker = settings._tracker if settings else None
+    refusal = getattr(getattr(tracker, "_conn", None), "refusal", None)
+    if refusal is not None and ("readonly" in str(e) or "read-only" in str(e)):
+        return refusal  # writes are refused: the file holds triggers or views redlines did not make
+    return problem(e, tracker.path if tracker else "the database")
 
 
 class LazyGroup(RedlinesGroup):
@@ -202,7 +205,10 @@ class Settings:
                     today = parse(today_text, _system_today()).end()
                 except BadInput as e:
                     raise BadInput(f"REDLINES_TODAY: {e.message}", e.hints) from None
-            self._tracker = Tracker(self.db or None, today=today, as_of=self.as_of)
+            db = self.db
+            if db is None and os.environ.get("REDLINES_DB") == "":
+                db = ""  # an empty location is bad usage, not the default database
+            self._tracker = Tracker(db, today=today, as_of=self.as_of)
         return self._tracker
 
     def close(self) -> None:

@@ -59,15 +59,33 @@ def upgrade(ctx: typer.Context) -> None:
 
 
 @group.command("check")
-def check(ctx: typer.Context) -> None:
-    """Check the file's integrity and its references; exit 1 if anything is wrong."""
+def check(
+    ctx: typer.Context,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Drop triggers and views that redlines did not make and recreate its own (a backup is written first).",
+        ),
+    ] = False,
+) -> None:
+    """Check the file's integrity, its references, and its triggers and views; exit 1 if anything
+    is wrong."""
     from redlines.errors import DatabaseProblem
     from redlines.output.messages import info
 
     tracker = settings(ctx).tracker()
-    problems = tracker.check()
+    problems = tracker.check(repair=repair)
+    done, saved = tracker.repaired
+    if saved:
+        info(f"backup at {saved}")
+    for line in done:
+        info(line)
     if problems:
-        raise DatabaseProblem(f"{tracker.path} has {len(problems)} problem(s)", problems[:20])
+        hints = problems[:20]
+        if tracker.foreign:
+            hints.append(f"`redlines --db {tracker.path} db check --repair` puts the triggers and views right")
+        raise DatabaseProblem(f"{tracker.path} has {len(problems)} problem(s)", hints)
     info(f"{tracker.path}: ok")
 
 

@@ -8,11 +8,13 @@ through `redlines.output.console` to stderr. Rich is imported only for the table
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, NamedTuple
 
 FORMATS = ("table", "json", "jsonl", "csv", "md")
@@ -107,10 +109,15 @@ def emit_listing(
 
 @contextmanager
 def destination(path: str | None):
-    """stdout, or a file written beside its place and moved there whole when done."""
+    """Where a command's output goes: stdout (`None`, `-`, `/dev/stdout` or the very file stdout
+    is); a device or FIFO, written directly; or a file, written to a temporary file made
+    exclusively in the target's folder and moved into place when whole. The database in use (and
+    its `-wal`, `-shm` and `-journal`) is refused as a target. After writing a file, says on
+    stderr what it wrote."""
     import os
+    import stat
 
-    from redlines.errors import BadInput, RedlinesError
+    from redlines.errors import BadInput
     from redlines.paths import user_path
 
     if path is None or path == "-":
@@ -119,17 +126,152 @@ def destination(path: str | None):
     if not path.strip() or "\x00" in path:
         raise BadInput(f"-o {path!r} is not a file name")
     target = user_path(path)
-    if target.is_dir():
-        raise BadInput(f"-o {path!r} is a folder; give a file name")
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    stream = _standard_stream(target)
+    if stream is not None:
+        yield stream
+        return
+    real = Path(os.path.realpath(target))
+    _refuse_database(path, real)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
-            yield f
-        os.replace(tmp, target)
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
     except OSError as e:
-        raise RedlinesError(f"cannot write {target}: {e.strerror or e}") from None
+        raise _cannot_write(path, e) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise BadInput(f"-o {path!r} is a folder; give a file name")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A device or a FIFO is written as it is: replacing it with a file would break it.
+        with _direct(path, real) as out:
+            yield out
+        _wrote(path, out)
+        return
+    with _replacing(path, real, st) as out:
+        yield out
+    _wrote(path, out)
+
+
+class _CountingFile(io.FileIO):
+    """A file that counts the bytes written through it (to say what was written)."""
+
+    written = 0
+
+    def write(self, b) -> int:
+        n = super().write(b)
+        self.written += n or 0
+        return n
+
+
+def _text(fd: int) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BufferedWriter(_CountingFile(fd, "w")), encoding="utf-8", newline="")
+
+
+def _written(out: io.TextIOWrapper) -> int:
+    return out.buffer.raw.written
+
+
+def _wrote(path: str, out: io.TextIOWrapper) -> None:
+    from redlines.output.messages import info
+
+    info(f"wrote {safe_text(path)} ({_written(out):,} bytes)")
+
+
+def _standard_stream(target: Path):
+    """stdout (or stderr) when `target` names it: by name (`/dev/stdout`, `/dev/fd/1`,
+    `/proc/self/fd/1`), or by being the very file that stdout already writes to."""
+    import os
+
+    names = {1: sys.stdout, 2: sys.stderr}
+    text = str(target)
+    for fd, stream in names.items():
+        if text in (f"/dev/{'stdout' if fd == 1 else 'stderr'}", f"/dev/fd/{fd}", f"/proc/self/fd/{fd}"):
+            return stream
+    try:
+        st = os.stat(target)
+        out = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return sys.stdout if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino) else None
+
+
+def _refuse_database(path: str, real: Path) -> None:
+    from redlines.errors import Conflict
+    from redlines.paths import in_use
+
+    db = in_use(real)
+    if db is not None:
+        raise Conflict(f"-o {path!r} is the database in use ({db}); it was not touched", ["choose another file"])
+
+
+def _cannot_write(path: str, e: OSError):
+    import errno
+
+    from redlines.errors import RedlinesError
+
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return RedlinesError(f"cannot write {path}: the disk is full; nothing was written")
+    return RedlinesError(f"cannot write {path}: {e.strerror or e}")
+
+
+@contextmanager
+def _direct(path: str, real: Path):
+    import os
+
+    try:
+        fd = os.open(real, os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    out = _text(fd)
+    try:
+        yield out
+        out.flush()
+    except OSError as e:
+        raise _cannot_write(path, e) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):
+            out.close()
+
+
+@contextmanager
+def _replacing(path: str, real: Path, st):
+    """A temporary file made exclusively (random name, O_EXCL) beside `real`, given the mode the
+    file has (or would get), moved over `real` only when whole."""
+    import os
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name[:200]}.", suffix=".tmp")
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    out = None
+    try:
+        if st is not None:
+            mode = st.st_mode & 0o7777
+        else:
+            umask = os.umask(0o022)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
+        out = _text(fd)
+        yield out
+        out.flush()
+        os.fsync(fd)
+        out.close()
+        _refuse_database(path, real)  # the database may have been opened while the output was made
+        os.replace(tmp, real)
+        tmp = None
+    except OSError as e:
+        raise _cannot_write(path, e) from None
+    finally:
+        if out is None:
+            os.close(fd)
+        elif not out.closed:
+            with suppress(OSError):
+                out.close()
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)
 
 
 def safe_text(value: Any) -> str:

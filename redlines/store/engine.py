@@ -16,6 +16,7 @@ from pathlib import Path
 
 from redlines.errors import DatabaseProblem
 from redlines.resources import migrations_dir
+from redlines.store import objects
 
 BUSY_TIMEOUT_MS = 10_000
 
@@ -30,6 +31,28 @@ def default_path() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     return base / "redlines" / "redlines.db"
+
+
+def location(text: str | os.PathLike | None) -> Path:
+    """The database file a location names: the default when none is given; an empty location
+    (`--db ""`, `REDLINES_DB=`) is bad usage, never a silent fallback to the default."""
+    from redlines.errors import BadInput
+    from redlines.paths import user_path
+
+    if text is None:
+        return default_path()
+    text = os.fspath(text)
+    if not text.strip():
+        raise BadInput("the database location is empty", ["give a file with --db PATH or REDLINES_DB=PATH"])
+    if "\x00" in text:
+        raise BadInput("a database path cannot hold a NUL character")
+    return user_path(text)
+
+
+class Connection(sqlite3.Connection):
+    """A connection that knows why writes are refused, when they are (`refusal`)."""
+
+    refusal: DatabaseProblem | None = None
 
 
 def known_revisions() -> list[str]:
@@ -47,21 +70,23 @@ def _open(path: Path) -> sqlite3.Connection:
     (and said plainly by the CLI). Without write access to the folder either, SQLite cannot keep
     its shared-memory file beside a WAL database, so the file is then read as immutable."""
     if not path.exists() or os.access(path, os.W_OK):
-        return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=Connection)
     from urllib.parse import quote
 
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=Connection)
     try:
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         return conn
     except sqlite3.OperationalError:
         conn.close()
-        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, factory=Connection)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> Connection:
     """A connection in autocommit mode: each command opens its own transaction (`write.run`)."""
+    from redlines.paths import mark_in_use
+
     try:
         conn = _open(path)
         conn.row_factory = sqlite3.Row
@@ -69,14 +94,78 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA analysis_limit = 1000")  # bounds what PRAGMA optimize may cost
-    except sqlite3.DatabaseError as e:
-        raise DatabaseProblem(
-            f"{path} is not a redlines database ({e})",
-            ["choose another file with --db or REDLINES_DB; it was not changed"],
-        ) from e
     except sqlite3.Error as e:
-        raise DatabaseProblem(f"cannot open the database {path}: {e}") from e
+        raise problem(e, path, opening=True) from e
+    mark_in_use(path)
     return conn
+
+
+FULL_CODES = {13}  # SQLITE_FULL
+NOT_A_DATABASE_CODES = {26, 11}  # SQLITE_NOTADB, SQLITE_CORRUPT
+
+
+def root_error(e: BaseException) -> BaseException:
+    """The error underneath: SQLAlchemy's wrapped DBAPI error, or the error an attempt to roll
+    back ran into ("cannot rollback - no transaction is active" hides SQLITE_FULL)."""
+    for _ in range(10):
+        inner = getattr(e, "orig", None)
+        if isinstance(inner, BaseException):
+            e = inner
+        elif isinstance(e, sqlite3.Error) and "rollback" in str(e) and e.__context__ is not None:
+            e = e.__context__
+        else:
+            break
+    return e
+
+
+def _is_full(e: BaseException) -> bool:
+    import errno
+
+    if isinstance(e, sqlite3.Error):
+        code = getattr(e, "sqlite_errorcode", None)
+        return (code is not None and code & 0xFF in FULL_CODES) or "database or disk is full" in str(e)
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+LOW_SPACE_BYTES = 256 * 1024
+FREE_SPACE = "free some space, then run the command again"
+
+
+def _io_error_on_a_full_disk(e: BaseException, where: Path | str) -> bool:
+    """SQLite reports some writes that find no space as an I/O error (growing the `-shm` file:
+    SQLITE_IOERR_SHMSIZE); when the folder has next to no space left, that is what it was."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is None or code & 0xFF != 10:  # SQLITE_IOERR and its extended codes
+        return False
+    try:
+        st = os.statvfs(Path(where).parent)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
+
+
+def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> DatabaseProblem:
+    """A database error said plainly, by what it means: a full disk, a file that is read-only,
+    busy, or not a database at all. The command wrote nothing (its transaction rolled back)."""
+    e = root_error(e)
+    text = str(e)
+    if _is_full(e) or _io_error_on_a_full_disk(e, where):
+        why = "SQLite needs a little space even to read it" if opening else "nothing was written"
+        return DatabaseProblem(f"the disk holding {where} is full: {why}", [FREE_SPACE])
+    code = getattr(e, "sqlite_errorcode", None)
+    code = None if code is None else code & 0xFF
+    if "readonly" in text or "read-only" in text:
+        return DatabaseProblem(f"{where} is read-only: reading works, writing needs write access; nothing was written")
+    if "locked" in text or "busy" in text:
+        return DatabaseProblem(f"{where} stayed busy with another writer; nothing was written", ["try again"])
+    if code in NOT_A_DATABASE_CODES or (opening and code is None and isinstance(e, sqlite3.DatabaseError)):
+        return DatabaseProblem(
+            f"{where} is not a redlines database ({e})",
+            ["choose another file with --db or REDLINES_DB; it was not changed"],
+        )
+    if opening:
+        return DatabaseProblem(f"cannot open the database {where}: {e}")
+    return DatabaseProblem(f"{where}: {text}; nothing was written")
 
 
 def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
@@ -91,42 +180,121 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
                 ["choose another file with --db or REDLINES_DB"],
             )
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.DatabaseError as e:
-        raise DatabaseProblem(
-            f"{path} is not a redlines database ({e})",
-            ["choose another file with --db or REDLINES_DB; it was not changed"],
-        ) from e
+    except sqlite3.Error as e:
+        raise problem(e, path, opening=True) from e
     return row[0] if row else None
 
 
-def open_database(path: Path, seed) -> sqlite3.Connection:
+def open_database(path: Path, seed) -> Connection:
     """Open the file, creating and seeding it first if it does not exist, upgrading it
-    (after a backup) if an older release made it, refusing it if a newer one did."""
+    (after a backup) if an older release made it, refusing it if a newer one did.
+
+    A file is checked against what redlines expects before anything is written to it: a schema
+    version its tables belie is refused (nothing touched, no backup); a trigger or view that
+    redlines did not make refuses an upgrade, and at the newest schema it refuses writes
+    (reads go on), until `db check --repair` removes it."""
     if not path.exists():
         create(path, seed)
     conn = connect(path)
-    version = schema_version(conn, path)
-    head = head_revision()
-    if version == head:
-        return conn
-    known = known_revisions()
-    if version is None:
+    try:
+        version = schema_version(conn, path)
+        head = head_revision()
+        known = known_revisions()
+        if version is None:
+            raise DatabaseProblem(
+                f"{path} is empty, not a redlines database",
+                [f"remove it, or run `redlines --db {path} db init --force`"],
+            )
+        if version not in known:
+            raise DatabaseProblem(
+                f"{path} was written by a newer release of redlines (schema {version}; "
+                f"this release knows up to {head}); it was left untouched",
+                ["upgrade redlines to read it"],
+            )
+        found = _inventory(conn, path)
+        _check_version(path, version, found, known)
+        findings = objects.compare(found.objects, objects.expected_at(version))
+        if version == head:
+            if any(f.problem in objects.FOREIGN for f in findings):
+                conn.refusal = _foreign(path, [f for f in findings if f.problem in objects.FOREIGN])
+                conn.execute("PRAGMA query_only = ON")
+            return conn
+        if any(f.problem != "outdated" for f in findings):
+            raise _foreign(path, [f for f in findings if f.problem != "outdated"], upgrading=version)
+    except BaseException:
         conn.close()
-        raise DatabaseProblem(
-            f"{path} is empty, not a redlines database", [f"remove it, or run `redlines --db {path} db init --force`"]
-        )
-    if version not in known:
-        conn.close()
-        raise DatabaseProblem(
-            f"{path} was written by a newer release of redlines (schema {version}; "
-            f"this release knows up to {head}); it was left untouched",
-            ["upgrade redlines to read it"],
-        )
+        raise
     backup_path = backup(conn, path, suffix=f"before-{head}")
     conn.close()
     print(f"upgrading {path} from schema {version} to {head}; backup at {backup_path}", file=sys.stderr)
-    migrate(path)
-    return connect(path)
+    try:
+        migrate(path)
+    except Exception as e:
+        kept = [f"the file before the upgrade is kept at {backup_path}"]
+        raise _failed(e, f"cannot upgrade {path}", kept, where=path) from e
+    return open_database(path, seed)
+
+
+def _inventory(conn: sqlite3.Connection, path: Path) -> objects.Inventory:
+    try:
+        return objects.inventory(conn)
+    except sqlite3.Error as e:
+        raise problem(e, path, opening=True) from e
+
+
+def _check_version(path: Path, version: str, found: objects.Inventory, known: list[str]) -> None:
+    """Refuse a file whose tables are not those of the revision it claims (once, plainly)."""
+    if not objects.described(version) or found.columns & objects.universe() == objects.columns_at(version):
+        return
+    like = objects.looks_like(found.columns, [r for r in known if objects.described(r)])
+    if like:
+        seen = f"its tables are those of schema {' or '.join(like)}"
+    else:
+        missing = sorted(objects.columns_at(version) - found.columns)
+        extra = sorted((found.columns & objects.universe()) - objects.columns_at(version))
+        parts = []
+        if missing:
+            parts.append(
+                "it lacks " + ", ".join(f"{t}.{c}" for t, c in missing[:6]) + (" ..." if len(missing) > 6 else "")
+            )
+        if extra:
+            parts.append("it has " + ", ".join(f"{t}.{c}" for t, c in extra[:6]) + (" ..." if len(extra) > 6 else ""))
+        seen = "its tables match no schema of redlines (" + "; ".join(parts) + ")"
+    hints = ["restore a backup of it, or choose another file with --db or REDLINES_DB"]
+    if like:
+        import shlex
+
+        fix = f"UPDATE alembic_version SET version_num = '{like[-1]}'"  # safe in double quotes: [0-9] only
+        hints.append(f'if only its version is wrong: sqlite3 {shlex.quote(str(path))} "{fix}"')
+    raise DatabaseProblem(f"{path} says it is at schema {version}, but {seen}; it was left untouched", hints)
+
+
+def _foreign(path: Path, findings: list, upgrading: str | None = None) -> DatabaseProblem:
+    what = "; ".join(str(f) for f in findings[:5]) + (f"; and {len(findings) - 5} more" if len(findings) > 5 else "")
+    if upgrading:
+        text = f"{path} was not upgraded from schema {upgrading}: {what}"
+    else:
+        text = f"{path} holds SQL that redlines did not make ({what}); reading works, writing is refused"
+    return DatabaseProblem(
+        text,
+        [
+            f"`redlines --db {path} db check` lists it; "
+            f"`redlines --db {path} db check --repair` puts it right (after a backup)"
+        ],
+    )
+
+
+def _failed(e: BaseException, doing: str, hints: list[str] = (), where: Path | None = None) -> DatabaseProblem:
+    """What went wrong while `doing` something to a file, said in one line (no traceback)."""
+    if isinstance(e, DatabaseProblem):
+        return e
+    root = root_error(e)
+    if _is_full(root) or (where is not None and _io_error_on_a_full_disk(root, where)):
+        return DatabaseProblem(f"{doing}: the disk is full", [FREE_SPACE, *hints])
+    if isinstance(root, OSError):
+        return DatabaseProblem(f"{doing}: {root.strerror or root}", list(hints))
+    text = str(root).splitlines()[0] if str(root) else type(root).__name__
+    return DatabaseProblem(f"{doing}: {text}", list(hints))
 
 
 def migrate(path: Path, revision: str = "head") -> None:
@@ -140,47 +308,200 @@ def migrate(path: Path, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
-def create(path: Path, seed, *, replace: bool = False) -> None:
-    """Build a new database beside `path`, then move it into place in one step, so that a
-    half-made file is never seen and two processes creating it at once cannot clash."""
+def _build(path: Path, seed) -> Path:
+    """A new database, migrated and seeded, in a file of its own beside `path` (returned)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise DatabaseProblem(f"cannot create the folder {path.parent}: {e.strerror}") from e
     tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
-    for leftover in (tmp, Path(f"{tmp}-journal")):
-        leftover.unlink(missing_ok=True)
+    _remove(tmp)
     try:
         migrate(tmp)
         conn = connect(tmp)
-        if seed is not None:
-            seed(conn)
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.close()
-        if replace:
-            os.replace(tmp, path)
-        else:
-            with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
-                os.link(tmp, path)
+        try:
+            if seed is not None:
+                seed(conn)
+            conn.execute("PRAGMA journal_mode = WAL")
+        finally:
+            conn.close()
+    except BaseException as e:
+        _remove(tmp)
+        if isinstance(e, Exception):
+            raise _failed(e, f"cannot create {path}", ["nothing was written"], where=path) from e
+        raise
+    return tmp
+
+
+def _remove(db: Path) -> None:
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def create(path: Path, seed) -> None:
+    """Build a new database beside `path`, then move it into place in one step, so that a
+    half-made file is never seen and two processes creating it at once cannot clash."""
+    tmp = _build(path, seed)
+    try:
+        with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
+            os.link(tmp, path)
     except OSError as e:
-        raise DatabaseProblem(f"cannot create {path}: {e.strerror or e}") from e
+        raise _failed(e, f"cannot create {path}", ["nothing was written"], where=path) from e
     finally:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
+
+
+REPLACE_WAIT_S = 3.0  # how long `db init --force` waits for others to let go of the file
+
+
+def replace(path: Path, seed) -> Path | None:
+    """Replace the database at `path` with a new one; returns the backup of the old one (None if
+    it was an empty file).
+
+    The new database is built aside first. Then the old file is locked exclusively (no other
+    connection may read or write it: if one holds it, this refuses, as "in use"), backed up
+    under that lock, and overwritten through SQLite's backup API: the file keeps its name, its
+    `-wal` and `-shm` stay consistent with it, and no write acknowledged before the lock can be
+    missing from the backup, while none can land after it."""
+    tmp = _build(path, seed)
+    try:
+        return _overwrite(path, tmp)
+    finally:
+        _remove(tmp)
+
+
+def _overwrite(path: Path, new: Path) -> Path | None:
+    try:
+        old = sqlite3.connect(path, isolation_level=None, timeout=REPLACE_WAIT_S)
+    except sqlite3.Error as e:
+        raise problem(e, path, opening=True) from e
+    try:
+        try:
+            old.execute("PRAGMA locking_mode = EXCLUSIVE")
+            old.execute("BEGIN EXCLUSIVE")
+            old.execute("COMMIT")  # the lock stays: exclusive locking mode keeps it until closed
+        except sqlite3.OperationalError as e:
+            if "locked" in str(e) or "busy" in str(e):
+                raise DatabaseProblem(
+                    f"{path} is in use by another program; it was not replaced",
+                    ["close what holds it open (another redlines, sqlite3, Datasette), then run again"],
+                ) from e
+            raise problem(e, path, opening=True) from e
+        except sqlite3.DatabaseError as e:
+            raise DatabaseProblem(f"{path} is not a readable SQLite database ({e}); it was not replaced") from e
+        saved = None
+        if path.stat().st_size:
+            saved = _backup_name(path, "replaced")
+            _copy(old, saved)
+        src = sqlite3.connect(new, isolation_level=None)
+        try:
+            src.backup(old)
+        except sqlite3.Error as e:
+            kept = [f"the old database is kept as it was; a copy is at {saved}"]
+            raise _failed(e, f"cannot replace {path}", kept, where=path) from e
+        finally:
+            src.close()
+        return saved
+    finally:
+        old.close()
+
+
+def _backup_name(path: Path, suffix: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return path.with_name(f"{path.name}.{suffix}-{stamp}")
+
+
+def _copy(conn: sqlite3.Connection, to: Path) -> None:
+    """A consistent copy through the backup API (for a connection that holds its file locked)."""
+    if to.exists():
+        raise DatabaseProblem(f"{to} exists already; it was not overwritten")
+    partial = to.with_name(f".{to.name}.partial")
+    _remove(partial)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            conn.backup(dst)
+            dst.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            dst.close()
+        os.replace(partial, to)
+    except (sqlite3.Error, OSError) as e:
+        _remove(partial)
+        raise _failed(e, f"cannot write the backup {to}", ["nothing was changed"], where=to) from e
 
 
 def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: Path | None = None) -> Path:
     """A consistent copy of the database (`VACUUM INTO`), safe while others write."""
+    from redlines.paths import in_use
+
     if to is None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-        to = path.with_name(f"{path.name}.{suffix or 'backup'}-{stamp}")
+        to = _backup_name(path, suffix or "backup")
     if to.exists():
         raise DatabaseProblem(f"{to} exists already; it was not overwritten")
+    if in_use(to) is not None:
+        raise DatabaseProblem(f"{to} belongs to the database in use; it was not overwritten")
     partial = to.with_name(f".{to.name}.partial")  # renamed when whole: a backup is never half there
     partial.unlink(missing_ok=True)
+    guarded = getattr(conn, "refusal", None) is not None
     try:
+        if guarded:
+            conn.execute("PRAGMA query_only = OFF")  # a copy changes nothing in the file itself
         conn.execute("VACUUM INTO ?", (str(partial),))
         os.replace(partial, to)
     except (sqlite3.Error, OSError) as e:
         partial.unlink(missing_ok=True)
-        raise DatabaseProblem(f"cannot write the backup {to}: {e}") from e
+        raise _failed(e, f"cannot write the backup {to}", where=to) from e
+    finally:
+        if guarded:
+            conn.execute("PRAGMA query_only = ON")
     return to
+
+
+def repair(path: Path) -> tuple[list[str], Path | None]:
+    """Make the file's triggers and views exactly those redlines expects at its schema: drop what
+    redlines did not make, recreate what is altered or missing, in one transaction, after a
+    backup. Returns what was done and the backup (None when nothing needed doing)."""
+    if not path.exists():
+        return [], None  # opening it creates it, as redlines makes it
+    conn = connect(path)
+    try:
+        version = schema_version(conn, path)
+        if version is None or version not in known_revisions():
+            return [], None
+        _check_version(path, version, _inventory(conn, path), known_revisions())
+        expected = objects.expected_at(version)
+        findings = objects.compare(_inventory(conn, path).objects, expected)
+        if not findings:
+            return [], None
+        saved = backup(conn, path, suffix="before-repair")
+        done = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for f in findings:
+                kind, name = f.key
+                if f.problem != "missing":
+                    conn.execute(f"DROP {kind.upper()} IF EXISTS {_quoted(name)}")
+                    done.append(f"dropped the {kind} {name} ({f.problem})")
+            redo = {f.key for f in findings if f.problem != "unknown"}
+            for key, sql in expected.items():  # in the order they depend on each other
+                if key in redo:
+                    conn.execute(sql)
+                    done.append(f"created the {key[0]} {key[1]}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise _failed(e, f"cannot repair {path}", ["nothing was changed"], where=path) from e
+        return done, saved
+    finally:
+        conn.close()
+
+
+def foreign_objects(conn: sqlite3.Connection) -> list[objects.Finding]:
+    """How the open database's triggers and views differ from those of its schema."""
+    version = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    return objects.compare(objects.inventory(conn).objects, objects.expected_at(version))
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

@@ -32,13 +32,17 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
     dry run). Before it commits, the summaries of the threats it touched are brought up to date."""
     from redlines.store import summary
 
+    refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
+    if refusal is not None:
+        raise refusal
     conn.execute("BEGIN IMMEDIATE")
     try:
         w = Writer(conn, command, undoes)
         yield w
         summary.refresh(conn, w.touched)
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+            conn.execute("ROLLBACK")
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
     if not dry_run:
