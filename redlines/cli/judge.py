@@ -66,7 +66,7 @@ def report(
 
     fmt = output_format(fmt, json_, (*FORMATS, "html"))
     if dossiers is not None and fmt != "html":
-        raise typer.BadParameter("is for --format html", param_hint="--dossiers")
+        raise typer.BadParameter("only --format html prints dossiers", param_hint="--dossiers")
     tracker = settings(ctx).tracker()
     filters = {"actors": actor or [], "category": category, "since": since, "until": until, "grace": grace}
     rep = tracker.report(by=by, explain=explain, **filters)
