@@ -126,7 +126,15 @@ a { color: #2166ac; overflow-wrap: anywhere; }
 .note { background: #f6f6f6; border-left: 4px solid var(--muted); padding: .5rem .8rem; font-size: .92rem; }
 code { font-size: .9em; overflow-wrap: anywhere; }
 @media (max-width: 40rem) { body { padding: .6rem; } h1 { font-size: 1.6rem; } .optional { display: none; }
-  table.scorecard { table-layout: auto; }
+  /* a scorecard row becomes a card: the name and the rate on a line, the verdict below */
+  table.scorecard, table.scorecard tbody { display: block; } table.scorecard thead { display: none; }
+  table.scorecard tr { display: grid; grid-template-columns: 1fr auto; border-bottom: 1px solid var(--rule);
+    padding: .25rem 0; }
+  table.scorecard tr.total { border-top: 2px solid var(--ink); }
+  table.scorecard td { border: 0; padding: .05rem .3rem; }
+  table.scorecard td.name { grid-area: 1 / 1; } table.scorecard td.rate { grid-area: 1 / 2; }
+  table.scorecard td.verdict { grid-area: 2 / 1 / 3 / 3; }
+  table.scorecard td.rate:not(:empty)::before { content: "rate "; color: var(--muted); font-weight: normal; }
   dl.facts { grid-template-columns: 4.5rem 1fr; } }
 @media print { body { max-width: none; } a { color: inherit; }
   a[href^="http"]::after { content: " <" attr(href) ">"; font-size: .8em; } }
@@ -330,9 +338,9 @@ def _scorecard(rep: dict) -> str:
         return (
             f"<tr{' class=total' if total else ''}>"
             f'<td class="name" title="{_e(r["key"])}">{_t(r["label"])}</td>'
-            f"<td>{verdict(r)}</td><td class='num optional'>{_n(r['threats'])}</td>"
+            f"<td class=verdict>{verdict(r)}</td><td class='num optional'>{_n(r['threats'])}</td>"
             f"<td class='num optional'>{_n(r['pending'])}</td>"
-            f"<td class=num>{_rate(r)}</td><td class=optional>{_rate_svg(r, rep['min_tested'])}</td></tr>"
+            f"<td class='num rate'>{_rate(r)}</td><td class=optional>{_rate_svg(r, rep['min_tested'])}</td></tr>"
         )
 
     rows = rep["rows"]
