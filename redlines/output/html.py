@@ -359,7 +359,7 @@ def _scorecard(rep: dict) -> str:
 # --- the timeline ------------------------------------------------------------------------------
 
 ORDER = tuple(BADGES)  # the order of the segments of a marker, left to right
-LABEL_W, LANE_H, TOP = 160, 34, 24  # the column of lane labels; a lane's height; room for the axis
+LABEL_W, LANE_H, TOP = 180, 34, 24  # the column of lane labels; a lane's height; room for the axis
 PLOT_W, MIN_PITCH, MAX_PITCH = 720, 30, 60  # a marker's column is wide enough for its label ("1.2k")
 
 
@@ -446,7 +446,7 @@ def _timeline(chart: dict, dossiers: list[dict], as_of: str) -> str:
         name = clean(lane["name"])
         labels.append(
             f'<g class="lane"><title>{escape(name)}: {_plural(lane["threats"], "threat")}</title>'
-            f'<text x="0" y="{y + 21}" font-weight="bold">{escape(_short(name, 17))}</text>'
+            f'<text x="0" y="{y + 21}" font-weight="bold">{escape(_short(name, 19))}</text>'
             f'<text x="{LABEL_W - 6}" y="{y + 21}" text-anchor="end" fill="#5f5f5f">'
             f"{count_label(lane['threats'])}</text>"
             f'<line x1="0" x2="{LABEL_W}" y1="{y + LANE_H}" y2="{y + LANE_H}" stroke="#eee"/></g>'
@@ -461,8 +461,10 @@ def _timeline(chart: dict, dossiers: list[dict], as_of: str) -> str:
     notes = [
         f"Each marker counts the threats an issuer made in a {_period_name(months)}; its bar is split by their "
         f"outcome as of {_long_date(as_of)}. A marker of one threat links to its dossier when it is below.",
-        f"The {_plural(len(chart['lanes']), 'busiest issuer')} come first"
-        + (f"; the other {_n(chart['others']['actors'])} together in the last row." if chart["others"] else "."),
+        f"The {_n(len(chart['lanes']))} busiest issuers come first; the other {_n(chart['others']['actors'])} "
+        "together in the last row."
+        if chart["others"]
+        else "The busiest issuers come first.",
     ]
     if earlier:
         n = sum(chart["earlier"].values())
