@@ -334,7 +334,7 @@ class Tracker(Recording):
         `lanes` and `periods` whatever the number of threats: `threats`, the `limit` most recent
         (newest first) with their events, sources and targets' names, as `show` gives them;
         `total`, how many threats the filters leave; `chart`, those threats counted per issuer
-        and period (see `activity`); and `filters`, the filters as given."""
+        and period (see `_activity`); and `filters`, the filters as given."""
         if limit < 0:
             raise BadInput("--dossiers must be 0 or more")
         params = self._params(grace)
@@ -367,7 +367,7 @@ class Tracker(Recording):
     def _dossiers_of(self, params: dict, ids: list[str]) -> list[dict]:
         threats = self._threat_objects(queries.threats(self.conn, params, ids=ids))
         names = queries.target_names_of(self.conn, ids)
-        cited = queries.citations_of(self.conn, "threat_id", ids)
+        cited = queries.citations_of(self.conn, "threat_id", ids)  # again, with publisher and date
         events = queries.events_for(self.conn, ids, self._as_of)
         cited_events = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
         for t in threats:
