@@ -32,6 +32,10 @@ REPORT_GROUPINGS = tuple(queries.GROUPINGS)
 # Fewer tested threats than this and a group's rate is shown as too few to judge (its interval
 # spans most of 0-1 anyway); the numbers stay in the JSON.
 MIN_TESTED = 3
+# The HTML report prints whole only the most recent threats, and charts the busiest issuers.
+DOSSIERS = 200
+CHART_LANES = 12
+CHART_PERIODS = 24
 
 
 class Tracker(Recording):
@@ -379,20 +383,108 @@ class Tracker(Recording):
         since: str | None = None,
         until: str | None = None,
         grace: int = outcomes.DEFAULT_GRACE_DAYS,
-    ) -> list[dict]:
-        """Threats with their events (as `show` gives them), oldest first: for a report to read."""
-        threats = self.list_threats(actors=actors, category=category, since=since, until=until, grace=grace)
-        events = queries.events_for(self.conn, [t["id"] for t in threats], self._as_of)
-        cited = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
+        limit: int = DOSSIERS,
+        lanes: int = CHART_LANES,
+        periods: int = CHART_PERIODS,
+    ) -> dict:
+        """What the HTML report shows besides the scorecard, in memory bounded by `limit`,
+        `lanes` and `periods` whatever the number of threats: `threats`, the `limit` most recent
+        (newest first) with their events, sources and targets' names, as `show` gives them;
+        `total`, how many threats the filters leave; `chart`, those threats counted per issuer
+        and period (see `_activity`); and `filters`, the filters as given."""
+        if limit < 0:
+            raise BadInput("--dossiers must be 0 or more")
+        params = self._params(grace)
+        filters = {
+            "issuers": [self.resolve_actor(a)["id"] for a in actors],
+            "category": category,
+            **self._bounds(since, until),
+        }
+        total, issuers = queries.visible_count(self.conn, params, **filters)
+        ids = queries.recent_threat_ids(self.conn, params, limit, **filters) if limit else []
+        threats = []
+        for start in range(0, len(ids), 500):  # a few hundred bound values at a time, whatever the build allows
+            threats += self._dossiers_of(params, ids[start : start + 500])
+        order = {tid: n for n, tid in enumerate(ids)}
+        threats.sort(key=lambda t: order[t["id"]])
+        return {
+            "threats": threats,
+            "total": total,
+            "chart": self._activity(params, filters, total, issuers, lanes, periods),
+            "filters": {
+                "actors": list(actors),
+                "category": category,
+                "since": since,
+                "until": until,
+                "grace": grace,
+                "as_of": self._as_of if self.as_of_given else None,
+            },
+        }
+
+    def _dossiers_of(self, params: dict, ids: list[str]) -> list[dict]:
+        threats = self._threat_objects(queries.threats(self.conn, params, ids=ids))
+        names = queries.target_names_of(self.conn, ids)
+        cited = queries.citations_of(self.conn, "threat_id", ids)  # again, with publisher and date
+        events = queries.events_for(self.conn, ids, self._as_of)
+        cited_events = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
         for t in threats:
+            t["target_names"] = names.get(t["id"], [])
+            t["sources"] = [_citation(s) for s in cited.get(t["id"], [])]
             t["events"] = [
                 {
                     **{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
-                    "sources": [_cited(s) for s in cited.get(e["id"], [])],
+                    "sources": [_citation(s) for s in cited_events.get(e["id"], [])],
                 }
                 for e in events.get(t["id"], [])
             ]
-        return threats[::-1]
+        return threats
+
+    def _activity(self, params: dict, filters: dict, total: int, issuers: int, lanes: int, periods: int) -> dict:
+        """The threats counted per issuer (the `lanes` busiest; the others together) and period
+        (at most `periods` of them, each of 1, 3, 6, 12, ... months) up to the newest threat;
+        older threats than the chart's start are counted as `earlier`. By outcome."""
+        if not total:
+            return {"origin": None, "months": 12, "periods": 0, "lanes": [], "others": None, "earlier": {}}
+        newest = queries.made_on_at(self.conn, params, 0, newest=True, **filters)
+        end = _month_index(newest)
+        end = self.as_of.year * 12 + self.as_of.month - 1 if end is None else end
+        # From the oldest hundredth on, but no further back before the oldest tenth than the
+        # tenth is from the end (one threat dated a century early does not squash the rest);
+        # a year at least, 50 years at most.
+        p1, p10 = (_month_index(queries.made_on_at(self.conn, params, total // k, **filters)) for k in (100, 10))
+        start = end - 50 * 12 + 1 if p1 is None else p1
+        if p10 is not None:
+            start = max(start, p10 - (end - p10))
+        start = min(max(start, end - 50 * 12 + 1), end - 11)
+        for months in (1, 3, 6, 12, 24, 60, 120, 300, 600):
+            origin = start - start % months
+            if (end - origin) // months + 1 <= periods:
+                break
+        busiest = queries.busiest_issuers(self.conn, params, lanes, **filters)
+        counts = queries.activity(
+            self.conn, params, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
+        )
+        by_lane: dict[int | None, dict] = {
+            b["id"]: {"slug": b["slug"], "name": b["name"], "threats": b["threats"], "cells": {}} for b in busiest
+        }
+        others = {"actors": issuers - len(busiest), "threats": 0, "cells": {}}
+        earlier: dict[str, int] = {}
+        for lane, period, outcome, n in counts:
+            row = by_lane.get(lane, others)
+            if lane is None:
+                others["threats"] += n
+            if period < 0:
+                earlier[outcome] = earlier.get(outcome, 0) + n
+            cell = row["cells"].setdefault(period, {})
+            cell[outcome] = cell.get(outcome, 0) + n
+        return {
+            "origin": origin,
+            "months": months,
+            "periods": (end - origin) // months + 1,
+            "lanes": list(by_lane.values()),
+            "others": others if others["threats"] else None,
+            "earlier": earlier,
+        }
 
     def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
@@ -647,6 +739,20 @@ def _counted(counts, totals: dict[str, int]) -> dict:
 
 def _cited(s: dict) -> dict:
     return {"url": s["url"], "title": s["title"], "quote": s["quote"]}
+
+
+def _citation(s: dict) -> dict:
+    """A source as a report cites it: with its publisher and date."""
+    return {k: s[k] for k in ("url", "title", "publisher", "published_on", "quote")}
+
+
+def _month_index(iso: str | None) -> int | None:
+    """year * 12 + month - 1 of the month a stored date starts in; None for text that is no date."""
+    try:
+        d = dates.FuzzyDate.from_iso(iso or "")
+    except ValueError:
+        return None
+    return d.year * 12 + (d.month or 1) - 1
 
 
 def _scored(row: dict, median_days: float | None = None) -> dict:

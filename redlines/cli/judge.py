@@ -44,22 +44,36 @@ def report(
             "--format",
             "-f",
             metavar="table|json|jsonl|csv|md|html",
-            help="Output format; html is one self-contained page with a chart and every dossier.",
+            help="Output format; html is one self-contained page: the scorecard, a chart of every threat, "
+            "and the dossiers of the most recent.",
         ),
     ] = "table",
     json_: Json = False,
     output: Output = None,
+    dossiers: Annotated[
+        int | None,
+        typer.Option(
+            "--dossiers",
+            metavar="N",
+            min=0,
+            max=10_000,
+            help="With --format html: the dossiers of the N most recent threats (default 200).",
+        ),
+    ] = None,
 ) -> None:
     """The follow-through scorecard: outcomes per group, the rate and its 95% interval."""
     from redlines.output import views
     from redlines.output.formats import FORMATS, emit
 
     fmt = output_format(fmt, json_, (*FORMATS, "html"))
+    if dossiers is not None and fmt != "html":
+        raise typer.BadParameter("only --format html prints dossiers", param_hint="--dossiers")
     tracker = settings(ctx).tracker()
     filters = {"actors": actor or [], "category": category, "since": since, "until": until, "grace": grace}
     rep = tracker.report(by=by, explain=explain, **filters)
-    dossiers = (lambda: tracker.dossiers(**filters)) if fmt == "html" else None
-    emit(views.report(rep, dossiers), fmt, output)
+    limit = {} if dossiers is None else {"limit": dossiers}
+    page = (lambda: tracker.dossiers(**filters, **limit)) if fmt == "html" else None
+    emit(views.report(rep, page), fmt, output)
 
 
 def timeline(

@@ -623,3 +623,156 @@ def decisions(
     for r in conn.execute(sql, args):
         out.setdefault(r["key"], []).append({k: r[k] for k in ("id", "outcome", "rule", "tested_on", "deadline")})
     return out
+
+
+# --- the HTML report: counts for its timeline chart and the few threats it prints whole ---------
+
+
+def _month_index(col: str) -> str:
+    """The month a date stored at any precision starts in, as year * 12 + month - 1 (a year
+    counts from its January; text that is no date counts as month 0, before any real one)."""
+    return (
+        f"(CAST(substr({col}, 1, 4) AS INTEGER) * 12"
+        f" + CASE WHEN length({col}) >= 7 THEN CAST(substr({col}, 6, 2) AS INTEGER) - 1 ELSE 0 END)"
+    )
+
+
+def _visible(where: list[str]) -> str:
+    """The condition on threats `j` (the table itself) visible as of `:as_of` and kept by the filters."""
+    return " AND ".join(["j.made_on <= :as_of", *where])
+
+
+def visible_count(
+    conn: sqlite3.Connection,
+    params: dict,
+    *,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> tuple[int, int]:
+    """How many threats the filters leave as of `:as_of`, and how many issuers made them."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    return tuple(
+        conn.execute(
+            f"SELECT COUNT(*), COUNT(DISTINCT j.issuer_id) FROM threat j WHERE {_visible(where)}",
+            args,
+        ).fetchone()
+    )
+
+
+def made_on_at(
+    conn: sqlite3.Connection,
+    params: dict,
+    offset: int,
+    *,
+    newest: bool = False,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> str | None:
+    """The date of the threat at `offset` in date order, oldest first (0: the oldest; with
+    `newest`, newest first), read through the date index: where a chart of many threats may
+    start and end."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    row = conn.execute(
+        f"SELECT j.made_on FROM threat j WHERE {_visible(where)} "
+        f"ORDER BY j.made_on {'DESC' if newest else ''} LIMIT 1 OFFSET :offset",
+        {**args, "offset": offset},
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def busiest_issuers(
+    conn: sqlite3.Connection,
+    params: dict,
+    limit: int,
+    *,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict]:
+    """The `limit` issuers of most threats (id, slug, name, threats), most first."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    return [
+        dict(r)
+        for r in conn.execute(
+            f"SELECT a.id, a.slug, a.name, c.threats FROM ("
+            f"  SELECT j.issuer_id, COUNT(*) AS threats FROM threat j"
+            f"  WHERE {_visible(where)} GROUP BY j.issuer_id"
+            f") c JOIN actor a ON a.id = c.issuer_id ORDER BY c.threats DESC, a.slug LIMIT :limit",
+            {**args, "limit": limit},
+        )
+    ]
+
+
+def activity(
+    conn: sqlite3.Connection,
+    params: dict,
+    *,
+    lanes: Sequence[int],
+    origin: int,
+    months: int,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[tuple]:
+    """Judged threats counted per lane, period and outcome: (lane, bin, outcome, count). The lane
+    is the issuer's id for the issuers in `lanes`, NULL for all others together; the bin is the
+    number of the period of `months` months, counted from the month index `origin`, in which the
+    threat was made (-1: before `origin`). At most (len(lanes) + 1) * bins * 6 rows, however
+    many threats: the settled ones are counted from their cached verdicts through the report's
+    index, the others judged, as in `report`."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    args.update(origin=origin, months=months)
+    lane = f"CASE WHEN j.issuer_id IN ({_bind(args, 'l', lanes)}) THEN j.issuer_id END" if lanes else "NULL"
+    month = _month_index("j.made_on")
+    period = f"CASE WHEN {month} < :origin THEN -1 ELSE ({month} - :origin) / :months END"
+    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", where)]
+    if params.get("settled"):
+        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome", ["j.settled_on <= :as_of", *where]))
+    counted: dict[tuple, int] = {}
+    for source, outcome, conditions in parts:
+        for key_lane, key_bin, key_outcome, n in conn.execute(
+            f"SELECT {lane}, {period}, {outcome}, COUNT(*) FROM {source} "
+            f"{'WHERE ' + ' AND '.join(conditions) if conditions else ''} GROUP BY 1, 2, 3",
+            args,
+        ):
+            key = (key_lane, key_bin, key_outcome)
+            counted[key] = counted.get(key, 0) + n
+    return [(*key, n) for key, n in counted.items()]
+
+
+def recent_threat_ids(
+    conn: sqlite3.Connection,
+    params: dict,
+    limit: int,
+    *,
+    issuers: Sequence[int] = (),
+    category: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[str]:
+    """The ids of the `limit` most recent threats (newest first, as `threats` orders them),
+    read through the date index: nothing is judged."""
+    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    return [
+        r[0]
+        for r in conn.execute(
+            f"SELECT j.id FROM threat j WHERE {_visible(where)} ORDER BY j.made_on DESC, j.id LIMIT :limit",
+            {**args, "limit": limit},
+        )
+    ]
+
+
+def target_names_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
+    """The names of the actors each threat targets, in the order they were given."""
+    return grouped(
+        conn,
+        f"SELECT tt.threat_id, a.name FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
+        ids,
+    )
