@@ -18,7 +18,7 @@ from pathlib import Path
 
 from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
-from redlines.domain.checks import choice
+from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
@@ -256,7 +256,9 @@ class Tracker(Recording):
             return ids[0]
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
-        near = difflib.get_close_matches(prefix, queries.threat_ids_like(self.conn, prefix), n=3, cutoff=0.6)
+        near = difflib.get_close_matches(
+            prefix, queries.threat_ids_like(self.conn, prefix, self._as_of), n=3, cutoff=0.6
+        )
         raise NotFound(
             f"no threat has the id {prefix!r}" + (f" as of {self._as_of}" if self.as_of_given else ""),
             [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"],
@@ -344,10 +346,29 @@ class Tracker(Recording):
         own = {r["id"]: r["own_deadline"] for r in rows}
         return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]} for t in self._threat_objects(rows)]
 
+    def resolve_event(self, text: str) -> str:
+        """The id of the event `THREAT#N` names, its threat given by any unique start of its id,
+        as of the as-of date."""
+        m = EVENT_ID.fullmatch(text.strip())
+        if not m:
+            raise NotFound(
+                f"{text!r} is not an event id", ["an event id is THREAT#N, as `redlines show THREAT_ID` lists them"]
+            )
+        tid = self.resolve_threat(m[1])
+        eid = f"{tid}#{int(m[2])}"
+        if not queries.visible_event(self.conn, eid, self._as_of):
+            raise NotFound(
+                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+                [f"its events are listed by `redlines show {tid}`"],
+            )
+        return eid
+
     def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
         """One threat's dossier: the threat object with its events and their sources; with
-        `explain`, which rule decided its outcome and which event."""
-        tid = self.resolve_threat(threat_id)
+        `explain`, which rule decided its outcome and which event. Given an event id
+        (`THREAT#N`), the dossier of its threat, with that event marked (`event`)."""
+        event_id = self.resolve_event(threat_id) if "#" in threat_id else None
+        tid = event_id.rsplit("#", 1)[0] if event_id else self.resolve_threat(threat_id)
         [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
         events = queries.events_of(self.conn, tid, self._as_of)
@@ -365,6 +386,8 @@ class Tracker(Recording):
             }
             for e in events
         ]
+        if event_id:
+            obj["event"] = event_id
         if explain:
             obj["explanation"] = self._explain(tid, events, grace)
         return obj

@@ -60,7 +60,12 @@ def list_threats(
 
 def show(
     ctx: typer.Context,
-    threat_id: Annotated[str, typer.Argument(metavar="ID", help="A threat id, or any unique start of one.")],
+    threat_id: Annotated[
+        str,
+        typer.Argument(
+            metavar="ID", help="A threat id or any unique start of one; or an event id (THREAT#N), shown in its threat."
+        ),
+    ],
     grace: Grace = DEFAULT_GRACE_DAYS,
     explain: Explain = False,
     fmt: Format = "table",

@@ -264,14 +264,43 @@ def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) ->
     ]
 
 
-def threat_ids_like(conn: sqlite3.Connection, text: str, limit: int = 500) -> list[str]:
-    """Ids that share the start of `text` (its first three characters): the candidates for a
-    "did you mean", found through the index however many threats there are."""
+def threat_ids_like(conn: sqlite3.Connection, text: str, as_of: str, limit: int = 500) -> list[str]:
+    """Ids of threats visible on `as_of` that share the start of `text` (its first three
+    characters): the candidates for a "did you mean", found through the index however many
+    threats there are."""
     start = text[:3]
     return [
         r[0]
         for r in conn.execute(
-            "SELECT id FROM threat WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (start, start + "\U0010ffff", limit)
+            "SELECT id FROM threat WHERE id >= ? AND id < ? AND made_on <= ? ORDER BY id LIMIT ?",
+            (start, start + "\U0010ffff", as_of, limit),
+        )
+    ]
+
+
+def visible_threat(conn: sqlite3.Connection, threat_id: str, as_of: str) -> bool:
+    """Is there a threat with exactly this id, made on or before `as_of`?"""
+    return conn.execute("SELECT 1 FROM threat WHERE id = ? AND made_on <= ?", (threat_id, as_of)).fetchone() is not None
+
+
+def visible_event(conn: sqlite3.Connection, event_id: str, as_of: str) -> bool:
+    """Is there an event with exactly this id, dated on or before `as_of`, of a threat made by then?"""
+    return (
+        conn.execute(
+            "SELECT 1 FROM event e JOIN threat t ON t.id = e.threat_id "
+            "WHERE e.id = ? AND e.occurred_on <= ? AND t.made_on <= ?",
+            (event_id, as_of, as_of),
+        ).fetchone()
+        is not None
+    )
+
+
+def actor_slugs_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int = 20) -> list[str]:
+    like = _escape_like(prefix) + "%"
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT slug FROM actor WHERE slug LIKE ? ESCAPE '\\' ORDER BY slug LIMIT ?", (like, limit)
         )
     ]
 
