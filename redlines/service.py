@@ -277,7 +277,7 @@ class Tracker(Recording):
             raise BadInput("--grace must be a number of days from 0 to 36,500")
         return {
             "as_of": self._as_of,
-            "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
+            "grace_cutoff": outcomes.grace_cutoff_iso(self.as_of, grace),
             "current": queries.nothing_after(self.conn, self._as_of),
             "settled": grace == outcomes.DEFAULT_GRACE_DAYS,
         }
@@ -511,7 +511,12 @@ class Tracker(Recording):
         span = within.strip()
         if re.fullmatch(r"\d+\s*[dwmy]", span):
             span = "+" + span
-        horizon = self.read_date(span, "--within", past=False)
+        try:
+            horizon = self.read_date(span, "--within", past=False)
+        except BadInput:
+            if not _beyond_the_calendar(span):
+                raise
+            horizon = dates.FuzzyDate.of(date.max)  # a span past 9999-12-31 reaches the end of the calendar
         if horizon.end() < self.as_of:
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
         rows = queries.due(
@@ -577,6 +582,16 @@ class Tracker(Recording):
             limit=_limit(limit),
             **self._bounds(since, until),
         )
+
+
+def _beyond_the_calendar(span: str) -> bool:
+    """Is `span` a relative date that reads well from an earlier day (so only its result lies
+    past 9999-12-31)?"""
+    try:
+        dates.parse(span, date(2000, 1, 1))
+    except BadInput:
+        return False
+    return True
 
 
 def _is_jsonl(first_line: str) -> bool:
