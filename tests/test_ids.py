@@ -108,7 +108,7 @@ def test_whole_ids_of_each_kind_are_accepted(cli):
 def test_reading_commands_and_add_event_keep_unique_prefixes(cli):
     assert cli.json("show", "putin-long", "--json")["id"] == "putin-long-range-weapons"
     assert cli("add", "event", "trump-sanctions-ju", "--kind", "note", "--on", "2025-08-10", "--what", "x").stdout == (
-        "trump-sanctions-july#3\n"
+        "trump-sanctions-july#5\n"
     )
     err = cli("show", "trump-sanctions", expect=1).stderr
     assert err.startswith("error: 'trump-sanctions' is the start of several threat ids")
