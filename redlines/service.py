@@ -270,16 +270,20 @@ class Tracker(Recording):
     def _as_of(self) -> str:
         return self.as_of.isoformat()
 
-    def _params(self, grace: int) -> dict:
+    def _params(self, grace: int | None) -> dict:
         """The parameters of a judging query: `current` when the cached summaries can answer,
         `settled` when the cached verdicts can (they are made with the default grace period)."""
+        grace = _grace(grace)
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
+        from redlines.store.views import cache_usable
+
+        cached = cache_usable(self.conn)
         return {
             "as_of": self._as_of,
             "grace_cutoff": outcomes.grace_cutoff_iso(self.as_of, grace),
-            "current": queries.nothing_after(self.conn, self._as_of),
-            "settled": grace == outcomes.DEFAULT_GRACE_DAYS,
+            "current": cached and queries.nothing_after(self.conn, self._as_of),
+            "settled": cached and grace == outcomes.DEFAULT_GRACE_DAYS,
         }
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
@@ -299,7 +303,7 @@ class Tracker(Recording):
         until: str | None = None,
         search: str | None = None,
         limit: int | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> list[dict]:
         choice("--category", category, outcomes.CATEGORIES)
         choice("--outcome", outcome, outcomes.OUTCOMES)
@@ -323,7 +327,7 @@ class Tracker(Recording):
         category: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> list[dict]:
         """Threats with their events (as `show` gives them), oldest first: for a report to read."""
         threats = self.list_threats(actors=actors, category=category, since=since, until=until, grace=grace)
@@ -339,7 +343,7 @@ class Tracker(Recording):
             ]
         return threats[::-1]
 
-    def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def threat_table(self, *, grace: int | None = None) -> list[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
         set with the threat (`deadline`, what an import reads back) apart from the one in force."""
         rows = queries.threats(self.conn, self._params(grace))
@@ -363,7 +367,7 @@ class Tracker(Recording):
             )
         return eid
 
-    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
+    def threat(self, threat_id: str, *, grace: int | None = None, explain: bool = False) -> dict:
         """One threat's dossier: the threat object with its events and their sources; with
         `explain`, which rule decided its outcome and which event. Given an event id
         (`THREAT#N`), the dossier of its threat, with that event marked (`event`)."""
@@ -389,7 +393,7 @@ class Tracker(Recording):
         if event_id:
             obj["event"] = event_id
         if explain:
-            obj["explanation"] = self._explain(tid, events, grace)
+            obj["explanation"] = self._explain(tid, events, _grace(grace))
         return obj
 
     def _explain(self, threat_id: str, events: list[dict], grace: int) -> dict:
@@ -464,7 +468,7 @@ class Tracker(Recording):
         category: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
         explain: bool = False,
     ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
@@ -487,7 +491,7 @@ class Tracker(Recording):
             "schema_version": DOCUMENT_VERSION,
             "as_of": self._as_of,
             "by": by,
-            "grace_days": grace,
+            "grace_days": _grace(grace),
             "min_tested": MIN_TESTED,
             "rows": scored,
             "total": _scored(total, total_median),
@@ -504,7 +508,7 @@ class Tracker(Recording):
         within: str = "30d",
         actors: list[str] = (),
         limit: int | None = 50,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> list[dict]:
         """What to check next: deadlines coming up within the span, and deadlines passed or red
         lines crossed with no response recorded, oldest first."""
@@ -551,7 +555,7 @@ class Tracker(Recording):
             )
         return out
 
-    def search(self, text: str, *, limit: int | None = 20, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def search(self, text: str, *, limit: int | None = 20, grace: int | None = None) -> list[dict]:
         """Threats matching the words, best first, with the passages that matched."""
         from redlines.store.search import search
 
@@ -582,6 +586,11 @@ class Tracker(Recording):
             limit=_limit(limit),
             **self._bounds(since, until),
         )
+
+
+def _grace(grace: int | None) -> int:
+    """The grace period given, else the default one (read now, so that it has one place)."""
+    return outcomes.DEFAULT_GRACE_DAYS if grace is None else grace
 
 
 def _beyond_the_calendar(span: str) -> bool:

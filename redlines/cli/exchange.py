@@ -6,7 +6,6 @@ import typer
 
 from redlines.cli import command_app, settings
 from redlines.cli.options import Grace
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 from redlines.output.formats import destination
 
 SCHEMA_NAMES = ("threat", "threats", "actors", "report", "due", "timeline", "history", "export")
@@ -43,7 +42,7 @@ def export(
     output: Annotated[
         str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")
     ] = None,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
 ) -> None:
     """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
     from redlines.errors import BadInput

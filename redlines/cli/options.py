@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 from redlines.output.formats import FORMATS
 
 MAX_LIMIT = 1_000_000_000  # larger numbers than SQLite's integers can hold are refused as usage errors
@@ -12,13 +13,15 @@ Format = Annotated[
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (same as --format json).")]
 Grace = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--grace",
         metavar="DAYS",
         min=0,
         max=36_500,
-        help="Days a crossed red line may go unanswered before it counts as not followed through.",
+        help="Days a crossed red line may go unanswered before it counts as not followed through "
+        f"(default: the rules' grace period, {DEFAULT_GRACE_DAYS}).",
+        show_default=False,
     ),
 ]
 Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and which events decided each outcome.")]

@@ -6,7 +6,6 @@ import typer
 
 from redlines.cli import command_app, settings
 from redlines.cli.options import MAX_LIMIT, Actors, Category, Explain, Format, Grace, Json, Since, Until, output_format
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
 def list_threats(
@@ -34,7 +33,7 @@ def list_threats(
         ),
     ] = None,
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = None,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -66,7 +65,7 @@ def show(
             metavar="ID", help="A threat id or any unique start of one; or an event id (THREAT#N), shown in its threat."
         ),
     ],
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     explain: Explain = False,
     fmt: Format = "table",
     json_: Json = False,
@@ -94,7 +93,7 @@ def search(
         str, typer.Argument(metavar="TEXT", help='Words to find (FTS5 syntax works too: "red line", nucl*, a OR b).')
     ],
     limit: Annotated[int | None, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N threats.")] = 20,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:

@@ -108,7 +108,7 @@ def open_database(path: Path, seed) -> sqlite3.Connection:
     version = schema_version(conn, path)
     head = head_revision()
     if version == head:
-        return conn
+        return _rules_synced(conn)
     known = known_revisions()
     if version is None:
         conn.close()
@@ -126,7 +126,15 @@ def open_database(path: Path, seed) -> sqlite3.Connection:
     conn.close()
     print(f"upgrading {path} from schema {version} to {head}; backup at {backup_path}", file=sys.stderr)
     migrate(path)
-    return connect(path)
+    return _rules_synced(connect(path))
+
+
+def _rules_synced(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The cached verdicts and the views brought up to this code's rules (one small read when
+    they are; see `redlines.store.views`)."""
+    from redlines.store.views import sync_rules
+
+    return sync_rules(conn)
 
 
 def migrate(path: Path, revision: str = "head") -> None:
