@@ -208,3 +208,10 @@ def test_a_file_that_cannot_be_written_is_judged_afresh_with_the_live_rules(arou
     finally:
         conn.close()
     assert stored(cli.db, "SELECT value FROM setting") == [("other",)]  # nothing was written
+
+
+def test_a_file_made_by_db_init_has_its_views_and_rules_version_at_once(cli):
+    cli("db", "init", "--empty")
+    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(views.VIEWS)
+    assert stored(cli.db, "SELECT value FROM setting") == [(views.rules_version(),)]
+    assert stored(cli.db, "SELECT * FROM actor_scorecard") == []

@@ -163,6 +163,7 @@ def create(path: Path, seed, *, replace: bool = False) -> None:
         conn = connect(tmp)
         if seed is not None:
             seed(conn)
+        _rules_synced(conn)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.close()
         if replace:
