@@ -7,6 +7,7 @@ whole. Kept apart from `service.py` so that each file stays about one thing.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -20,6 +21,8 @@ from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import queries, records
 from redlines.store.write import Writer, run
+
+_WHOLE = "edit and delete need the whole id"
 
 
 class Record(NamedTuple):
@@ -217,31 +220,60 @@ class Recording:
     # --- edit and delete -----------------------------------------------------------------------
 
     def resolve_record(self, text: str) -> Record:
-        """A threat id (or unique start of one), an event id (`threat#n`), or an actor."""
+        """The record a whole id names, as of the as-of date: a threat id, an event id
+        (`THREAT#N`, with the threat's whole id) or an actor's slug. What changes or destroys
+        needs the whole id: the start of one is refused with the candidates, and a record hidden
+        by the as-of date is not found."""
         text = text.strip()
+        as_of = self._as_of
+        when = f" as of {as_of}" if self.as_of_given else ""
         if "#" in text:
             m = EVENT_ID.fullmatch(text)
-            row = (
-                m
-                and self.conn.execute(
-                    "SELECT id FROM event WHERE id = ?", (f"{self.resolve_threat(m[1])}#{int(m[2])}",)
-                ).fetchone()
+            if m and queries.visible_event(self.conn, f"{m[1]}#{int(m[2])}", as_of):
+                eid = f"{m[1]}#{int(m[2])}"
+                return Record("event", eid, f"event {eid}")
+            if m and queries.visible_threat(self.conn, m[1], as_of):
+                hint = f"its events are listed by `redlines show {m[1]}`"
+                raise NotFound(f"threat {m[1]} has no event #{int(m[2])}{when}", [hint])
+            if m:
+                candidates = [
+                    f"{tid}#{int(m[2])}"
+                    for tid in queries.threat_ids_with_prefix(self.conn, m[1], as_of)
+                    if queries.visible_event(self.conn, f"{tid}#{int(m[2])}", as_of)
+                ]
+                if candidates:
+                    raise Conflict(f"{text!r} is not a whole event id; {_WHOLE}", candidates[:10])
+            raise NotFound(
+                f"no event has the id {text!r}{when}",
+                ["an event id is THREAT#N with the threat's whole id; `redlines show THREAT_ID` lists them"],
             )
-            if not row:
-                raise NotFound(f"no event has the id {text!r}", ["event ids are shown by `redlines show THREAT_ID`"])
-            return Record("event", row[0], f"event {row[0]}")
-        exact = self.conn.execute("SELECT id FROM threat WHERE id = ?", (text,)).fetchone()
-        if exact:
-            return Record("threat", exact[0], f"threat {exact[0]}")
+        if THREAT_ID.fullmatch(text) and queries.visible_threat(self.conn, text, as_of):
+            return Record("threat", text, f"threat {text}")
         actor = self.conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (text,)).fetchone()
         if actor:
             return Record("actor", actor["id"], f"actor {actor['slug']}")
-        try:
-            tid = self.resolve_threat(text)
-        except NotFound:
-            a = self.resolve_actor(text)
-            return Record("actor", a["id"], f"actor {a['slug']}")
-        return Record("threat", tid, f"threat {tid}")
+        key = text.casefold()
+        named = sorted(
+            {
+                r["slug"]
+                for r in queries.actor_names(self.conn)
+                if key in (r["slug"], r["name"].casefold(), (r["alias"] or "").casefold())
+            }
+        )
+        if named:
+            raise NotFound(
+                f"{text!r} is not an actor's slug; {_WHOLE}", [f"did you mean the actor {', '.join(named)}?"]
+            )
+        candidates = [f"threat {t}" for t in queries.threat_ids_with_prefix(self.conn, text, as_of)] if text else []
+        candidates += [f"actor {a}" for a in queries.actor_slugs_with_prefix(self.conn, text)] if text else []
+        if candidates:
+            raise Conflict(f"{text!r} is not a whole id; {_WHOLE}", candidates[:10])
+        known = queries.threat_ids_like(self.conn, text, as_of) + list(queries.actor_slugs(self.conn).values())
+        near = difflib.get_close_matches(text, known, n=3, cutoff=0.6)
+        raise NotFound(
+            f"no threat id, event id (THREAT#N) or actor slug is {text!r}{when}",
+            [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list` and `redlines actors`"],
+        )
 
     def edit(self, record_id: str, **given) -> tuple[Record, int]:
         """Change the given fields of a threat, event or actor; returns it and how many rows changed.

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
-from redlines.domain.checks import choice
+from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
@@ -218,13 +218,12 @@ class Tracker(Recording):
         problems += [
             f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
         ]
-        self.foreign = engine.foreign_objects(conn)
-        problems += [str(f) for f in self.foreign]
-        if not problems:
+        if not problems:  # the cache is compared only in a file whose rows hold together
             from redlines.store.summary import stale
 
             problems += [f"threat {tid}: its cached summary does not match its events" for tid in stale(conn)[:20]]
-        return problems
+        self.foreign = engine.foreign_objects(conn)
+        return problems + [str(f) for f in self.foreign]
 
     def backup(self, to: str | Path | None = None) -> Path:
         if to is not None and ("\x00" in str(to) or not str(to).strip()):
@@ -268,7 +267,9 @@ class Tracker(Recording):
             return ids[0]
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
-        near = difflib.get_close_matches(prefix, queries.threat_ids_like(self.conn, prefix), n=3, cutoff=0.6)
+        near = difflib.get_close_matches(
+            prefix, queries.threat_ids_like(self.conn, prefix, self._as_of), n=3, cutoff=0.6
+        )
         raise NotFound(
             f"no threat has the id {prefix!r}" + (f" as of {self._as_of}" if self.as_of_given else ""),
             [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"],
@@ -280,16 +281,20 @@ class Tracker(Recording):
     def _as_of(self) -> str:
         return self.as_of.isoformat()
 
-    def _params(self, grace: int) -> dict:
+    def _params(self, grace: int | None) -> dict:
         """The parameters of a judging query: `current` when the cached summaries can answer,
         `settled` when the cached verdicts can (they are made with the default grace period)."""
+        grace = _grace(grace)
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
+        from redlines.store.views import cache_usable
+
+        cached = cache_usable(self.conn)
         return {
             "as_of": self._as_of,
-            "grace_cutoff": outcomes.grace_cutoff(self.as_of, grace).isoformat(),
-            "current": queries.nothing_after(self.conn, self._as_of),
-            "settled": grace == outcomes.DEFAULT_GRACE_DAYS,
+            "grace_cutoff": outcomes.grace_cutoff_iso(self.as_of, grace),
+            "current": cached and queries.nothing_after(self.conn, self._as_of),
+            "settled": cached and grace == outcomes.DEFAULT_GRACE_DAYS,
         }
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
@@ -316,7 +321,7 @@ class Tracker(Recording):
         until: str | None = None,
         search: str | None = None,
         limit: int | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> list[dict]:
         return list(
             self.threats_stream(
@@ -342,7 +347,7 @@ class Tracker(Recording):
         since: str | None = None,
         until: str | None = None,
         search: str | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> tuple[dict, dict]:
         """The judging parameters and the store's filters for a listing of threats: every name
         resolved and every value checked (so a bad one is refused before anything is written)."""
@@ -382,7 +387,7 @@ class Tracker(Recording):
         category: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
         limit: int = DOSSIERS,
         lanes: int = CHART_LANES,
         periods: int = CHART_PERIODS,
@@ -486,17 +491,36 @@ class Tracker(Recording):
             "earlier": earlier,
         }
 
-    def threat_table(self, *, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def threat_table(self, *, grace: int | None = None) -> list[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
         set with the threat (`deadline`, what an import reads back) apart from the one in force."""
         rows = queries.threats(self.conn, self._params(grace))
         own = {r["id"]: r["own_deadline"] for r in rows}
         return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]} for t in self._threat_objects(rows)]
 
-    def threat(self, threat_id: str, *, grace: int = outcomes.DEFAULT_GRACE_DAYS, explain: bool = False) -> dict:
+    def resolve_event(self, text: str) -> str:
+        """The id of the event `THREAT#N` names, its threat given by any unique start of its id,
+        as of the as-of date."""
+        m = EVENT_ID.fullmatch(text.strip())
+        if not m:
+            raise NotFound(
+                f"{text!r} is not an event id", ["an event id is THREAT#N, as `redlines show THREAT_ID` lists them"]
+            )
+        tid = self.resolve_threat(m[1])
+        eid = f"{tid}#{int(m[2])}"
+        if not queries.visible_event(self.conn, eid, self._as_of):
+            raise NotFound(
+                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+                [f"its events are listed by `redlines show {tid}`"],
+            )
+        return eid
+
+    def threat(self, threat_id: str, *, grace: int | None = None, explain: bool = False) -> dict:
         """One threat's dossier: the threat object with its events and their sources; with
-        `explain`, which rule decided its outcome and which event."""
-        tid = self.resolve_threat(threat_id)
+        `explain`, which rule decided its outcome and which event. Given an event id
+        (`THREAT#N`), the dossier of its threat, with that event marked (`event`)."""
+        event_id = self.resolve_event(threat_id) if "#" in threat_id else None
+        tid = event_id.rsplit("#", 1)[0] if event_id else self.resolve_threat(threat_id)
         [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
         events = queries.events_of(self.conn, tid, self._as_of)
@@ -514,8 +538,10 @@ class Tracker(Recording):
             }
             for e in events
         ]
+        if event_id:
+            obj["event"] = event_id
         if explain:
-            obj["explanation"] = self._explain(tid, events, grace)
+            obj["explanation"] = self._explain(tid, events, _grace(grace))
         return obj
 
     def _explain(self, threat_id: str, events: list[dict], grace: int) -> dict:
@@ -590,7 +616,7 @@ class Tracker(Recording):
         category: str | None = None,
         since: str | None = None,
         until: str | None = None,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
         explain: bool = False,
     ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
@@ -614,7 +640,7 @@ class Tracker(Recording):
             "schema_version": DOCUMENT_VERSION,
             "as_of": self._as_of,
             "by": by,
-            "grace_days": grace,
+            "grace_days": _grace(grace),
             "min_tested": MIN_TESTED,
             "rows": scored,
             "total": _scored(total, total_median),
@@ -631,14 +657,19 @@ class Tracker(Recording):
         within: str = "30d",
         actors: list[str] = (),
         limit: int | None = 50,
-        grace: int = outcomes.DEFAULT_GRACE_DAYS,
+        grace: int | None = None,
     ) -> list[dict]:
         """What to check next: deadlines coming up within the span, and deadlines passed or red
         lines crossed with no response recorded, oldest first."""
         span = within.strip()
         if re.fullmatch(r"\d+\s*[dwmy]", span):
             span = "+" + span
-        horizon = self.read_date(span, "--within", past=False)
+        try:
+            horizon = self.read_date(span, "--within", past=False)
+        except BadInput:
+            if not _beyond_the_calendar(span):
+                raise
+            horizon = dates.FuzzyDate.of(date.max)  # a span past 9999-12-31 reaches the end of the calendar
         if horizon.end() < self.as_of:
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
         rows = queries.due(
@@ -673,7 +704,7 @@ class Tracker(Recording):
             )
         return out
 
-    def search(self, text: str, *, limit: int | None = None, grace: int = outcomes.DEFAULT_GRACE_DAYS) -> list[dict]:
+    def search(self, text: str, *, limit: int | None = None, grace: int | None = None) -> list[dict]:
         """Threats matching the words, best first, with the passages that matched (all of
         them unless `limit`)."""
         from redlines.store.search import search
@@ -716,6 +747,21 @@ class Tracker(Recording):
     def count_timeline(self, *, actors: list[str] = (), since: str | None = None, until: str | None = None) -> int:
         where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
         return queries.count_timeline(self.conn, self._as_of, **where)
+
+
+def _grace(grace: int | None) -> int:
+    """The grace period given, else the default one (read now, so that it has one place)."""
+    return outcomes.DEFAULT_GRACE_DAYS if grace is None else grace
+
+
+def _beyond_the_calendar(span: str) -> bool:
+    """Is `span` a relative date that reads well from an earlier day (so only its result lies
+    past 9999-12-31)?"""
+    try:
+        dates.parse(span, date(2000, 1, 1))
+    except BadInput:
+        return False
+    return True
 
 
 def _is_jsonl(first_line: str) -> bool:

@@ -35,7 +35,7 @@ def counts(path):
 def test_a_new_file_is_created_at_the_current_schema_and_seeded(cli, db):
     assert not db.exists()
     assert len(cli.json("list", "--json")) == 7
-    assert counts(db) == {"actor": 10, "threat": 7, "event": 9}
+    assert counts(db) == {"actor": 10, "threat": 7, "event": 13}
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT version_num FROM alembic_version").fetchone()[0] == engine.head_revision()
         assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -6,7 +6,6 @@ import typer
 
 from redlines.cli import command_app, settings
 from redlines.cli.options import Grace, Json, Output, output_format
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 from redlines.output.formats import destination
 
 # The commands whose JSON output has a schema (redlines.output.shapes.SHAPES, which imports
@@ -48,7 +47,7 @@ def export(
     ] = "json",
     json_: Json = False,
     output: Output = None,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
 ) -> None:
     """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
     from redlines.output import export as writers

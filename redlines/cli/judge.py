@@ -19,7 +19,6 @@ from redlines.cli.options import (
     Until,
     output_format,
 )
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
 
 
 def report(
@@ -36,7 +35,7 @@ def report(
     category: Category = None,
     since: Since = None,
     until: Until = None,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     explain: Explain = False,
     fmt: Annotated[
         str,
@@ -117,7 +116,7 @@ def due(
     ] = "30d",
     actor: Actors = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N, oldest first.")] = 50,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:

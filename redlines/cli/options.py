@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import completion
-from redlines.domain.outcomes import CATEGORIES
+from redlines.domain.outcomes import CATEGORIES, DEFAULT_GRACE_DAYS
 from redlines.output.formats import FORMATS
 
 MAX_LIMIT = 1_000_000_000  # larger numbers than SQLite's integers can hold are refused as usage errors
@@ -14,13 +14,15 @@ Format = Annotated[
 ]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (same as --format json).")]
 Grace = Annotated[
-    int,
+    int | None,
     typer.Option(
         "--grace",
         metavar="DAYS",
         min=0,
         max=36_500,
-        help="Days a crossed red line may go unanswered before it counts as not followed through.",
+        help="Days a crossed red line may go unanswered before it counts as not followed through "
+        f"(default: the rules' grace period, {DEFAULT_GRACE_DAYS}).",
+        show_default=False,
     ),
 ]
 Explain = Annotated[bool, typer.Option("--explain", help="Show which rule and which events decided each outcome.")]

@@ -18,7 +18,7 @@ from redlines.cli.options import (
     Until,
     output_format,
 )
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS, OUTCOMES
+from redlines.domain.outcomes import OUTCOMES
 
 
 def list_threats(
@@ -52,7 +52,7 @@ def list_threats(
         typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest threats (a table shows 50 by default)."),
     ] = None,
     all_: All = False,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -88,10 +88,12 @@ def show(
     threat_id: Annotated[
         str,
         typer.Argument(
-            metavar="ID", help="A threat id, or any unique start of one.", autocompletion=completion.threats
+            metavar="ID",
+            help="A threat id or any unique start of one; or an event id (THREAT#N), shown in its threat.",
+            autocompletion=completion.threats,
         ),
     ],
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     explain: Explain = False,
     fmt: Format = "table",
     json_: Json = False,
@@ -123,7 +125,7 @@ def search(
         typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N best threats (a table shows 50 by default)."),
     ] = None,
     all_: All = False,
-    grace: Grace = DEFAULT_GRACE_DAYS,
+    grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:

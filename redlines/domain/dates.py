@@ -98,7 +98,11 @@ def parse(text: str, today: date) -> FuzzyDate:
     s = " ".join(text.strip().lower().split())
     try:
         found = _parse(s, today)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, OverflowError) or str(e).startswith("year"):
+            raise BadInput(
+                f"the date {raw!r} falls outside the calendar: years 1 to 9999", [f"accepted forms: {ACCEPTED_FORMS}"]
+            ) from None
         found = None
     if found is None:
         raise BadInput(f"cannot read the date {raw!r}", [f"accepted forms: {ACCEPTED_FORMS}"])
@@ -168,4 +172,6 @@ def starts_on_or_before(d: date) -> str:
 
 def starts_on_or_after(d: date) -> str:
     """The bound `b` such that a stored ISO string `s` starts on or after `d` iff `s > b`."""
+    if d == date.min:
+        return "0000"  # below every stored date
     return (d - timedelta(days=1)).isoformat()

@@ -55,13 +55,11 @@ def judge(
     for e in known:
         if e.kind == "deadline" and e.due is not None:
             deadline, deadline_event = e.due, e
-    crossings = [e for e in known if e.kind == "crossed"]
-    first_crossing = min(crossings, key=lambda e: (e.on.iso(), e.seq)) if crossings else None
+    first_crossing = next((e for e in known if e.kind == "crossed"), None)
     first_crossed = first_crossing.on if first_crossing else None
+    first_response = next((e.on for e in known if e.kind == "response"), None)
     passed = deadline is not None and deadline_passed(deadline, as_of)
-
-    tested_candidates = [d for d in (first_crossed, deadline if passed else None) if d is not None]
-    tested_on = min(tested_candidates, key=FuzzyDate.iso) if tested_candidates else None
+    tested_on = first_tested(first_crossed, first_response, deadline if passed else None)
 
     responses = [e for e in known if e.kind == "response" and e.outcome in RESPONSE_RANK]
     first = {kind: next((e for e in known if e.kind == kind), None) for kind in ("complied", "withdrawn")}
@@ -79,6 +77,30 @@ def judge(
     else:
         outcome, rule, by = "pending", "pending", None
     return Verdict(outcome, rule, deadline, tested_on, by)
+
+
+def first_tested(
+    crossed: FuzzyDate | None, responded: FuzzyDate | None, deadline_passed: FuzzyDate | None
+) -> FuzzyDate | None:
+    """When a threat was first tested: the earliest of its first crossing and its first response
+    (each from the day its period starts) and its deadline once passed (from the day its period
+    ends, when it passed); on the same day, a crossing before a response before a deadline.
+    Returned at its own precision; None while untested."""
+    candidates = [
+        (d.start() if rank < 2 else d.end(), rank, d)
+        for rank, d in enumerate((crossed, responded, deadline_passed))
+        if d is not None
+    ]
+    return min(candidates)[2] if candidates else None
+
+
+def grace_cutoff_iso(as_of: date, grace_days: int) -> str:
+    """`grace_cutoff` as a bound on stored dates; where it would fall before year 1, a bound
+    that no stored date reaches."""
+    try:
+        return grace_cutoff(as_of, grace_days).isoformat()
+    except OverflowError:
+        return "0000-00-00"
 
 
 RULES = {

@@ -82,6 +82,7 @@ class Threat(TypedDict):
     restated: int
     sources: list[Source]
     events: NotRequired[list[Event]]
+    event: NotRequired[str]  # `show THREAT#N`: the event asked for, marked in the timeline
     explanation: NotRequired[Explanation]
 
 

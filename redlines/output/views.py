@@ -146,7 +146,8 @@ def _dossier(con, t: dict) -> None:
             extra = (f" (due {e['due']})" if e["due"] else "") + (
                 f" -> {OUTCOME_LABEL[e['outcome']]}" if e["outcome"] else ""
             )
-            _wrap(con, f"{e['kind']}: {safe_text(e['what'])}{extra}", 14, f"  {e['on']}")
+            mark = "> " if e.get("id") == t.get("event") else "  "  # `show THREAT#N`: the event asked for
+            _wrap(con, f"{e['kind']}: {safe_text(e['what'])}{extra}", 14, f"{mark}{e['on']}")
             for s in e["sources"]:
                 _source(con, s, 14)
     if t["sources"]:

@@ -217,8 +217,12 @@ def open_database(path: Path, seed) -> Connection:
         if version == head:
             if any(f.problem in objects.FOREIGN for f in findings):
                 conn.refusal = _foreign(path, [f for f in findings if f.problem in objects.FOREIGN])
+                from redlines.store.views import mark_if_stale
+
+                mark_if_stale(conn)  # read as it is; its views and cache are brought up to date after --repair
                 conn.execute("PRAGMA query_only = ON")
-            return conn
+                return conn
+            return _rules_synced(conn)
         if any(f.problem != "outdated" for f in findings):
             raise _foreign(path, [f for f in findings if f.problem != "outdated"], upgrading=version)
     except BaseException:
@@ -233,6 +237,14 @@ def open_database(path: Path, seed) -> Connection:
         kept = [f"the file before the upgrade is kept at {backup_path}"]
         raise _failed(e, f"cannot upgrade {path}", kept, where=path) from e
     return open_database(path, seed)
+
+
+def _rules_synced(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """The cached verdicts and the views brought up to this code's rules (one small read when
+    they are; see `redlines.store.views`)."""
+    from redlines.store.views import sync_rules
+
+    return sync_rules(conn)
 
 
 def _inventory(conn: sqlite3.Connection, path: Path) -> objects.Inventory:
@@ -322,6 +334,7 @@ def _build(path: Path, seed) -> Path:
         try:
             if seed is not None:
                 seed(conn)
+            _rules_synced(conn)
             conn.execute("PRAGMA journal_mode = WAL")
         finally:
             conn.close()

@@ -206,3 +206,12 @@ class Change(SQLModel, table=True):
     op: str
     before: str | None = None
     after: str | None = None
+
+
+class Setting(SQLModel, table=True):
+    """Facts about the file itself, by key: `rules_version`, the version of the outcome rules its
+    cached verdicts and its views were made with (see `redlines.store.views`)."""
+
+    __tablename__ = "setting"
+    key: str = Field(primary_key=True)
+    value: str

@@ -83,6 +83,29 @@ def start(col: str) -> str:
     return f"CASE length({col}) WHEN 4 THEN {col} || '-01-01' WHEN 7 THEN {col} || '-01' ELSE {col} END"
 
 
+def end(col: str) -> str:
+    """The ISO day on which a date stored at any precision ends (December needs no date
+    arithmetic, so that 9999-12 ends too)."""
+    return (
+        f"CASE length({col}) WHEN 4 THEN {col} || '-12-31' "
+        f"WHEN 7 THEN CASE substr({col}, 6, 2) WHEN '12' THEN substr({col}, 1, 4) || '-12-31' "
+        f"ELSE date({col} || '-01', '+1 month', '-1 day') END ELSE {col} END"
+    )
+
+
+def first_tested(crossed: str, responded: str, deadline: str, passed: str) -> str:
+    """`outcomes.first_tested` in SQL: the earliest of the first crossing and the first response
+    (from the day each starts) and the deadline if `passed` (from the day it ends); on the same
+    day a crossing, then a response, then a deadline. Each candidate is keyed by its day (10
+    characters) and rank (1), so the smallest key names it."""
+    keys = (
+        f"COALESCE({start(crossed)} || '0' || {crossed}, '~')",
+        f"COALESCE({start(responded)} || '1' || {responded}, '~')",
+        f"CASE WHEN {passed} THEN COALESCE({end(deadline)} || '2' || {deadline}, '~') ELSE '~' END",
+    )
+    return f"NULLIF(substr(min({', '.join(keys)}), 12), '')"
+
+
 def _start_day(col: str) -> str:
     """SQLite's julianday of the first day of a date stored at any precision."""
     return f"julianday({start(col)})"
@@ -112,8 +135,7 @@ WITH summary AS ({source}
          WHEN p.deadline_passed THEN 'deadline'
          WHEN p.first_crossed <= {cutoff} THEN 'grace'
          ELSE 'pending' END AS judged_rule,
-    CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
-         THEN p.deadline ELSE p.first_crossed END AS judged_tested_on
+    {tested_on} AS judged_tested_on
   FROM passed p
 )
 SELECT j.id, j.issuer_id, j.made_on, j.statement, j.trigger, j.consequence, j.category, j.cameo,
@@ -139,6 +161,7 @@ def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str =
         as_of=as_of,
         cutoff=cutoff,
         settled=settled,
+        tested_on=first_tested("p.first_crossed", "p.first_response", "p.deadline", "p.deadline_passed"),
         first_response_day=_start_day("j.first_response"),
         tested_day=_start_day("j.judged_tested_on"),
     )
@@ -304,14 +327,43 @@ def threat_ids_with_prefix(conn: sqlite3.Connection, prefix: str, as_of: str) ->
     ]
 
 
-def threat_ids_like(conn: sqlite3.Connection, text: str, limit: int = 500) -> list[str]:
-    """Ids that share the start of `text` (its first three characters): the candidates for a
-    "did you mean", found through the index however many threats there are."""
+def threat_ids_like(conn: sqlite3.Connection, text: str, as_of: str, limit: int = 500) -> list[str]:
+    """Ids of threats visible on `as_of` that share the start of `text` (its first three
+    characters): the candidates for a "did you mean", found through the index however many
+    threats there are."""
     start = text[:3]
     return [
         r[0]
         for r in conn.execute(
-            "SELECT id FROM threat WHERE id >= ? AND id < ? ORDER BY id LIMIT ?", (start, start + "\U0010ffff", limit)
+            "SELECT id FROM threat WHERE id >= ? AND id < ? AND made_on <= ? ORDER BY id LIMIT ?",
+            (start, start + "\U0010ffff", as_of, limit),
+        )
+    ]
+
+
+def visible_threat(conn: sqlite3.Connection, threat_id: str, as_of: str) -> bool:
+    """Is there a threat with exactly this id, made on or before `as_of`?"""
+    return conn.execute("SELECT 1 FROM threat WHERE id = ? AND made_on <= ?", (threat_id, as_of)).fetchone() is not None
+
+
+def visible_event(conn: sqlite3.Connection, event_id: str, as_of: str) -> bool:
+    """Is there an event with exactly this id, dated on or before `as_of`, of a threat made by then?"""
+    return (
+        conn.execute(
+            "SELECT 1 FROM event e JOIN threat t ON t.id = e.threat_id "
+            "WHERE e.id = ? AND e.occurred_on <= ? AND t.made_on <= ?",
+            (event_id, as_of, as_of),
+        ).fetchone()
+        is not None
+    )
+
+
+def actor_slugs_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int = 20) -> list[str]:
+    like = _escape_like(prefix) + "%"
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT slug FROM actor WHERE slug LIKE ? ESCAPE '\\' ORDER BY slug LIMIT ?", (like, limit)
         )
     ]
 
@@ -488,48 +540,100 @@ def _median(values: list[int]) -> float | None:
     return (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
 
 
+# The day a waiting threat is due, by which `due` sorts: the end of its deadline's period once
+# the deadline has passed, else the day its first crossing starts, else the end of the deadline
+# ahead. `due_on` below is the same in Python.
+DUE_ON = (
+    f"CASE WHEN j.deadline_passed THEN {end('j.deadline')} "
+    f"WHEN j.first_crossed IS NOT NULL THEN {start('j.first_crossed')} ELSE {end('j.deadline')} END"
+)
+# For a settled threat waiting under the deadline rule (its deadline passed) or the grace rule
+# (crossed, no deadline passed), from its cached columns. It is never before the day its
+# cached `settled_tested_on` starts, the order of `ix_threat_awaiting`.
+_SETTLED_DUE_ON = (
+    f"CASE WHEN j.settled_rule = 'deadline' THEN {end('COALESCE(j.deadline_set, j.deadline)')} "
+    f"ELSE {start('j.first_crossed')} END"
+)
+
+
+def due_on(row: dict) -> str:
+    """`DUE_ON` of a judged row, in Python."""
+    from redlines.domain.dates import FuzzyDate
+
+    if row["deadline_passed"]:
+        return FuzzyDate.from_iso(row["deadline"]).end().isoformat()
+    if row["first_crossed"]:
+        return FuzzyDate.from_iso(row["first_crossed"]).start().isoformat()
+    return FuzzyDate.from_iso(row["deadline"]).end().isoformat()
+
+
 def due(
     conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
 ) -> list[dict]:
-    """Threats still waiting for a response: a deadline in force that falls on or before
-    `horizon`, a deadline passed, or a red line crossed. Oldest first. With a limit, the settled
-    ones are read in order from their own index and only the unsettled few are judged."""
+    """Threats still waiting for a response: a deadline in force whose period ends on or before
+    `horizon` (a full ISO day), a deadline passed, or a red line crossed; by the day each is due
+    (`DUE_ON`), then id. With a limit, the settled ones are read in order from their own index,
+    only until no later one can be among the first `limit`, and only the unsettled few are judged."""
     where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
     args.update(horizon=horizon, limit=-1 if limit is None else limit)
     waiting = [
         *where,
         "j.rule IN ('deadline', 'grace', 'pending')",
-        "(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND j.deadline <= :horizon))",
+        f"(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND {end('j.deadline')} <= :horizon))",
     ]
-    order = "ORDER BY COALESCE(j.tested_on, j.deadline), j.id LIMIT :limit"
+    order = "ORDER BY due_on, j.id LIMIT :limit"
     if limit is None or not params.get("settled"):
         return [
             dict(r)
             for r in conn.execute(
-                f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
+                f"SELECT j.*, {DUE_ON} AS due_on, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
                 f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(waiting)} {order}",
                 args,
             )
         ]
-    # A settled threat waits for a response only under the deadline or grace rule, and then
-    # it was tested on or before the day it settled, which is on or before the as-of date.
-    settled = ["j.settled_rule IN ('deadline', 'grace')", "j.settled_on <= :as_of", *where]
-    ids = [
-        r[0]
-        for r in conn.execute(
-            f"""
-      SELECT id FROM (
-        SELECT * FROM (SELECT COALESCE(j.tested_on, j.deadline) AS k, j.id
-                       FROM ({judged(params, unsettled_only=True)}) j WHERE {" AND ".join(waiting)} {order})
-        UNION ALL
-        SELECT * FROM (SELECT j.settled_tested_on AS k, j.id FROM threat j INDEXED BY ix_threat_awaiting
-                       WHERE {" AND ".join(settled)} ORDER BY j.settled_tested_on, j.id LIMIT :limit)
-      ) ORDER BY k, id LIMIT :limit""",
+    if limit == 0:
+        return []
+    import heapq
+
+    # The first `limit` so far, as a heap whose top is the last of them.
+    heap = [
+        _Last((r[0], r[1]))
+        for r in conn.execute(  # the unsettled threats, judged: at most `limit` of them
+            f"SELECT {DUE_ON} AS due_on, j.id FROM ({judged(params, unsettled_only=True)}) j "
+            f"WHERE {' AND '.join(waiting)} {order}",
             args,
         )
     ]
+    heapq.heapify(heap)
+    # A settled threat waits for a response only under the deadline or grace rule, and then
+    # it was tested on or before the day it settled, which is on or before the as-of date.
+    settled = ["j.settled_rule IN ('deadline', 'grace')", "j.settled_on <= :as_of", *where]
+    for key, tid, tested_from in conn.execute(
+        f"SELECT {_SETTLED_DUE_ON}, j.id, {start('j.settled_tested_on')} FROM threat j INDEXED BY ix_threat_awaiting "
+        f"WHERE {' AND '.join(settled)} ORDER BY j.settled_tested_on, j.id",
+        args,
+    ):
+        if len(heap) < limit:
+            heapq.heappush(heap, _Last((key, tid)))
+        elif tested_from > heap[0].key[0]:
+            break  # each later row is due on or after the day its test starts: none can be among the first
+        elif (key, tid) < heap[0].key:
+            heapq.heapreplace(heap, _Last((key, tid)))
+    ids = [h.key[1] for h in heap]
     rows = threats(conn, params, ids=ids) if ids else []
-    return sorted(rows, key=lambda r: (r["tested_on"] or r["deadline"], r["id"]))
+    return sorted(({**r, "due_on": due_on(r)} for r in rows), key=lambda r: (r["due_on"], r["id"]))
+
+
+class _Last:
+    """A (due_on, id) key ordered backwards: heapq keeps the last of the first `limit` on top."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[str, str]):
+        self.key = key
+
+    def __lt__(self, other: _Last) -> bool:
+        return self.key > other.key
 
 
 def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until: str | None, limit: int | None):

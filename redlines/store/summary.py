@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from redlines.domain.outcomes import DEFAULT_GRACE_DAYS
+from redlines.domain import outcomes
 from redlines.store.queries import EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS, judge_sql, start
 
 _REFRESH = f"""
@@ -40,35 +40,45 @@ def _lapse(col: str) -> str:
 # The day from which nothing but a new event changes the verdict: the latest of the day the
 # threat was made, the day its last event starts, the day after its deadline in force ends and
 # the day its first crossing's grace period runs out. A date SQLite cannot compute never settles.
+# The grace period is the default one (`outcomes.DEFAULT_GRACE_DAYS`), read when the SQL is
+# built, so that a change of it reaches the cache (see `store.views.sync_rules`).
 _NEVER = "'9999-99-99'"  # models.NEVER, as SQL
 _DEADLINE = "COALESCE(t.deadline_set, t.deadline)"
-SETTLES_ON = f"""max({start("t.made_on")},
+
+
+def settles_on(grace: int) -> str:
+    return f"""max({start("t.made_on")},
     COALESCE({start("t.last_event_on")}, ''),
     CASE WHEN {_DEADLINE} IS NULL THEN '' ELSE COALESCE({_lapse(_DEADLINE)}, {_NEVER}) END,
     CASE WHEN t.first_crossed IS NULL THEN ''
-         ELSE COALESCE(date({start("t.first_crossed")}, '+{DEFAULT_GRACE_DAYS + 1} days'), {_NEVER}) END)"""
+         ELSE COALESCE(date({start("t.first_crossed")}, '+{grace + 1} days'), {_NEVER}) END)"""
 
 
-def _settling(where: str) -> str:
-    """Each threat matching `where` judged on the day it settles, with the default grace period."""
+def _settling(where: str, grace: int) -> str:
+    """Each threat matching `where` judged on the day it settles, with the grace period `grace`."""
     source = f"""
-  SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {SETTLES_ON} AS settled_on,
+  SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {settles_on(grace)} AS settled_on,
     {", ".join(f"NULL AS {c}" for c in SETTLED_COLUMNS[1:])}
   FROM threat t WHERE {where}"""
-    return judge_sql(
-        source, as_of="settled_on", cutoff=f"date(settled_on, '-{DEFAULT_GRACE_DAYS + 1} days')", settled="0"
-    )
+    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{grace + 1} days')", settled="0")
 
 
 # Each cached column, and the column of the judged row it takes.
 _VERDICT = dict(zip(SETTLED_COLUMNS, ("judged_on", "outcome", "rule", "tested_on", "days"), strict=False))
-_SETTLE = f"""
+
+
+def settle_sql(grace: int) -> str:
+    """The UPDATE that caches the settled verdict of the threats whose ids are given as a JSON array."""
+    return f"""
 UPDATE threat SET {", ".join(f"{c} = v.{v}" for c, v in _VERDICT.items())}
-FROM ({_settling("t.id IN (SELECT value FROM json_each(?))")}) v
+FROM ({_settling("t.id IN (SELECT value FROM json_each(?))", grace)}) v
 WHERE threat.id = v.id"""
 
-UNSETTLED = f"""
-SELECT t.id FROM threat t JOIN ({_settling("1")}) v ON v.id = t.id
+
+def unsettled_sql(grace: int) -> str:
+    """The ids of threats whose cached verdict differs from the one the rules give."""
+    return f"""
+SELECT t.id FROM threat t JOIN ({_settling("1", grace)}) v ON v.id = t.id
 WHERE {" OR ".join(f"t.{c} IS NOT v.{v}" for c, v in _VERDICT.items())}"""
 
 
@@ -76,13 +86,16 @@ def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
     import json
 
     ids = list(threat_ids)
+    settle = settle_sql(outcomes.DEFAULT_GRACE_DAYS)
     for start_at in range(0, len(ids), 50_000):
         chunk = json.dumps(ids[start_at : start_at + 50_000])
         conn.execute(_REFRESH, (chunk,))
-        conn.execute(_SETTLE, (chunk,))
+        conn.execute(settle, (chunk,))
 
 
 def stale(conn: sqlite3.Connection) -> list[str]:
     """Threats whose cached summary or settled verdict does not match their events (none,
     unless the file was written around redlines)."""
-    return [r[0] for r in conn.execute(STALE)] + [r[0] for r in conn.execute(UNSETTLED)]
+    return [r[0] for r in conn.execute(STALE)] + [
+        r[0] for r in conn.execute(unsettled_sql(outcomes.DEFAULT_GRACE_DAYS))
+    ]
