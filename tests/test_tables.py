@@ -301,3 +301,24 @@ def test_a_table_too_narrow_for_its_numbers_stacks_then_shows_records():
         "        " + "k" * 13,
         *(f"count{i}: 123456" for i in range(5)),
     ]
+
+
+def test_search_passages_bracket_their_matches_and_bold_them_on_a_terminal():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from redlines.output.views import _passage
+
+    out = StringIO()
+    con = Console(file=out, force_terminal=True, color_system="standard", width=40, markup=False, highlight=False)
+    _passage(
+        con, ["the line was ", "crossed", " and a long tail of words after it, ", "cross\u202eed", " again"], "  x: "
+    )
+    text = out.getvalue()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines() == [
+        "  x: the line was [crossed] and a long",
+        "      tail of words after it,",
+        "      [cross\\u202eed] again",
+    ]
+    assert "\x1b[1m[crossed]\x1b[0m" in text and "\x1b[1m[cross\\u202eed]\x1b[0m" in text

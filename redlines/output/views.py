@@ -395,6 +395,34 @@ def due(rows: list[dict], *, as_of: str) -> View:
     )
 
 
+def _passage(con, parts: list[str], first: str) -> None:
+    """A passage wrapped to the console, the matched parts (odd `parts`) bracketed, and in bold
+    on a terminal."""
+    from redlines.output.layout import wrap
+
+    text, marked = "", []  # marked: for each character of text, is it in a match?
+    for n, part in enumerate(parts):
+        piece = f"[{safe_text(part)}]" if n % 2 else safe_text(part)
+        text += piece
+        marked += [bool(n % 2)] * len(piece)
+    lines = wrap(text, con.width, first, " " * 6)
+    at, out = 0, []
+    for k, line in enumerate(lines):
+        start = len(first) if k == 0 else 6
+        segs = [(line[:start], "")]
+        for ch in line[start:]:
+            while at < len(text) and text[at] != ch:  # skip the spaces wrapping took away
+                at += 1
+            style = "bold" if at < len(text) and marked[at] else ""
+            if segs[-1][1] == style:
+                segs[-1] = (segs[-1][0] + ch, style)
+            else:
+                segs.append((ch, style))
+            at += 1
+        out.append(segs)
+    print_lines(con, out)
+
+
 def search(rows: list[dict], *, query: str) -> View:
     """Matches in context; the matched words are bracketed."""
     from redlines.store.search import CLOSE, OPEN
@@ -418,7 +446,7 @@ def search(rows: list[dict], *, query: str) -> View:
                 ],
             )
             for m in r["matches"]:
-                _wrap(con, marked(m["snippet"]), 4, f"    {m['in']}: ", hang=2)
+                _passage(con, m["snippet"].replace(CLOSE, OPEN).split(OPEN), f"    {m['in']}: ")
 
     return View(
         document=({**r, "matches": [{**m, "snippet": marked(m["snippet"])} for m in r["matches"]]} for r in rows),
