@@ -170,6 +170,11 @@ def _rate(r: dict, min_tested: int = 1) -> str:
     return f"{r['follow_through_rate']:.0%} ({low}-{high})"
 
 
+def _days(r: dict) -> str:
+    days = r["median_days_to_response"]
+    return "" if days is None else f"{days:g}"
+
+
 def _bar(r: dict, min_tested: int, width: int = 10) -> str:
     if r["follow_through_rate"] is None or r["tested"] < min_tested:
         return ""
@@ -194,8 +199,12 @@ def report(rep: dict, dossiers=None) -> View:
         count("dropped", "withdrawn"),
         count("pending", "pending"),
         Column("rate", "rate", kind="number", get=lambda r: _rate(r, least)),
-        Column("", "bar", kind="number", drop=1, get=lambda r: _bar(r, least)),
+        # Optional: where the width is short, the bars go first, then the days.
+        Column("days", "median_days_to_response", kind="number", drop=1, justify="right", get=_days),
+        Column("", "bar", kind="number", drop=2, get=lambda r: _bar(r, least)),
     ]
+    if all(r["median_days_to_response"] is None for r in [*rep["rows"], rep["total"]]):
+        columns = [c for c in columns if c.header != "days"]  # no response yet: nothing to show
     return View(
         document=rep,
         rows=rep["rows"],
@@ -215,11 +224,15 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
     from redlines.output.formats import table_lines
 
     _wrap(con, f"Follow-through by {rep['by']}, as of {rep['as_of']} (grace {rep['grace_days']} days)", 0)
-    print_lines(con, table_lines(columns, rows, con.width, total_from=len(rows) - 1))
+    table = table_lines(columns, rows, con.width, total_from=len(rows) - 1)
+    print_lines(con, table)
+    heads = ["".join(text for text, _ in line).split() for line in table[:2]]  # the headers (a record: its labels)
+    days = any("days" in words or "days:" in words for words in heads)
     _wrap(con, "yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.", 0, style="dim")
     _wrap(
         con,
-        f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
+        f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested."
+        + ("\ndays: the median number of days from a test to the first response." if days else ""),
         0,
         style="dim",
     )
