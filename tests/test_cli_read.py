@@ -283,14 +283,16 @@ def test_report_by_state_rolls_people_up(cli):
 
 def test_report_as_markdown_and_table(cli):
     md = cli("report", "--format", "md").stdout.splitlines()
-    assert md[0] == "| actor | threats | tested | yes | partly | no | complied | dropped | pending | rate |  |"
-    assert md[2] == "| putin | 4 | 4 | 0 | 1 | 3 | 0 | 0 | 0 | 12% (1-60) | █░░░░░░░░░ |"
+    assert md[0] == "| actor | threats | tested | yes | partly | no | complied | dropped | pending | rate | days |  |"
+    assert md[2] == "| putin | 4 | 4 | 0 | 1 | 3 | 0 | 0 | 0 | 12% (1-60) | 1 | █░░░░░░░░░ |"
     table = cli("report").stdout.splitlines()
-    assert table[3] == "putin        4       4    0       1   3         0        0        0  12% (1-60)  █░░░░░░░░░"
     assert (
-        table[4].rstrip()
-        == "trump        3       3    0       0   3         0        0        0  0% (0-56)   ░░░░░░░░░░"
+        table[3] == "putin        4       4    0       1   3         0        0        0  12% (1-60)     1  █░░░░░░░░░"
     )
+    assert (
+        table[4] == "trump        3       3    0       0   3         0        0        0  0% (0-56)      0  ░░░░░░░░░░"
+    )
+    assert "days: the median number of days from a test to the first response." in table
 
 
 def test_piped_output_has_no_colour_even_without_no_color(cli):

@@ -162,9 +162,14 @@ def test_report_shows_every_number_of_its_json_in_every_grouping(long_cli, colum
             assert re.search(r"\s+".join(str(n) for n in numbers), out), f"{by} {row['key']}: {numbers} not in a row"
             if row["tested"] >= rep["min_tested"]:
                 low, high = round(row["rate_low"] * 100), round(row["rate_high"] * 100)
-                assert f"{row['follow_through_rate']:.0%} ({low}-{high})" in out
-            elif row["tested"]:
-                assert f"too few ({row['tested']})" in out
+                rate = f"{row['follow_through_rate']:.0%} ({low}-{high})"
+            else:
+                rate = f"too few ({row['tested']})" if row["tested"] else "untested"
+            assert rate in out
+            # The median days to a response: an optional column, dropped before any other
+            # number (after the bars) where the width is short; at 120 columns it is there.
+            if columns == 120 and row["median_days_to_response"] is not None:
+                assert re.search(rf"{re.escape(rate)}\s+{row['median_days_to_response']:g}(\s|$)", out), row
 
 
 def test_report_by_year_is_in_year_order(long_cli):
@@ -289,11 +294,12 @@ def test_a_table_too_narrow_for_its_numbers_stacks_then_shows_records():
     rows = [["k" * 30, *("123456" for _ in range(5))]]
     assert text_of(render(cols, rows, 40)) == [
         "key",
-        "  count0 count1 count2 count3 count4",
-        "─" * 36,
+        "  count0  count1  count2  count3  count4",
+        "─" * 40,
         "k" * 30,
-        "  123456 123456 123456 123456 123456",
+        "  123456  123456  123456  123456  123456",
     ]
+    assert text_of(render(cols, rows, 37))[1:3] == ["  count0 count1 count2 count3 count4", "─" * 36]
     # Too narrow for the numbers side by side: a record per row; only the id, longer than a
     # line, is folded.
     assert text_of(render(cols, rows, 25)) == [
@@ -301,3 +307,24 @@ def test_a_table_too_narrow_for_its_numbers_stacks_then_shows_records():
         "        " + "k" * 13,
         *(f"count{i}: 123456" for i in range(5)),
     ]
+
+
+def test_search_passages_bracket_their_matches_and_bold_them_on_a_terminal():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from redlines.output.views import _passage
+
+    out = StringIO()
+    con = Console(file=out, force_terminal=True, color_system="standard", width=40, markup=False, highlight=False)
+    _passage(
+        con, ["the line was ", "crossed", " and a long tail of words after it, ", "cross\u202eed", " again"], "  x: "
+    )
+    text = out.getvalue()
+    assert re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines() == [
+        "  x: the line was [crossed] and a long",
+        "      tail of words after it,",
+        "      [cross\\u202eed] again",
+    ]
+    assert "\x1b[1m[crossed]\x1b[0m" in text and "\x1b[1m[cross\\u202eed]\x1b[0m" in text

@@ -50,7 +50,7 @@ Until = Annotated[
 
 
 All = Annotated[
-    bool, typer.Option("--all", help="Every row (a table shows a page of 50 unless --limit or --all is given).")
+    bool, typer.Option("--all", help="Every row, not a page of 50 (json, jsonl, csv and md give every row anyway).")
 ]
 Output = Annotated[str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
 

@@ -200,22 +200,27 @@ def fit(cols: list[Col], rows: list[list[str]], width: int) -> Table:
         return widths
 
     shown = list(range(len(cols)))
-    plan = [(0, 2), (1, 2)]
-    for step, gap in plan:
+    for step, gap in ((0, 2), (1, 2)):
         if (widths := attempt(shown, step, gap)) is not None:
             return Table(shown, widths, gap, "grid")
-    for i in sorted((i for i, c in enumerate(cols) if c.drop), key=lambda i: -cols[i].drop):
-        shown.remove(i)
-        if (widths := attempt(shown, 1, 2)) is not None:
-            return Table(shown, widths, 2, "grid")
+    # The column sets to try, all of them first, then without the optional ones, one by one.
+    sets = [list(shown)]
+    for i in sorted((i for i, c in enumerate(cols) if c.drop and i), key=lambda i: -cols[i].drop):
+        sets.append([k for k in sets[-1] if k != i])
+    for subset in sets[1:]:
+        if (widths := attempt(subset, 1, 2)) is not None:
+            return Table(subset, widths, 2, "grid")
     for step, gap in ((1, 1), (3, 1), (4, 1)):
-        if (widths := attempt(shown, step, gap)) is not None:
-            return Table(shown, widths, gap, "grid")
+        if (widths := attempt(sets[-1], step, gap)) is not None:
+            return Table(sets[-1], widths, gap, "grid")
+    # The first column on a line of its own leaves the others the whole width (and room,
+    # perhaps, for the optional columns again).
     if len(shown) > 1:
-        for step in (1, 3, 4):
-            if (widths := attempt(shown[1:], step, 1, width - 2)) is not None:
-                return Table(shown, [width, *widths], 1, "stacked")
-    return Table(shown, [], 1, "records")
+        for subset in sets:
+            for step, gap in ((1, 2), (1, 1), (3, 1), (4, 1)):
+                if (widths := attempt(subset[1:], step, gap, width - 2)) is not None:
+                    return Table(subset, [width, *widths], gap, "stacked")
+    return Table(sets[-1], [], 1, "records")
 
 
 def _cell_lines(text: str, width: int, kind: str) -> list[str]:

@@ -171,6 +171,11 @@ def _rate(r: dict, min_tested: int = 1) -> str:
     return f"{r['follow_through_rate']:.0%} ({low}-{high})"
 
 
+def _days(r: dict) -> str:
+    days = r["median_days_to_response"]
+    return "" if days is None else f"{days:g}"
+
+
 def _bar(r: dict, min_tested: int, width: int = 10) -> str:
     if r["follow_through_rate"] is None or r["tested"] < min_tested:
         return ""
@@ -195,8 +200,12 @@ def report(rep: dict, dossiers=None) -> View:
         count("dropped", "withdrawn"),
         count("pending", "pending"),
         Column("rate", "rate", kind="number", get=lambda r: _rate(r, least)),
-        Column("", "bar", kind="number", drop=1, get=lambda r: _bar(r, least)),
+        # Optional: where the width is short, the bars go first, then the days.
+        Column("days", "median_days_to_response", kind="number", drop=1, justify="right", get=_days),
+        Column("", "bar", kind="number", drop=2, get=lambda r: _bar(r, least)),
     ]
+    if all(r["median_days_to_response"] is None for r in [*rep["rows"], rep["total"]]):
+        columns = [c for c in columns if c.header != "days"]  # no response yet: nothing to show
     return View(
         document=rep,
         rows=rep["rows"],
@@ -216,11 +225,15 @@ def _report_table(con, rep: dict, rows: list[dict], columns: list[Column]) -> No
     from redlines.output.formats import table_lines
 
     _wrap(con, f"Follow-through by {rep['by']}, as of {rep['as_of']} (grace {rep['grace_days']} days)", 0)
-    print_lines(con, table_lines(columns, rows, con.width, total_from=len(rows) - 1))
+    table = table_lines(columns, rows, con.width, total_from=len(rows) - 1)
+    print_lines(con, table)
+    heads = ["".join(text for text, _ in line).split() for line in table[:2]]  # the headers (a record: its labels)
+    days = any("days" in words or "days:" in words for words in heads)
     _wrap(con, "yes, partly, no: followed through fully, partly, not at all; dropped: withdrawn.", 0, style="dim")
     _wrap(
         con,
-        f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested.",
+        f"rate = (yes + partly/2) / tested (95% Wilson interval); too few: < {rep['min_tested']} tested."
+        + ("\ndays: the median number of days from a test to the first response." if days else ""),
         0,
         style="dim",
     )
@@ -396,6 +409,34 @@ def due(rows: list[dict], *, as_of: str) -> View:
     )
 
 
+def _passage(con, parts: list[str], first: str) -> None:
+    """A passage wrapped to the console, the matched parts (odd `parts`) bracketed, and in bold
+    on a terminal."""
+    from redlines.output.layout import wrap
+
+    text, marked = "", []  # marked: for each character of text, is it in a match?
+    for n, part in enumerate(parts):
+        piece = f"[{safe_text(part)}]" if n % 2 else safe_text(part)
+        text += piece
+        marked += [bool(n % 2)] * len(piece)
+    lines = wrap(text, con.width, first, " " * 6)
+    at, out = 0, []
+    for k, line in enumerate(lines):
+        start = len(first) if k == 0 else 6
+        segs = [(line[:start], "")]
+        for ch in line[start:]:
+            while at < len(text) and text[at] != ch:  # skip the spaces wrapping took away
+                at += 1
+            style = "bold" if at < len(text) and marked[at] else ""
+            if segs[-1][1] == style:
+                segs[-1] = (segs[-1][0] + ch, style)
+            else:
+                segs.append((ch, style))
+            at += 1
+        out.append(segs)
+    print_lines(con, out)
+
+
 def search(rows: list[dict], *, query: str) -> View:
     """Matches in context; the matched words are bracketed."""
     from redlines.store.search import CLOSE, OPEN
@@ -419,7 +460,7 @@ def search(rows: list[dict], *, query: str) -> View:
                 ],
             )
             for m in r["matches"]:
-                _wrap(con, marked(m["snippet"]), 4, f"    {m['in']}: ", hang=2)
+                _passage(con, m["snippet"].replace(CLOSE, OPEN).split(OPEN), f"    {m['in']}: ")
 
     return View(
         document=({**r, "matches": [{**m, "snippet": marked(m["snippet"])} for m in r["matches"]]} for r in rows),
