@@ -319,4 +319,12 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        # What is still buffered goes out now: a reader that went away (`| head`) is not an error
+        # of ours, and must not turn a finished command into "Exception ignored" and exit 120.
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -576,7 +576,7 @@ def list_command(filters: dict, until: str | None) -> str:
             args += [f"--{option}", filters[option]]
     if until or filters.get("until"):
         args += ["--until", until or filters["until"]]
-    if filters.get("grace", DEFAULT_GRACE_DAYS) != DEFAULT_GRACE_DAYS:
+    if filters.get("grace") not in (None, DEFAULT_GRACE_DAYS):
         args += ["--grace", str(filters["grace"])]
     return " ".join(shlex.quote(clean(a)) for a in args)
 
