@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from redlines.domain import dates
+from redlines.domain import dates, validation
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.checks import choice as _choice
 from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
-from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import queries, records
 from redlines.store.write import Writer, run
@@ -77,33 +77,28 @@ class Recording:
         return candidate
 
     def _check_event(self, kind: str, outcome: str | None, due: str | None) -> None:
-        _choice("--kind", kind, EVENT_KINDS)
-        _choice("--outcome", outcome, RESPONSE_OUTCOMES)
-        if kind == "response" and outcome is None:
-            raise BadInput("a response needs --outcome: " + ", ".join(RESPONSE_OUTCOMES))
-        if kind != "response" and outcome is not None:
-            raise BadInput(f"--outcome is for a response, not a {kind} event")
-        if kind == "deadline" and due is None:
-            raise BadInput("a deadline event needs --due DATE (the new deadline)")
-        if kind != "deadline" and due is not None:
-            raise BadInput(f"--due is for a deadline event, not a {kind} event")
+        """The event rules of `validation`, said with the options that set each field."""
+        for problem in validation.event_problems(kind, outcome, due):
+            raise BadInput(problem.text(_OPTION[problem.field]))
 
-    def _taken_names(self) -> dict[str, str]:
-        """Every slug, name and alias in use, casefolded, with the actor it belongs to."""
-        taken: dict[str, str] = {}
-        for r in self.conn.execute("SELECT a.slug, al.alias FROM actor a LEFT JOIN alias al ON al.actor_id = a.id"):
-            taken[r["slug"]] = r["slug"]
-            if r["alias"]:
-                taken[r["alias"].casefold()] = r["slug"]
-        return taken
-
-    def _check_aliases(self, aliases, slug: str, own: str | None = None) -> list[str]:
-        aliases = list(dict.fromkeys(_text(a, "--alias") for a in aliases or []))
-        taken = self._taken_names()
-        for name in aliases:
-            owner = taken.get(name.casefold())
-            if owner is not None and owner != own:
-                raise Conflict(f"the alias {name!r} is taken by the actor {owner}")
+    def _check_actor(self, slug: str, name: str | None, aliases, of: str | None = None) -> list[str] | None:
+        """Refuse a new or edited actor whose slug, name or an alias another actor answers to
+        (compared by `validation.name_key`), or that would speak for itself through `of` (a slug).
+        `name` and `aliases` None keep what is stored. Returns the aliases, checked, without repeats."""
+        if aliases is not None:
+            aliases = list(dict.fromkeys(_text(a, "--alias") for a in aliases))
+        actors = {a.slug: a for a in records.actor_names(self.conn)}
+        stored = actors.get(slug) or validation.ActorNames(slug, None, [])
+        actors[slug] = validation.ActorNames(
+            slug, stored.name if name is None else name, stored.aliases if aliases is None else aliases
+        )
+        for _, problem in validation.name_clashes(actors.values(), {slug}):
+            raise Conflict(problem.text())
+        if of is not None:
+            speaks_for = records.speaks_for(self.conn)
+            speaks_for[slug] = of
+            for _, problem in validation.speaks_for_problems(speaks_for, [slug]):
+                raise BadInput(problem.text("--of"))
         return aliases
 
     # --- add -----------------------------------------------------------------------------------
@@ -116,10 +111,11 @@ class Recording:
             )
         name = _text(name, "--name")
         _choice("--kind", kind, ACTOR_KINDS)
-        of_id = self.resolve_actor(of)["id"] if of else None
-        if slug in self._taken_names():
+        if self.conn.execute("SELECT 1 FROM actor WHERE slug = ?", (slug,)).fetchone():
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
-        aliases = self._check_aliases(aliases, slug)
+        of_actor = self.resolve_actor(of) if of else None
+        of_id = of_actor["id"] if of_actor else None
+        aliases = self._check_actor(slug, name, list(aliases or []), of_actor["slug"] if of_actor else None)
         with run(self.conn, f"add actor {slug}") as w:
             actor_id = w.insert("actor", {"slug": slug, "name": name, "kind": kind, "of_id": of_id})
             for a in aliases:
@@ -265,13 +261,13 @@ class Recording:
         if "kind" in given:
             _choice("--kind", given["kind"], ACTOR_KINDS)
             values["kind"] = given["kind"]
+        of = None
         if "of" in given:
-            values["of_id"] = self.resolve_actor(given["of"])["id"] if given["of"] else None
-            if values["of_id"] == rec.key:
-                raise BadInput("an actor cannot speak for itself")
+            of_actor = self.resolve_actor(given["of"]) if given["of"] else None
+            values["of_id"], of = (of_actor["id"], of_actor["slug"]) if of_actor else (None, None)
+        aliases = self._check_actor(row["slug"], values.get("name"), given.get("aliases"), of)
         w.update("actor", rec.key, values)
-        if "aliases" in given:
-            aliases = self._check_aliases(given["aliases"], row["slug"], own=row["slug"])
+        if aliases is not None:
             records.replace_children(w, "alias", "actor_id", rec.key, "alias", [{"alias": a} for a in aliases])
 
     def _edit_threat(self, w: Writer, rec: Record, given: dict) -> None:
@@ -341,9 +337,7 @@ class Recording:
             return rec, [rec.label]
         if rec.kind == "event":
             return rec, [rec.label]
-        events = [
-            r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid", (rec.key,))
-        ]
+        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (rec.key,))]
         return rec, [rec.label] + [f"event {e}" for e in events]
 
     def delete(self, record_id: str) -> Record:
