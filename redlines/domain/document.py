@@ -164,8 +164,9 @@ def _json(text: str, where: str = "") -> Any:
         raise
     except RecursionError:
         raise BadInput(f"{where}the JSON is nested too deeply to read", [_ONE_DOCUMENT]) from None
-    except ValueError as e:  # e.g. "Exceeds the limit (4300 digits) for integer string conversion"
-        raise BadInput(f"{where}the JSON cannot be read: {str(e)[:120]}", [_ONE_DOCUMENT]) from None
+    except ValueError as e:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        what = "it holds a number too long to read" if "digits" in str(e) else str(e)[:120]
+        raise BadInput(f"{where}the JSON cannot be read: {what}", [_ONE_DOCUMENT]) from None
 
 
 _ONE_DOCUMENT = (
