@@ -388,6 +388,8 @@ class LineChecker:
         self.p = Problems(today)
         self.slugs = set(known_actors)
         self.ids: set[str] = set()  # threat ids seen: a duplicate is refused
+        self.actors_seen: set[str] = set()
+        self.urls: set[str] = set()
         self.seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
         self.speaks_for: list[tuple[str, str]] = []
 
@@ -420,8 +422,15 @@ class LineChecker:
             return None
         self.seen[kind + "s"] += 1
         if kind == "actor":
+            if record["slug"] in self.actors_seen:
+                self.p.add(f"{where}.slug", f"{shown(record['slug'])} appears twice")
+            self.actors_seen.add(record["slug"])
             self.slugs.add(record["slug"])
             self.speaks_for += actors_named(where, record, kind)  # may name an actor listed later
+        if kind == "source":
+            if record["url"] in self.urls:
+                self.p.add(f"{where}.url", f"{shown(record['url'])} appears twice")
+            self.urls.add(record["url"])
         if kind == "threat":
             self.seen["events"] += len(record.get("events") or [])
             if record["id"] in self.ids:
@@ -460,9 +469,13 @@ def check_document(
             out["actors"].append(record)
     for record in out["actors"]:  # an actor may speak for one listed after it
         _known(p, actors_named(record["_where"], record, "actor"), slugs)
+    urls: set[str] = set()
     for i, raw in enumerate(_list(p, "sources", doc.get("sources"))):
         record = check_source(p, f"sources[{i}]", raw)
         if record is not None:
+            if record["url"] in urls:
+                p.add(f"sources[{i}].url", f"{shown(record['url'])} appears twice")
+            urls.add(record["url"])
             out["sources"].append(record)
     for i, raw in enumerate(_list(p, "threats", doc.get("threats"))):
         record = check_threat(p, f"threats[{i}]", raw)

@@ -115,7 +115,7 @@ def speaks_for_problems(of: Mapping[str, str | None], checked: Iterable[str]) ->
             what = (
                 "an actor cannot speak for itself"
                 if len(seen) == 1
-                else "speaking for " + " -> ".join([*seen[1:], slug]) + " would go round in a circle"
+                else "speaking for " + " -> ".join(map(str, [*seen[1:], slug])) + " would go round in a circle"
             )
             out.append((slug, Problem("of", what)))
     return out

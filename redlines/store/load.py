@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from redlines.domain import validation
+from redlines.domain.checks import EVENT_ID
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
 from redlines.store import records, search, summary
@@ -113,6 +114,7 @@ class Loader:
     # --- actors and sources ----------------------------------------------------------------------
 
     def actors(self, actors: list[dict]) -> None:
+        actors = [a for a in actors if a["slug"]]  # one without a slug is refused already
         if not actors:
             return
         names = {a.slug: a for a in records.actor_names(self.conn)}
@@ -182,6 +184,9 @@ class Loader:
     # --- threats -----------------------------------------------------------------------------------
 
     def threats(self, threats: list[dict]) -> None:
+        threats = [t for t in threats if t["id"]]  # one without an id is refused already
+        if not threats:
+            return
         marks = ", ".join("?" * len(threats))
         existing = {
             r[0] for r in self.conn.execute(f"SELECT id FROM threat WHERE id IN ({marks})", [t["id"] for t in threats])
@@ -439,7 +444,9 @@ def _fields(names: list[str]) -> str:
 
 
 def _number(event_id: str) -> int:
-    return int(event_id.rsplit("#", 1)[1])
+    """The number of an event id (`t#3`: 3); 0 for an id the document check refused."""
+    m = EVENT_ID.fullmatch(event_id)
+    return int(m[2]) if m else 0
 
 
 def _short(text: str, width: int = 50) -> str:
