@@ -21,7 +21,7 @@ hypothesis_jsonschema = pytest.importorskip("hypothesis_jsonschema")
 
 SEEDED = ["putin", "trump", "russia", "ukraine", "nato"]
 GOOD = ["2023", "2024-02", "2024-02-29", "2025-01-31", "2025-08-12", "1999-12-31"]
-DATES = GOOD * 10 + ["2025-08-13", "2025-13"]  # now and then after today, or no date at all
+DATES = GOOD * 30 + ["2025-08-13", "2025-13"]  # now and then after today, or no date at all
 KINDS = ["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"]
 HOSTILE = st.one_of(
     st.none(),
@@ -38,12 +38,22 @@ HOSTILE = st.one_of(
 )
 
 
-def _written(doc) -> str:
-    """The document as a hostile file would hold it: placeholders become a number too long to
-    read and lists nested thousands deep (json.dumps itself would refuse to write those)."""
+def _written(doc, form: str = "json") -> str:
+    """The document as a hostile file would hold it, as one JSON object or as JSON lines (the
+    streamed path): placeholders become a number too long to read and lists nested thousands
+    deep (json.dumps itself would refuse to write those)."""
     import re
 
-    text = json.dumps(doc, ensure_ascii=False).replace('"__BIG__"', "9" * 4_400)
+    if form == "jsonl" and isinstance(doc, dict):
+        lines = [{"type": "meta", "schema_version": doc.get("schema_version")}]
+        for key, kind in (("actors", "actor"), ("sources", "source"), ("threats", "threat")):
+            items = doc.get(key)
+            for item in items if isinstance(items, list) else []:
+                lines.append({"type": kind, **item} if isinstance(item, dict) else item)
+        text = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
+    else:
+        text = json.dumps(doc, ensure_ascii=False)
+    text = text.replace('"__BIG__"', "9" * 4_400)
     return re.sub(r'"__DEEP(\d+)__"', lambda m: "[" * int(m[1]) + "]" * int(m[1]), text)
 
 
@@ -107,12 +117,13 @@ def documents(draw):
         for i, a in enumerate(doc["actors"]):
             a["slug"] = f"gen-{i}"
             a["name"] = draw(st.sampled_from(["José", "Jose\u0301", "PUTIN", *[f"Name {i}"] * 20]))
-            a["of"] = draw(st.sampled_from([*[None] * 20, *SEEDED, *(f"gen-{j}" for j in range(len(doc["actors"])))]))
+            a["of"] = draw(st.sampled_from([*[None] * 40, *SEEDED, *(f"gen-{j}" for j in range(len(doc["actors"])))]))
             a["aliases"] = draw(st.lists(st.sampled_from([f"Alias {i}"] * 5 + ["Alias", "vladmir putin"]), max_size=1))
             slugs.append(a["slug"])
         doc["sources"] = doc["sources"][:2]
+        URLS = [f"https://s.org/{n}" for n in range(6)] + ["x"]
         for src in doc["sources"]:
-            src["url"], src["title"], src["publisher"] = draw(text), draw(text), None
+            src["url"], src["title"], src["publisher"] = draw(st.sampled_from(URLS)), draw(text), None
             src["published_on"] = draw(st.sampled_from([None, *DATES]))
         doc["threats"] = doc["threats"][:3]
         ids = draw(st.permutations(["gen-0", "gen-1", "putin-long-range-weapons", "trump-sanctions-july"]))
@@ -130,7 +141,7 @@ def documents(draw):
             t["events"] = t["events"][:3]
             for j, e in enumerate(t["events"]):
                 e["kind"] = draw(st.sampled_from(KINDS))
-                e["id"] = draw(st.sampled_from([None, f"{t['id']}#{j + 1}", f"{t['id']}#{j + 7}"]))
+                e["id"] = draw(st.sampled_from([None, None, None, f"{t['id']}#{j + 1}", f"{t['id']}#{j + 7}"]))
                 if e["id"] is None:
                     del e["id"]
                 e["on"] = draw(st.sampled_from(DATES))
@@ -183,9 +194,9 @@ FAILURES: list[str] = []
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-@given(doc=documents())
-def _one_document(seeded, doc):
-    text = _written(doc)
+@given(doc=documents(), form=st.sampled_from(["json", "json", "jsonl"]))
+def _one_document(seeded, doc, form):
+    text = _written(doc, form)
     COUNTS["tried"] += 1
     before, runs = _dump(seeded), _runs(seeded)
     result = _invoke(seeded, "import", "-", text=text)
@@ -197,6 +208,10 @@ def _one_document(seeded, doc):
         return
     if result.exit_code != 0:
         COUNTS["refused"] += 1
+        import os
+
+        if os.environ.get("DEBUG_PROPS"):
+            print(result.stderr.splitlines()[:2])
         if result.exit_code not in (1, 2) or _dump(seeded) != before:
             FAILURES.append(f"refused with {result.exit_code} and wrote: {result.stderr[:200]}")
         return
