@@ -68,20 +68,38 @@ def test_a_csv_with_four_columns_keeps_the_other_columns_and_an_empty_cell_clear
     for key in ("trigger", "consequence", "category", "tags", "sources", "events", "outcome"):
         assert after[key] == before[key], key
     path.write_text(f"id,trigger,tags\n{LRW},,\n")
-    assert cli("import", str(path)).stderr.splitlines()[0] == f"threat {LRW}: trigger, tags changed"
+    assert cli("import", str(path)).stderr.splitlines()[0] == (
+        f"threat {LRW}: trigger changed; tags removed: ukraine-war, long-range-weapons"
+    )
     after = cli.json("show", LRW, "--json")
     assert (after["trigger"], after["tags"], after["consequence"]) == (None, [], before["consequence"])
 
 
 def test_an_explicit_null_clears_and_replace_makes_the_file_the_whole_truth(small):
     run_import(small, {"threats": [{"id": "t", "events": [{"kind": "note", "on": "2025-02-01", "what": "n"}]}]})
-    run_import(small, {"threats": [{"id": "t", "targets": None, "trigger": None}]})
+    cleared = run_import(small, {"threats": [{"id": "t", "targets": None, "trigger": None}]})
+    assert cleared.stderr.splitlines()[0] == "threat t: targets removed: b"
     t = small.json("show", "t", "--json")
     assert (t["targets"], len(t["events"])) == ([], 1)
     result = run_import(small, {"threats": [{"id": "t", "issuer": "a", "made_on": "2025-01-01", "statement": "s2",
                                              "events": []}]}, "--replace")  # fmt: skip
     assert result.stderr.splitlines()[0] == "threat t: statement changed; events removed: t#1"
     assert small.json("show", "t", "--json")["events"] == []
+
+
+def test_the_summary_says_what_changes_on_actors_and_sources(small):
+    doc = {
+        "actors": [{"slug": "a", "name": "Alpha State", "of": "b", "aliases": ["AS"]}, {"slug": "c", "name": "C"}],
+        "sources": [{"url": "https://s.org", "title": "T"}],
+    }
+    assert run_import(small, doc, "--dry-run").stderr.splitlines()[:3] == [
+        "actor c: added",
+        "actor a: name, of changed; aliases added: AS",
+        "source https://s.org: added",
+    ]
+    run_import(small, doc)
+    doc["actors"][0]["aliases"] = []
+    assert run_import(small, doc).stderr.splitlines()[0] == "actor a: aliases removed: AS"
 
 
 def test_importing_events_without_ids_twice_changes_nothing(small):

@@ -155,15 +155,16 @@ class Loader:
             new, changed = changed is None, changed or []
             if self._given(a, "of"):
                 changed += self._update("actor", row_id, {"of_id": self.actor_ids[a["of"]] if a.get("of") else None})
+            parts = [_fields(["of" if c == "of_id" else c for c in changed])] if changed else []
             if self._given(a, "aliases"):
                 added, removed = records.replace_children(
                     self.w, "alias", "actor_id", row_id, "alias", [{"alias": x} for x in a.get("aliases") or []]
                 )
-                changed += _listed("aliases added:", [x[0] for x in added])
-                changed += _listed("aliases removed:", [x[0] for x in removed])
-            if changed and not new:
+                parts += _listed("aliases added:", [x[0] for x in added])
+                parts += _listed("aliases removed:", [x[0] for x in removed])
+            if parts and not new:
                 self.counts.bump(self.counts.changed, "actors")
-                self.counts.say(f"actor {slug}", [_fields(changed)])
+                self.counts.say(f"actor {slug}", parts)
 
     def sources(self, sources: list[dict]) -> None:
         if self.refused:
@@ -235,13 +236,14 @@ class Loader:
         changed = self._update("threat", tid, values)
         if "issuer_id" in changed:
             changed[changed.index("issuer_id")] = "issuer"
+        parts = [_fields(changed)] if changed else []
+        slugs = {i: slug for slug, i in self.actor_ids.items()}
         for key, table, col in (("targets", "threat_target", "actor_id"), ("tags", "threat_tag", "tag")):
             if self._given(t, key):
                 rows = [{col: self.actor_ids[x] if key == "targets" else x} for x in t.get(key) or []]
                 added, removed = records.replace_children(w, table, "threat_id", tid, col, rows)
-                if added or removed:
-                    changed.append(key)
-        parts = [_fields(changed)] if changed else []
+                name = (lambda k: slugs.get(k[0], k[0])) if key == "targets" else (lambda k: k[0])
+                parts += _listed(f"{key} added:", map(name, added)) + _listed(f"{key} removed:", map(name, removed))
         parts += self._merge_citations("threat_id", tid, t, "sources")
         parts += self._apply_events(tid, plan, next_n)
         if parts:
