@@ -33,7 +33,7 @@ BATCH = 2000  # threats a batch; each batch's ids go into IN (...) lists of at m
 THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
 REQUIRED = ("issuer", "made_on", "statement")
 DEFAULTS = {"category": "other", "kind": "person"}
-DETAILS = 200  # per-record lines kept for the summary; the rest are counted
+DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
 
 @dataclass
