@@ -34,21 +34,22 @@ class Recording:
 
     # --- checking input ------------------------------------------------------------------------
 
-    def _date(self, text: str, option: str, *, past: bool) -> str:
-        """A date given for `option`, as a stored ISO string."""
-        return self.read_date(text, option, past=past).iso()
+    def _date(self, text: str, field: str, *, past: bool) -> str:
+        """A date given for `field`, as a stored ISO string."""
+        return self.read_date(text, field, past=past).iso()
 
-    def read_date(self, text: str, option: str, *, past: bool) -> dates.FuzzyDate:
+    def read_date(self, text: str, field: str, *, past: bool) -> dates.FuzzyDate:
         """Read a date relative to the as-of date (today unless --as-of); `past` refuses the future."""
         try:
             d = dates.parse(text, self.as_of)
         except BadInput as e:
-            raise BadInput(f"{option}: {e.message}", e.hints) from None
+            raise BadInput("{field}: " + e.message, e.hints, field=field) from None
         if past and d.start() > self.as_of:
             raise BadInput(
-                f"{option} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                f"{{field}} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
                 "a threat or event cannot be dated in the future",
                 ["future dates serve --deadline and --due"],
+                field=field,
             )
         return d
 
@@ -57,7 +58,7 @@ class Recording:
         if len(quotes) > len(urls):
             raise BadInput("each --quote needs a --source (the URL it is quoted from), given in the same order")
         return [
-            (_text(u, "--source"), _text(q, "--quote", required=False) if i < len(quotes) else None)
+            (_text(u, "sources"), _text(q, "quotes", required=False) if i < len(quotes) else None)
             for i, (u, q) in enumerate(zip(urls, quotes + [None] * len(urls), strict=False))
         ]
 
@@ -79,14 +80,14 @@ class Recording:
     def _check_event(self, kind: str, outcome: str | None, due: str | None) -> None:
         """The event rules of `validation`, said with the options that set each field."""
         for problem in validation.event_problems(kind, outcome, due):
-            raise BadInput(problem.text(_OPTION[problem.field]))
+            raise BadInput(problem.message, field=problem.field)
 
     def _check_actor(self, slug: str, name: str | None, aliases, of: str | None = None) -> list[str] | None:
         """Refuse a new or edited actor whose slug, name or an alias another actor answers to
         (compared by `validation.name_key`), or that would speak for itself through `of` (a slug).
         `name` and `aliases` None keep what is stored. Returns the aliases, checked, without repeats."""
         if aliases is not None:
-            aliases = list(dict.fromkeys(_text(a, "--alias") for a in aliases))
+            aliases = list(dict.fromkeys(_text(a, "aliases") for a in aliases))
         actors = {a.slug: a for a in records.actor_names(self.conn)}
         stored = actors.get(slug) or validation.ActorNames(slug, None, [])
         actors[slug] = validation.ActorNames(
@@ -98,7 +99,7 @@ class Recording:
             speaks_for = records.speaks_for(self.conn)
             speaks_for[slug] = of
             for _, problem in validation.speaks_for_problems(speaks_for, [slug]):
-                raise BadInput(problem.text("--of"))
+                raise BadInput(problem.text())
         return aliases
 
     # --- add -----------------------------------------------------------------------------------
@@ -109,8 +110,8 @@ class Recording:
                 f"the slug {slug!r} is not valid: use 1-64 lowercase letters, digits and -, "
                 "starting with a letter or digit"
             )
-        name = _text(name, "--name")
-        _choice("--kind", kind, ACTOR_KINDS)
+        name = _text(name, "name")
+        _choice("kind", kind, ACTOR_KINDS)
         if self.conn.execute("SELECT 1 FROM actor WHERE slug = ?", (slug,)).fetchone():
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
         of_actor = self.resolve_actor(of) if of else None
@@ -142,17 +143,17 @@ class Recording:
         issuer = self.resolve_actor(by)
         values = {
             "issuer_id": issuer["id"],
-            "made_on": self._date(on, "--on", past=True),
-            "statement": _text(said, "--said"),
-            "trigger": _text(trigger, "--if", required=False),
-            "consequence": _text(consequence, "--then", required=False),
+            "made_on": self._date(on, "made_on", past=True),
+            "statement": _text(said, "statement"),
+            "trigger": _text(trigger, "trigger", required=False),
+            "consequence": _text(consequence, "consequence", required=False),
             "category": category or "other",
-            "cameo": _text(cameo, "--cameo", required=False),
-            "deadline": self._date(deadline, "--deadline", past=False) if deadline else None,
+            "cameo": _text(cameo, "cameo", required=False),
+            "deadline": self._date(deadline, "deadline", past=False) if deadline else None,
         }
-        _choice("--category", values["category"], CATEGORIES)
+        _choice("category", values["category"], CATEGORIES)
         targets = self._actor_ids(against)
-        tags = list(dict.fromkeys(_text(t, "--tag") for t in tags or []))
+        tags = list(dict.fromkeys(_text(t, "tags") for t in tags or []))
         cited = self._sources(sources, quotes)
         if threat_id is not None:
             if not THREAT_ID.fullmatch(threat_id):
@@ -188,11 +189,11 @@ class Recording:
         values = {
             "threat_id": tid,
             "kind": kind,
-            "occurred_on": self._date(on, "--on", past=True),
-            "what": _text(what, "--what"),
+            "occurred_on": self._date(on, "on", past=True),
+            "what": _text(what, "what"),
             "outcome": outcome,
-            "due": self._date(due, "--due", past=False) if due else None,
-            "cameo": _text(cameo, "--cameo", required=False),
+            "due": self._date(due, "due", past=False) if due else None,
+            "cameo": _text(cameo, "cameo", required=False),
         }
         self._check_event(kind, outcome, values["due"])
         cited = self._sources(sources, quotes)
@@ -257,9 +258,9 @@ class Recording:
         row = w.row("actor", rec.key)
         values = {}
         if "name" in given:
-            values["name"] = _text(given["name"], "--name")
+            values["name"] = _text(given["name"], "name")
         if "kind" in given:
-            _choice("--kind", given["kind"], ACTOR_KINDS)
+            _choice("kind", given["kind"], ACTOR_KINDS)
             values["kind"] = given["kind"]
         of = None
         if "of" in given:
@@ -275,21 +276,17 @@ class Recording:
         if "by" in given:
             values["issuer_id"] = self.resolve_actor(given["by"])["id"]
         if "on" in given:
-            values["made_on"] = self._date(given["on"], "--on", past=True)
+            values["made_on"] = self._date(given["on"], "made_on", past=True)
         if "said" in given:
-            values["statement"] = _text(given["said"], "--said")
-        for key, col, option in (
-            ("trigger", "trigger", "--if"),
-            ("consequence", "consequence", "--then"),
-            ("cameo", "cameo", "--cameo"),
-        ):
+            values["statement"] = _text(given["said"], "statement")
+        for key in ("trigger", "consequence", "cameo"):
             if key in given:
-                values[col] = _text(given[key], option, required=False)
+                values[key] = _text(given[key], key, required=False)
         if "category" in given:
-            _choice("--category", given["category"], CATEGORIES)
+            _choice("category", given["category"], CATEGORIES)
             values["category"] = given["category"]
         if "deadline" in given:
-            values["deadline"] = self._date(given["deadline"], "--deadline", past=False) if given["deadline"] else None
+            values["deadline"] = self._date(given["deadline"], "deadline", past=False) if given["deadline"] else None
         w.update("threat", rec.key, values)
         if "against" in given:
             records.replace_children(
@@ -301,7 +298,7 @@ class Recording:
                 [{"actor_id": i} for i in self._actor_ids(given["against"])],
             )
         if "tags" in given:
-            tags = list(dict.fromkeys(_text(t, "--tag") for t in given["tags"]))
+            tags = list(dict.fromkeys(_text(t, "tags") for t in given["tags"]))
             records.replace_children(w, "threat_tag", "threat_id", rec.key, "tag", [{"tag": t} for t in tags])
         for url, quote in self._sources(given.get("sources"), given.get("quotes")):
             records.cite(w, "threat_id", rec.key, url, quote)
@@ -312,15 +309,15 @@ class Recording:
         if "kind" in given:
             values["kind"] = given["kind"]
         if "on" in given:
-            values["occurred_on"] = self._date(given["on"], "--on", past=True)
+            values["occurred_on"] = self._date(given["on"], "on", past=True)
         if "what" in given:
-            values["what"] = _text(given["what"], "--what")
+            values["what"] = _text(given["what"], "what")
         if "outcome" in given:
             values["outcome"] = given["outcome"] or None
         if "due" in given:
-            values["due"] = self._date(given["due"], "--due", past=False) if given["due"] else None
+            values["due"] = self._date(given["due"], "due", past=False) if given["due"] else None
         if "cameo" in given:
-            values["cameo"] = _text(given["cameo"], "--cameo", required=False)
+            values["cameo"] = _text(given["cameo"], "cameo", required=False)
         merged = {**row, **values}
         self._check_event(merged["kind"], merged["outcome"], merged["due"])
         w.update("event", rec.key, values)

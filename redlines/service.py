@@ -295,8 +295,8 @@ class Tracker(Recording):
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         return {
-            "since": dates.starts_on_or_after(self.read_date(since, "--since", past=False).start()) if since else None,
-            "until": dates.starts_on_or_before(self.read_date(until, "--until", past=False).end()) if until else None,
+            "since": dates.starts_on_or_after(self.read_date(since, "since", past=False).start()) if since else None,
+            "until": dates.starts_on_or_before(self.read_date(until, "until", past=False).end()) if until else None,
         }
 
     def list_threats(
@@ -312,8 +312,8 @@ class Tracker(Recording):
         limit: int | None = None,
         grace: int = outcomes.DEFAULT_GRACE_DAYS,
     ) -> list[dict]:
-        choice("--category", category, outcomes.CATEGORIES)
-        choice("--outcome", outcome, outcomes.OUTCOMES)
+        choice("category", category, outcomes.CATEGORIES)
+        choice("outcome", outcome, outcomes.OUTCOMES)
         rows = queries.threats(
             self.conn,
             self._params(grace),
@@ -459,8 +459,8 @@ class Tracker(Recording):
     ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
         row lists its threats with the rule that decided each."""
-        choice("--by", by, REPORT_GROUPINGS)
-        choice("--category", category, outcomes.CATEGORIES)
+        choice("by", by, REPORT_GROUPINGS)
+        choice("category", category, outcomes.CATEGORIES)
         params = self._params(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
@@ -501,7 +501,7 @@ class Tracker(Recording):
         span = within.strip()
         if re.fullmatch(r"\d+\s*[dwmy]", span):
             span = "+" + span
-        horizon = self.read_date(span, "--within", past=False)
+        horizon = self.read_date(span, "within", past=False)
         if horizon.end() < self.as_of:
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
         rows = queries.due(

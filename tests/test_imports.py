@@ -296,3 +296,21 @@ def test_jsonl_duplicate_threat_ids_are_found_by_id(small, tmp_path):
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     result = small("import", str(path), expect=2)
     assert "line 2.id: 'u' appears twice" in result.stderr
+
+
+def test_the_library_names_the_field_and_the_command_line_its_option(small, db):
+    from redlines.errors import BadInput
+    from redlines.service import Tracker
+
+    tracker = Tracker(db)
+    with pytest.raises(BadInput) as e:
+        tracker.add_event("t", kind="note", on="2025-02-01", what="x", outcome="partial")
+    assert e.value.message == "outcome is for a response, not a note event"
+    with pytest.raises(BadInput) as e:
+        tracker.add_threat(by="a", on="2025-01-01", said="  ")
+    assert e.value.message == "statement needs some text"
+    tracker.close()
+    args = ("add", "event", "t", "--kind", "note", "--on", "2025-02-01", "--what", "x", "--outcome", "partial")
+    assert small(*args, expect=2).stderr == "error: --outcome is for a response, not a note event\n"
+    said = small("add", "threat", "--by", "a", "--on", "2025-01-01", "--said", "  ", expect=2)
+    assert said.stderr == "error: --said needs some text\n"

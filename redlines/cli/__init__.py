@@ -23,8 +23,10 @@ class RedlinesGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except RedlinesError as e:
+            from redlines.cli.options import OPTION_OF
             from redlines.output.messages import error
 
+            e.named(OPTION_OF)
             error(e)
             raise typer.Exit(int(e.status)) from None
         except BrokenPipeError:

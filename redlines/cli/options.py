@@ -51,3 +51,23 @@ def output_format(fmt: str, json_: bool, allowed: tuple[str, ...] = FORMATS) -> 
     if fmt not in allowed:
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(allowed)}", param_hint="--format")
     return fmt
+
+
+# The option that sets each field the library names in its errors (`statement needs some text`
+# is `--said needs some text` on the command line).
+OPTION_OF = {
+    "statement": "--said",
+    "trigger": "--if",
+    "consequence": "--then",
+    "made_on": "--on",
+    "on": "--on",
+    "issuer": "--by",
+    "by": "--by",
+    "targets": "--against",
+    "tags": "--tag",
+    "aliases": "--alias",
+    "sources": "--source",
+    "quotes": "--quote",
+    **{f: f"--{f}" for f in ("what", "name", "kind", "of", "category", "deadline", "due", "outcome", "cameo")},
+    **{f: f"--{f}" for f in ("since", "until", "within")},
+}
