@@ -314,3 +314,25 @@ def test_the_library_names_the_field_and_the_command_line_its_option(small, db):
     assert small(*args, expect=2).stderr == "error: --outcome is for a response, not a note event\n"
     said = small("add", "threat", "--by", "a", "--on", "2025-01-01", "--said", "  ", expect=2)
     assert said.stderr == "error: --said needs some text\n"
+
+
+def test_migration_0007_numbers_each_threats_events_in_their_order_of_entry(cli, db):
+    import shutil
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "schema-0001.db"
+    shutil.copy(fixture, db)
+    with sqlite3.connect(db) as c:
+        entered = [tuple(r) for r in c.execute("SELECT threat_id, id FROM event ORDER BY threat_id, rowid")]
+    c.close()
+    assert len(entered) > 3
+    cli("list", "--json")  # upgrades the file
+    with sqlite3.connect(db) as c:
+        numbered = [tuple(r) for r in c.execute("SELECT threat_id, id, seq FROM event ORDER BY threat_id, seq")]
+    c.close()
+    expected, n, last = [], 0, None
+    for threat, event in entered:
+        n = n + 1 if threat == last else 1
+        expected.append((threat, event, n))
+        last = threat
+    assert numbered == expected
