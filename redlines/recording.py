@@ -94,7 +94,8 @@ class Recording:
             slug, stored.name if name is None else name, stored.aliases if aliases is None else aliases
         )
         for _, problem in validation.name_clashes(actors.values(), {slug}):
-            raise Conflict(problem.text())
+            if name is not None or aliases is not None:  # a clash stored before the rule is left alone
+                raise Conflict(problem.text())
         if of is not None:
             speaks_for = records.speaks_for(self.conn)
             speaks_for[slug] = of

@@ -336,3 +336,14 @@ def test_migration_0007_numbers_each_threats_events_in_their_order_of_entry(cli,
         expected.append((threat, event, n))
         last = threat
     assert numbered == expected
+
+
+def test_a_name_clash_stored_before_the_rule_does_not_block_other_changes(small, db):
+    with sqlite3.connect(db) as c:  # a database written before names had to be unique
+        c.execute("INSERT INTO alias (actor_id, alias) SELECT id, 'Alpha' FROM actor WHERE slug = 'b'")
+    c.close()
+    small("edit", "a", "--kind", "bloc")
+    run_import(small, {"actors": [{"slug": "b", "kind": "bloc"}]})
+    assert {a["slug"]: a["kind"] for a in small.json("actors", "--json")} == {"a": "bloc", "b": "bloc"}
+    assert "taken by the actor b" in small("edit", "a", "--name", "ALPHA", expect=1).stderr
+    assert "taken by the actor a" in run_import(small, {"actors": [{"slug": "b", "name": "B2"}]}, expect=2).stderr

@@ -133,7 +133,10 @@ class Loader:
             )
             if self._given(a, "of"):
                 speaks_for[slug] = a.get("of")
-        for slug, problem in validation.name_clashes(names.values(), set(where)):
+        # Only the names a record sets (or a new actor's): a clash already stored is not this import's.
+        naming = {a["slug"] for a in actors if a["slug"] not in self.actor_ids or self._given(a, "name")}
+        naming |= {a["slug"] for a in actors if self._given(a, "aliases")}
+        for slug, problem in validation.name_clashes(names.values(), naming):
             self.p.add(f"{where[slug]}.{problem.field}", problem.text())
         for slug, problem in validation.speaks_for_problems(speaks_for, list(where)):
             self.p.add(f"{where[slug]}.of", problem.text())
