@@ -16,10 +16,20 @@ class RedlinesError(Exception):
 
     status = ExitStatus.FAILURE
 
-    def __init__(self, message: str, hints: list[str] | tuple[str, ...] = ()):
+    def __init__(self, message: str, hints: list[str] | tuple[str, ...] = (), *, field: str | None = None):
+        # With `field`, the message is a template naming it as `{field}`: the library says the
+        # field (`statement`), the command line the option that sets it (`--said`), see `named`.
+        self.field, self.template = field, message
+        if field is not None:
+            message = message.replace("{field}", field, 1)
         super().__init__(message)
         self.message = message
         self.hints = list(hints)
+
+    def named(self, names: dict[str, str]) -> None:
+        """Say the field as `names` calls it (the command line: its option)."""
+        if self.field is not None:
+            self.message = self.template.replace("{field}", names.get(self.field, self.field), 1)
 
 
 class NotFound(RedlinesError):

@@ -12,12 +12,12 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from redlines.domain import dates
+from redlines.domain import dates, validation
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, SLUG, THREAT_ID
 from redlines.domain.checks import choice as _choice
 from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
-from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import queries, records
 from redlines.store.write import Writer, run
@@ -38,24 +38,25 @@ class Recording:
 
     # --- checking input ------------------------------------------------------------------------
 
-    def _date(self, text: str, option: str, *, past: bool, base: str | None = None) -> str:
-        """A date given for `option`, as a stored ISO string; relative forms count from the
+    def _date(self, text: str, field: str, *, past: bool, base: str | None = None) -> str:
+        """A date given for `field`, as a stored ISO string; relative forms count from the
         stored date `base` when one is given (a deadline from its threat's date)."""
         start = dates.FuzzyDate.from_iso(base).start() if base else None
-        return self.read_date(text, option, past=past, base=start).iso()
+        return self.read_date(text, field, past=past, base=start).iso()
 
-    def read_date(self, text: str, option: str, *, past: bool, base=None) -> dates.FuzzyDate:
+    def read_date(self, text: str, field: str, *, past: bool, base=None) -> dates.FuzzyDate:
         """Read a date; relative forms (+30d, in 2 weeks, tomorrow) count from `base`, else from
         the as-of date (today unless --as-of). `past` refuses a date after the as-of date."""
         try:
             d = dates.parse(text, base or self.as_of)
         except BadInput as e:
-            raise BadInput(f"{option}: {e.message}", e.hints) from None
+            raise BadInput("{field}: " + e.message, e.hints, field=field) from None
         if past and d.start() > self.as_of:
             raise BadInput(
-                f"{option} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                f"{{field}} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
                 "a threat or event cannot be dated in the future",
                 ["future dates serve --deadline and --due"],
+                field=field,
             )
         return d
 
@@ -64,7 +65,7 @@ class Recording:
         if len(quotes) > len(urls):
             raise BadInput("each --quote needs a --source (the URL it is quoted from), given in the same order")
         return [
-            (_text(u, "--source"), _text(q, "--quote", required=False) if i < len(quotes) else None)
+            (_text(u, "sources"), _text(q, "quotes", required=False) if i < len(quotes) else None)
             for i, (u, q) in enumerate(zip(urls, quotes + [None] * len(urls), strict=False))
         ]
 
@@ -84,33 +85,29 @@ class Recording:
         return candidate
 
     def _check_event(self, kind: str, outcome: str | None, due: str | None) -> None:
-        _choice("--kind", kind, EVENT_KINDS)
-        _choice("--outcome", outcome, RESPONSE_OUTCOMES)
-        if kind == "response" and outcome is None:
-            raise BadInput("a response needs --outcome: " + ", ".join(RESPONSE_OUTCOMES))
-        if kind != "response" and outcome is not None:
-            raise BadInput(f"--outcome is for a response, not a {kind} event")
-        if kind == "deadline" and due is None:
-            raise BadInput("a deadline event needs --due DATE (the new deadline)")
-        if kind != "deadline" and due is not None:
-            raise BadInput(f"--due is for a deadline event, not a {kind} event")
+        """The event rules of `validation`, said with the options that set each field."""
+        for problem in validation.event_problems(kind, outcome, due):
+            raise BadInput(problem.message, field=problem.field)
 
-    def _taken_names(self) -> dict[str, str]:
-        """Every slug, name and alias in use, casefolded, with the actor it belongs to."""
-        taken: dict[str, str] = {}
-        for r in self.conn.execute("SELECT a.slug, al.alias FROM actor a LEFT JOIN alias al ON al.actor_id = a.id"):
-            taken[r["slug"]] = r["slug"]
-            if r["alias"]:
-                taken[r["alias"].casefold()] = r["slug"]
-        return taken
-
-    def _check_aliases(self, aliases, slug: str, own: str | None = None) -> list[str]:
-        aliases = list(dict.fromkeys(_text(a, "--alias") for a in aliases or []))
-        taken = self._taken_names()
-        for name in aliases:
-            owner = taken.get(name.casefold())
-            if owner is not None and owner != own:
-                raise Conflict(f"the alias {name!r} is taken by the actor {owner}")
+    def _check_actor(self, slug: str, name: str | None, aliases, of: str | None = None) -> list[str] | None:
+        """Refuse a new or edited actor whose slug, name or an alias another actor answers to
+        (compared by `validation.name_key`), or that would speak for itself through `of` (a slug).
+        `name` and `aliases` None keep what is stored. Returns the aliases, checked, without repeats."""
+        if aliases is not None:
+            aliases = list(dict.fromkeys(_text(a, "aliases") for a in aliases))
+        actors = {a.slug: a for a in records.actor_names(self.conn)}
+        stored = actors.get(slug) or validation.ActorNames(slug, None, [])
+        actors[slug] = validation.ActorNames(
+            slug, stored.name if name is None else name, stored.aliases if aliases is None else aliases
+        )
+        for _, problem in validation.name_clashes(actors.values(), {slug}):
+            if name is not None or aliases is not None:  # a clash stored before the rule is left alone
+                raise Conflict(problem.text())
+        if of is not None:
+            speaks_for = records.speaks_for(self.conn)
+            speaks_for[slug] = of
+            for _, problem in validation.speaks_for_problems(speaks_for, [slug]):
+                raise BadInput(problem.text())
         return aliases
 
     # --- add -----------------------------------------------------------------------------------
@@ -121,12 +118,13 @@ class Recording:
                 f"the slug {slug!r} is not valid: use 1-64 lowercase letters, digits and -, "
                 "starting with a letter or digit"
             )
-        name = _text(name, "--name")
-        _choice("--kind", kind, ACTOR_KINDS)
-        of_id = self.resolve_actor(of)["id"] if of else None
-        if slug in self._taken_names():
+        name = _text(name, "name")
+        _choice("kind", kind, ACTOR_KINDS)
+        if self.conn.execute("SELECT 1 FROM actor WHERE slug = ?", (slug,)).fetchone():
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
-        aliases = self._check_aliases(aliases, slug)
+        of_actor = self.resolve_actor(of) if of else None
+        of_id = of_actor["id"] if of_actor else None
+        aliases = self._check_actor(slug, name, list(aliases or []), of_actor["slug"] if of_actor else None)
         with run(self.conn, f"add actor {slug}") as w:
             actor_id = w.insert("actor", {"slug": slug, "name": name, "kind": kind, "of_id": of_id})
             for a in aliases:
@@ -151,20 +149,20 @@ class Recording:
         threat_id: str | None = None,
     ) -> str:
         issuer = self.resolve_actor(by)
-        made_on = self._date(on, "--on", past=True)
+        made_on = self._date(on, "made_on", past=True)
         values = {
             "issuer_id": issuer["id"],
             "made_on": made_on,
-            "statement": _text(said, "--said"),
-            "trigger": _text(trigger, "--if", required=False),
-            "consequence": _text(consequence, "--then", required=False),
+            "statement": _text(said, "statement"),
+            "trigger": _text(trigger, "trigger", required=False),
+            "consequence": _text(consequence, "consequence", required=False),
             "category": category or "other",
-            "cameo": _text(cameo, "--cameo", required=False),
-            "deadline": self._date(deadline, "--deadline", past=False, base=made_on) if deadline else None,
+            "cameo": _text(cameo, "cameo", required=False),
+            "deadline": self._date(deadline, "deadline", past=False, base=made_on) if deadline else None,
         }
-        _choice("--category", values["category"], CATEGORIES)
+        _choice("category", values["category"], CATEGORIES)
         targets = self._actor_ids(against)
-        tags = list(dict.fromkeys(_text(t, "--tag") for t in tags or []))
+        tags = list(dict.fromkeys(_text(t, "tags") for t in tags or []))
         cited = self._sources(sources, quotes)
         if threat_id is not None:
             if not THREAT_ID.fullmatch(threat_id):
@@ -197,15 +195,15 @@ class Recording:
         cameo: str | None = None,
     ) -> str:
         tid = self.resolve_threat(threat_id)
-        occurred_on = self._date(on, "--on", past=True)
+        occurred_on = self._date(on, "on", past=True)
         values = {
             "threat_id": tid,
             "kind": kind,
             "occurred_on": occurred_on,
-            "what": _text(what, "--what"),
+            "what": _text(what, "what"),
             "outcome": outcome,
-            "due": self._date(due, "--due", past=False, base=occurred_on) if due else None,
-            "cameo": _text(cameo, "--cameo", required=False),
+            "due": self._date(due, "due", past=False, base=occurred_on) if due else None,
+            "cameo": _text(cameo, "cameo", required=False),
         }
         self._check_event(kind, outcome, values["due"])
         cited = self._sources(sources, quotes)
@@ -299,17 +297,17 @@ class Recording:
         row = w.row("actor", rec.key)
         values = {}
         if "name" in given:
-            values["name"] = _text(given["name"], "--name")
+            values["name"] = _text(given["name"], "name")
         if "kind" in given:
-            _choice("--kind", given["kind"], ACTOR_KINDS)
+            _choice("kind", given["kind"], ACTOR_KINDS)
             values["kind"] = given["kind"]
+        of = None
         if "of" in given:
-            values["of_id"] = self.resolve_actor(given["of"])["id"] if given["of"] else None
-            if values["of_id"] == rec.key:
-                raise BadInput("an actor cannot speak for itself")
+            of_actor = self.resolve_actor(given["of"]) if given["of"] else None
+            values["of_id"], of = (of_actor["id"], of_actor["slug"]) if of_actor else (None, None)
+        aliases = self._check_actor(row["slug"], values.get("name"), given.get("aliases"), of)
         w.update("actor", rec.key, values)
-        if "aliases" in given:
-            aliases = self._check_aliases(given["aliases"], row["slug"], own=row["slug"])
+        if aliases is not None:
             records.replace_children(w, "alias", "actor_id", rec.key, "alias", [{"alias": a} for a in aliases])
 
     def _edit_threat(self, w: Writer, rec: Record, given: dict) -> None:
@@ -318,23 +316,19 @@ class Recording:
         if "by" in given:
             values["issuer_id"] = self.resolve_actor(given["by"])["id"]
         if "on" in given:
-            values["made_on"] = self._date(given["on"], "--on", past=True)
+            values["made_on"] = self._date(given["on"], "made_on", past=True)
         if "said" in given:
-            values["statement"] = _text(given["said"], "--said")
-        for key, col, option in (
-            ("trigger", "trigger", "--if"),
-            ("consequence", "consequence", "--then"),
-            ("cameo", "cameo", "--cameo"),
-        ):
+            values["statement"] = _text(given["said"], "statement")
+        for key in ("trigger", "consequence", "cameo"):
             if key in given:
-                values[col] = _text(given[key], option, required=False)
+                values[key] = _text(given[key], key, required=False)
         if "category" in given:
-            _choice("--category", given["category"], CATEGORIES)
+            _choice("category", given["category"], CATEGORIES)
             values["category"] = given["category"]
         if "deadline" in given:
             made_on = values.get("made_on", row["made_on"])
             values["deadline"] = (
-                self._date(given["deadline"], "--deadline", past=False, base=made_on) if given["deadline"] else None
+                self._date(given["deadline"], "deadline", past=False, base=made_on) if given["deadline"] else None
             )
         w.update("threat", rec.key, values)
         if "against" in given:
@@ -347,7 +341,7 @@ class Recording:
                 [{"actor_id": i} for i in self._actor_ids(given["against"])],
             )
         if "tags" in given:
-            tags = list(dict.fromkeys(_text(t, "--tag") for t in given["tags"]))
+            tags = list(dict.fromkeys(_text(t, "tags") for t in given["tags"]))
             records.replace_children(w, "threat_tag", "threat_id", rec.key, "tag", [{"tag": t} for t in tags])
         for url, quote in self._sources(given.get("sources"), given.get("quotes")):
             records.cite(w, "threat_id", rec.key, url, quote)
@@ -358,16 +352,16 @@ class Recording:
         if "kind" in given:
             values["kind"] = given["kind"]
         if "on" in given:
-            values["occurred_on"] = self._date(given["on"], "--on", past=True)
+            values["occurred_on"] = self._date(given["on"], "on", past=True)
         if "what" in given:
-            values["what"] = _text(given["what"], "--what")
+            values["what"] = _text(given["what"], "what")
         if "outcome" in given:
             values["outcome"] = given["outcome"] or None
         if "due" in given:
             occurred_on = values.get("occurred_on", row["occurred_on"])
-            values["due"] = self._date(given["due"], "--due", past=False, base=occurred_on) if given["due"] else None
+            values["due"] = self._date(given["due"], "due", past=False, base=occurred_on) if given["due"] else None
         if "cameo" in given:
-            values["cameo"] = _text(given["cameo"], "--cameo", required=False)
+            values["cameo"] = _text(given["cameo"], "cameo", required=False)
         merged = {**row, **values}
         self._check_event(merged["kind"], merged["outcome"], merged["due"])
         w.update("event", rec.key, values)
@@ -384,9 +378,7 @@ class Recording:
             return rec, [rec.label]
         if rec.kind == "event":
             return rec, [rec.label]
-        events = [
-            r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid", (rec.key,))
-        ]
+        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (rec.key,))]
         return rec, [rec.label] + [f"event {e}" for e in events]
 
     def delete(self, record_id: str) -> Record:

@@ -87,55 +87,61 @@ class Tracker(Recording):
             raise DatabaseProblem(f"{self.path} is not a SQLite database; it was not replaced")
         return engine.replace(self.path, seed)
 
-    def import_document(self, doc: dict, command: str, *, dry_run: bool = False) -> dict:
-        """Load a data-set document whole, or not at all (nothing is written on a dry run).
-        Returns, per kind of record, how many were added, changed and left as they were."""
-        from redlines.domain.document import check_document
+    def import_document(
+        self, doc: dict, command: str, *, dry_run: bool = False, replace: bool = False, renumber: bool = False
+    ) -> dict:
+        """Load a data-set document whole, or not at all (nothing is written on a dry run), merging
+        by id (see `redlines.store.load`). Returns, per kind of record, how many were added,
+        changed and left as they were, and under `changes` a line per record that changes."""
+        from redlines.domain.document import Problems, check_document
         from redlines.store.load import load_document
 
         known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
-        doc = check_document(doc, known_actors=known)
+        problems = Problems(self.as_of)
+        doc = check_document(doc, known_actors=known, problems=problems)
         with run(self.conn, command, dry_run=dry_run) as w:
-            counts = load_document(w, doc)
+            counts = load_document(w, doc, replace=replace, renumber=renumber, problems=problems)
         return _counted(
             counts,
             {
                 "actors": len(doc["actors"]),
                 "sources": len(doc["sources"]),
                 "threats": len(doc["threats"]),
-                "events": sum(len(t["events"]) for t in doc["threats"]),
+                "events": sum(len(t.get("events") or []) for t in doc["threats"]),
             },
         )
 
-    def import_text(self, text: str, name: str, *, dry_run: bool = False) -> dict:
+    def import_text(self, text: str, name: str, *, dry_run: bool = False, **how) -> dict:
         """Import the text of an export: JSON, JSON lines, or CSV of threats (a .csv file, or text
-        whose first line is a header starting with `id,`)."""
+        whose first line is a header starting with `id,`). `how`: replace, renumber."""
         from redlines.domain.document import parse_csv, parse_document
 
         is_csv = name.lower().endswith(".csv") or text.lstrip("\ufeff").startswith("id,")
         doc = parse_csv(text.lstrip("\ufeff")) if is_csv else parse_document(text)
-        return self.import_document(doc, f"import {name}", dry_run=dry_run)
+        return self.import_document(doc, f"import {name}", dry_run=dry_run, **how)
 
-    def import_file(self, path: Path, name: str, *, dry_run: bool = False, progress=None) -> dict:
+    def import_file(self, path: Path, name: str, *, dry_run: bool = False, progress=None, **how) -> dict:
         """Import a file: JSON lines are streamed, checked and written a batch at a time in one
         transaction (bounded memory, whatever the size); other forms are read whole."""
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            first = f.readline()
-        if _is_jsonl(first) and not name.lower().endswith(".csv"):
-            return self._import_lines(path, f"import {name}", dry_run=dry_run, progress=progress)
         try:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                first = f.readline()
+            if _is_jsonl(first) and not name.lower().endswith(".csv"):
+                return self._import_lines(path, f"import {name}", dry_run=dry_run, progress=progress, **how)
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError as e:
             raise BadInput(f"{name} is not UTF-8 text ({e.reason})") from None
-        return self.import_text(text, name, dry_run=dry_run)
+        return self.import_text(text, name, dry_run=dry_run, **how)
 
-    def _import_lines(self, path: Path, command: str, *, dry_run: bool, progress) -> dict:
+    def _import_lines(
+        self, path: Path, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
+    ) -> dict:
         from redlines.domain.document import LineChecker
         from redlines.store.load import BATCH, Loader
 
-        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")})
+        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")}, today=self.as_of)
         with run(self.conn, command, dry_run=dry_run) as w:
-            loader, done = Loader(w), 0
+            loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
 
             def flush() -> None:
@@ -162,6 +168,7 @@ class Tracker(Recording):
                         flush()
             checker.finish()  # raises, and so rolls back, if anything was wrong
             flush()
+            loader.finish()
             if progress:
                 progress(done)
         return _counted(loader.counts, checker.seen)
@@ -236,10 +243,16 @@ class Tracker(Recording):
     # --- names and ids -----------------------------------------------------------------------
 
     def resolve_actor(self, text: str) -> sqlite3.Row:
-        """The actor a slug, name or alias means, case-insensitively."""
-        key = text.strip().casefold()
+        """The actor a slug, name or alias means, compared by `validation.name_key` (Unicode NFC
+        and case folding); a slug wins over another actor's name or alias."""
+        from redlines.domain.validation import name_key
+
+        key = name_key(text.strip())
         rows = queries.actor_names(self.conn)
-        found = {r["id"]: r for r in rows if key in (r["slug"], r["name"].casefold(), (r["alias"] or "").casefold())}
+        slug = [r for r in rows if r["slug"] == key]
+        if slug:
+            return slug[0]
+        found = {r["id"]: r for r in rows if key in (name_key(r["name"]), name_key(r["alias"]) if r["alias"] else None)}
         if len(found) == 1:
             return next(iter(found.values()))
         if found:
@@ -250,7 +263,7 @@ class Tracker(Recording):
         for r in rows:
             for name in (r["slug"], r["name"], r["alias"]):
                 if name:
-                    by_name.setdefault(name.casefold(), r)
+                    by_name.setdefault(name_key(name), r)
         near = difflib.get_close_matches(key, list(by_name), n=8, cutoff=0.6)
         slugs = list(dict.fromkeys(f"{by_name[n]['slug']} ({by_name[n]['name']})" for n in near))
         raise NotFound(
@@ -298,8 +311,8 @@ class Tracker(Recording):
         }
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
-        first = self.read_date(since, "--since", past=False) if since else None
-        last = self.read_date(until, "--until", past=False) if until else None
+        first = self.read_date(since, "since", past=False) if since else None
+        last = self.read_date(until, "until", past=False) if until else None
         if first and last and first.start() > last.end():
             raise BadInput(
                 f"--since {since!r} ({first.iso()}) is after --until {until!r} ({last.iso()}): nothing could match",
@@ -351,8 +364,8 @@ class Tracker(Recording):
     ) -> tuple[dict, dict]:
         """The judging parameters and the store's filters for a listing of threats: every name
         resolved and every value checked (so a bad one is refused before anything is written)."""
-        choice("--category", category, outcomes.CATEGORIES)
-        choice("--outcome", outcome, outcomes.OUTCOMES)
+        choice("category", category, outcomes.CATEGORIES)
+        choice("outcome", outcome, outcomes.OUTCOMES)
         return self._params(grace), {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "target": self.resolve_actor(target)["id"] if target else None,
@@ -621,8 +634,8 @@ class Tracker(Recording):
     ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
         row lists its threats with the rule that decided each."""
-        choice("--by", by, REPORT_GROUPINGS)
-        choice("--category", category, outcomes.CATEGORIES)
+        choice("by", by, REPORT_GROUPINGS)
+        choice("category", category, outcomes.CATEGORIES)
         params = self._params(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
@@ -665,7 +678,7 @@ class Tracker(Recording):
         if re.fullmatch(r"\d+\s*[dwmy]", span):
             span = "+" + span
         try:
-            horizon = self.read_date(span, "--within", past=False)
+            horizon = self.read_date(span, "within", past=False)
         except BadInput:
             if not _beyond_the_calendar(span):
                 raise
@@ -769,7 +782,7 @@ def _is_jsonl(first_line: str) -> bool:
 
     try:
         record = json.loads(first_line)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, a number too long, nesting too deep
         return False
     return isinstance(record, dict) and "type" in record
 
@@ -780,6 +793,7 @@ def _counted(counts, totals: dict[str, int]) -> dict:
     for kind in ("actors", "sources", "threats", "events"):
         added, changed = counts.added.get(kind, 0), counts.changed.get(kind, 0)
         out[kind] = {"added": added, "changed": changed, "unchanged": max(0, totals.get(kind, 0) - added - changed)}
+    out["changes"] = counts.details + ([f"... and {counts.more:,} more records"] if counts.more else [])
     return out
 
 

@@ -18,7 +18,7 @@ def test_every_threat_and_event_cites_the_article_with_a_verbatim_quote():
     doc = seed()
     cited = 0
     for t in doc["threats"]:
-        for record in [t, *t["events"]]:
+        for record in [t, *t.get("events", [])]:
             assert record["sources"], f"{t['id']}: {record.get('kind', 'threat')} has no source"
             for s in record["sources"]:
                 assert s["url"] == ARTICLE_URL

@@ -70,9 +70,9 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
         )
         for n, (kind, on, outcome, due) in enumerate(timeline, 1):
             conn.execute(
-                "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
-                "VALUES (?, 't', ?, ?, 'w', ?, ?)",
-                (f"t#{n}", kind, on.iso(), outcome, due and due.iso()),
+                "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
+                "VALUES (?, 't', ?, ?, 'w', ?, ?, ?)",
+                (f"t#{n}", kind, on.iso(), outcome, due and due.iso(), n),
             )
         summary.refresh(conn, ["t"])
         params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}

@@ -23,8 +23,10 @@ class RedlinesGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except RedlinesError as e:
+            from redlines.cli.options import OPTION_OF
             from redlines.output.messages import error
 
+            e.named(OPTION_OF)
             error(e)
             raise typer.Exit(int(e.status)) from None
         except BrokenPipeError:
@@ -170,7 +172,7 @@ COMMANDS = {
     "export": ("exchange", "The whole data set, in a stable order, to rebuild it elsewhere with `import`."),
     "import": (
         "exchange",
-        "Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing.",
+        "Load a data set, merging by id: all of it lands, or none. Importing twice changes nothing.",
     ),
     "schema": ("exchange", "Print the JSON Schema of an output."),
     "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up."),

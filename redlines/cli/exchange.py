@@ -63,12 +63,25 @@ def export(
 
 def import_(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(metavar="FILE|-", help="An export (json or jsonl); - reads stdin.")],
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="An export (json, jsonl or csv); - reads stdin, as does a pipe.")
+    ],
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check it and count what would change; write nothing.")
+        bool, typer.Option("--dry-run", help="Check it and say what would change; write nothing.")
+    ] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Each record is the whole truth about itself: absent fields clear, unlisted events and sources go.",
+        ),
+    ] = False,
+    renumber: Annotated[
+        bool,
+        typer.Option("--renumber", help="An event whose id a different stored event has goes in under a new number."),
     ] = False,
 ) -> None:
-    """Load a data set, upserting by id: all of it lands, or none. Importing twice changes nothing."""
+    """Load a data set, merging by id: all of it lands, or none. Importing twice changes nothing."""
     import sys
     from pathlib import Path
 
@@ -77,17 +90,21 @@ def import_(
     from redlines.paths import user_path
 
     tracker = settings(ctx).tracker()
-    if source == "-":
-        import shutil
-        import tempfile
-
-        with tempfile.NamedTemporaryFile("wb", suffix=".import", delete=False) as spool:
-            shutil.copyfileobj(sys.stdin.buffer, spool)  # read once, streamed from the file after
-        path, name = Path(spool.name), "(stdin)"
+    spooled = source == "-"
+    if spooled:
+        path, name = _spool(sys.stdin.buffer, source), "(stdin)"
     else:
         path, name = user_path(source), Path(source).name
-        if not path.is_file():
+        if path.is_dir():
+            raise BadInput(f"cannot read {source}: it is a directory")
+        if not path.exists():
             raise BadInput(f"cannot read {source}: no such file")
+        if not path.is_file():  # a pipe (`import <(...)`), a FIFO or a device: read once, from a copy
+            try:
+                with open(path, "rb") as f:
+                    path, spooled = _spool(f, source), True
+            except OSError as e:
+                raise BadInput(f"cannot read {source}: {e.strerror or e}") from None
 
     def show_progress(done: int) -> None:
         sys.stderr.write(f"\r{done:,} threats loaded")
@@ -95,20 +112,39 @@ def import_(
 
     progress = show_progress if sys.stderr.isatty() else None
     try:
-        counts = tracker.import_file(path, name, dry_run=dry_run, progress=progress)
+        counts = tracker.import_file(path, name, dry_run=dry_run, progress=progress, replace=replace, renumber=renumber)
     except OSError as e:
         raise BadInput(f"cannot read {source}: {e.strerror or e}") from None
     finally:
         if progress:
             sys.stderr.write("\n")
-        if source == "-":
+        if spooled:
             path.unlink(missing_ok=True)
+    for line in counts.pop("changes"):
+        info(line)
     verb = "would be" if dry_run else "were"
     for kind, c in counts.items():
         if any(c.values()):
             info(f"{kind}: {c['added']} {verb} added, {c['changed']} {verb} changed, {c['unchanged']} unchanged")
     if dry_run:
         info("dry run: nothing was written")
+
+
+def _spool(stream, source: str):
+    """Copy a stream that can be read only once into a temporary file; its path."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.NamedTemporaryFile("wb", suffix=".import", delete=False) as spool:
+        try:
+            shutil.copyfileobj(stream, spool)  # read once, streamed from the file after
+        except OSError as e:
+            Path(spool.name).unlink(missing_ok=True)
+            from redlines.errors import BadInput
+
+            raise BadInput(f"cannot read {source}: {e.strerror or e}") from None
+    return Path(spool.name)
 
 
 app = command_app()

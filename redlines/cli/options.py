@@ -161,3 +161,23 @@ def place_global_options(root, ctx, args: list[str]) -> list[str]:
     regions[0][1][:0] = to_root
     regions[-1][1][:0] = to_leaf
     return [token for _, tokens in regions for token in tokens]
+
+
+# The option that sets each field the library names in its errors (`statement needs some text`
+# is `--said needs some text` on the command line).
+OPTION_OF = {
+    "statement": "--said",
+    "trigger": "--if",
+    "consequence": "--then",
+    "made_on": "--on",
+    "on": "--on",
+    "issuer": "--by",
+    "by": "--by",
+    "targets": "--against",
+    "tags": "--tag",
+    "aliases": "--alias",
+    "sources": "--source",
+    "quotes": "--quote",
+    **{f: f"--{f}" for f in ("what", "name", "kind", "of", "category", "deadline", "due", "outcome", "cameo")},
+    **{f: f"--{f}" for f in ("since", "until", "within")},
+}

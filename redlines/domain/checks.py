@@ -13,10 +13,10 @@ THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
 EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
 
 
-def choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
-    """Refuse a value that is not one of `choices` (None passes: the option was not given)."""
+def choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
+    """Refuse a value that is not one of `choices` (None passes: the field was not given)."""
     if value is not None and value not in choices:
-        raise BadInput(f"{option} {value!r} is not one of: {', '.join(choices)}")
+        raise BadInput(f"{{field}} {value!r} is not one of: {', '.join(choices)}", field=field)
 
 
 def limit(value: int | None) -> int | None:
@@ -26,14 +26,14 @@ def limit(value: int | None) -> int | None:
     return value
 
 
-def text(value: str | None, option: str, *, required: bool = True) -> str | None:
+def text(value: str | None, field: str, *, required: bool = True) -> str | None:
     """Text from the user: stripped; refused if required and empty, or if it holds a NUL or is huge."""
     if value is None or not value.strip():
         if required:
-            raise BadInput(f"{option} needs some text")
+            raise BadInput("{field} needs some text", field=field)
         return None
     if "\x00" in value:
-        raise BadInput(f"{option} holds a NUL character")
+        raise BadInput("{field} holds a NUL character", field=field)
     if len(value) > MAX_TEXT:
-        raise BadInput(f"{option} is longer than {MAX_TEXT:,} characters")
+        raise BadInput(f"{{field}} is longer than {MAX_TEXT:,} characters", field=field)
     return value.strip()

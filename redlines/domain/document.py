@@ -3,6 +3,11 @@
 `check_document` validates a whole document before anything is written and returns it in
 canonical form, or raises `BadInput` listing every problem with where it is. Pure: no I/O.
 
+An import merges by id: a record holds only the keys its input gave (a key absent leaves the
+stored value as it is, an explicit null clears it), plus `_where`, where it stands in the input.
+The rules that need the database (a new threat needs a statement; an event's outcome and due
+date, taken with what is stored; names unique) are checked by the loader, with `validation`.
+
     {"schema_version": 1,
      "actors":  [{"slug", "name", "kind", "of", "aliases": [...]}],
      "sources": [{"url", "title", "publisher", "published_on"}],
@@ -15,6 +20,7 @@ canonical form, or raises `BadInput` listing every problem with where it is. Pur
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -22,25 +28,38 @@ from redlines import SCHEMA_VERSION
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.domain.validation import in_the_future, shown
 from redlines.errors import BadInput
 
 DOCUMENT_VERSION = SCHEMA_VERSION
 
 
-class _Problems:
-    """Problems found, in order: all are counted, the first hundred kept."""
+class Problems:
+    """Problems found, in order: all are counted, the first hundred kept. `today`, when given,
+    refuses threats and events dated after it (as `add` does)."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: date | None = None) -> None:
         self.items: list[str] = []
         self.count = 0
+        self.today = today
 
     def add(self, where: str, what: str) -> None:
         self.count += 1
         if len(self.items) < 100:
             self.items.append(f"{where}: {what}")
 
+    def refuse(self) -> None:
+        """Raise BadInput listing the problems, if there were any: nothing is written."""
+        if self.count:
+            shown_ = self.items[:20]
+            more = [f"... and {self.count - 20} more"] if self.count > 20 else []
+            raise BadInput(f"the data set has {self.count} problem(s); nothing was written", shown_ + more)
 
-def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
+
+_Problems = Problems
+
+
+def _text(p: Problems, where: str, value: Any, *, required: bool) -> str | None:
     if type(value) is str and 0 < len(value) <= MAX_TEXT and "\x00" not in value:
         stripped = value.strip()
         if stripped:
@@ -50,7 +69,7 @@ def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None
             p.add(where, "is required")
         return None
     if not isinstance(value, str):
-        p.add(where, f"should be text, not {type(value).__name__}")
+        p.add(where, f"should be text, not {shown(value)}")
         return None
     if "\x00" in value:
         p.add(where, "holds a NUL character")
@@ -61,17 +80,20 @@ def _text(p: _Problems, where: str, value: Any, *, required: bool) -> str | None
     return value.strip()
 
 
-def _date(p: _Problems, where: str, value: Any, *, required: bool) -> str | None:
+def _date(p: Problems, where: str, value: Any, *, required: bool, past: bool = False) -> str | None:
     if value is None and not required:
         return None
-    if not isinstance(value, (str, int)):
+    if type(value) is not str and type(value) is not int:
         p.add(where, "should be an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
     try:
-        return _canonical_date(str(value))
+        iso = _canonical_date(value if type(value) is str and len(value) < 40 else str(value)[:40])
     except ValueError:
-        p.add(where, f"{value!r} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
+        p.add(where, f"{shown(value)} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
+    if past and p.today is not None and in_the_future(FuzzyDate.from_iso(iso).start(), p.today):
+        p.add(where, f"{iso} is after {p.today.isoformat()}: a threat or event cannot be dated in the future")
+    return iso
 
 
 @lru_cache(maxsize=1 << 16)
@@ -80,16 +102,16 @@ def _canonical_date(text: str) -> str:
     return FuzzyDate.from_iso(text).iso()
 
 
-def _choice(p: _Problems, where: str, value: Any, choices: tuple[str, ...], default: str | None) -> str | None:
+def _choice(p: Problems, where: str, value: Any, choices: tuple[str, ...], default: str | None) -> str | None:
     if value is None:
         return default
-    if value not in choices:
-        p.add(where, f"{value!r} is not one of {', '.join(choices)}")
+    if type(value) is not str or value not in choices:
+        p.add(where, f"{shown(value)} is not one of {', '.join(choices)}")
         return default
     return value
 
 
-def _list(p: _Problems, where: str, value: Any) -> list:
+def _list(p: Problems, where: str, value: Any) -> list:
     if value is None:
         return []
     if not isinstance(value, list):
@@ -98,14 +120,27 @@ def _list(p: _Problems, where: str, value: Any) -> list:
     return value
 
 
-def _obj(p: _Problems, where: str, value: Any) -> dict | None:
+def _obj(p: Problems, where: str, value: Any) -> dict | None:
     if not isinstance(value, dict):
         p.add(where, "should be an object")
         return None
     return value
 
 
-def _citations(p: _Problems, where: str, value: Any) -> list[dict]:
+def _texts(p: Problems, where: str, value: Any) -> list[str]:
+    """A list of text, without repeats (null: empty)."""
+    out: list[str] = []
+    for j, x in enumerate(_list(p, where, value)):
+        x = _text(p, f"{where}[{j}]", x, required=True)
+        if x and x not in out:
+            out.append(x)
+    return out
+
+
+def _citations(p: Problems, where: str, value: Any) -> list[dict] | None:
+    """Citations; None for an explicit null (which clears them)."""
+    if value is None:
+        return None
     out = []
     for i, c in enumerate(_list(p, where, value)):
         c = _obj(p, f"{where}[{i}]", c)
@@ -113,9 +148,31 @@ def _citations(p: _Problems, where: str, value: Any) -> list[dict]:
             continue
         url = _text(p, f"{where}[{i}].url", c.get("url"), required=True)
         quote = _text(p, f"{where}[{i}].quote", c.get("quote"), required=False)
-        if url:
+        if url and {"url": url, "quote": quote} not in out:
             out.append({"url": url, "quote": quote})
     return out
+
+
+def _json(text: str, where: str = "") -> Any:
+    """JSON text read, or BadInput saying why not: a number too long for Python's int, nesting too
+    deep to read, as well as plain syntax errors, end in one clear line."""
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise BadInput(f"{where}the JSON is nested too deeply to read", [_ONE_DOCUMENT]) from None
+    except ValueError as e:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        what = "it holds a number too long to read" if "digits" in str(e) else str(e)[:120]
+        raise BadInput(f"{where}the JSON cannot be read: {what}", [_ONE_DOCUMENT]) from None
+
+
+_ONE_DOCUMENT = (
+    "an import is one JSON object (export --format json) or one record a line "
+    "(export --format jsonl); nothing was written"
+)
 
 
 def parse_document(text: str) -> dict:
@@ -127,7 +184,7 @@ def parse_document(text: str) -> dict:
     if not stripped:
         raise BadInput("the data set is empty")
     try:
-        whole = json.loads(text)
+        whole = _json(text)
     except json.JSONDecodeError as e:
         whole = None
         first_error = e
@@ -138,20 +195,15 @@ def parse_document(text: str) -> dict:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = _json(line, f"line {n}: ")
         except json.JSONDecodeError:
             if whole is None and n == 1:
                 e = first_error
-            raise BadInput(
-                f"line {e.lineno if n == 1 else n}: not valid JSON ({e.msg})",
-                [
-                    "an import is one JSON object (export --format json) or one record a line "
-                    "(export --format jsonl); nothing was written"
-                ],
-            ) from None
-        if not isinstance(record, dict) or record.get("type") not in JSONL_TYPES:
+            raise BadInput(f"line {e.lineno if n == 1 else n}: not valid JSON ({e.msg})", [_ONE_DOCUMENT]) from None
+        kind = record.get("type") if isinstance(record, dict) else None
+        if type(kind) is not str or kind not in JSONL_TYPES:
             raise BadInput(f"line {n}: a record needs a type: one of {', '.join(JSONL_TYPES)}")
-        kind = record.pop("type")
+        record.pop("type")
         if kind == "meta":
             doc["schema_version"] = record.get("schema_version", DOCUMENT_VERSION)
         else:
@@ -164,29 +216,36 @@ CSV_DERIVED = ("deadline_in_force", "outcome", "tested_on")  # shown in an expor
 
 
 def parse_csv(text: str) -> dict:
-    """Threats from a spreadsheet in the shape of `export --format csv`. Events are not in it,
-    so those of existing threats are kept as they are."""
+    """Threats from a spreadsheet in the shape of `export --format csv`: a column absent leaves
+    the stored value as it is, an empty cell clears it. Events are not in it, so those of
+    existing threats are kept as they are."""
     import csv
     import io
 
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "id" not in reader.fieldnames or "issuer" not in reader.fieldnames:
-        raise BadInput(
-            "a CSV import needs a header row with at least id and issuer",
-            ["see `redlines export --format csv` for the columns"],
-        )
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if not reader.fieldnames or "id" not in reader.fieldnames:
+            raise BadInput(
+                "a CSV import needs a header row with at least an id column",
+                ["see `redlines export --format csv` for the columns"],
+            )
+        rows = list(reader)
+    except csv.Error as e:
+        raise BadInput(f"line {reader.line_num}: the CSV cannot be read ({e})") from None
     threats = []
-    for row in reader:
+    for row in rows:
         t = {k: _uncell(v) for k, v in row.items() if k is not None and k not in CSV_DERIVED}
+        t = {k: (v if v != "" else None) for k, v in t.items()}
         for k in CSV_LISTS:
-            t[k] = [x for x in (t.get(k) or "").split("\n") if x.strip()] if k in t else []
-        quotes = t.pop("quotes")
-        t["sources"] = [
-            {"url": u, "quote": quotes[i] if i < len(quotes) and quotes[i] else None}
-            for i, u in enumerate(t["sources"])
-        ]
-        t["keep_events"] = True
-        threats.append({k: (v if v != "" else None) for k, v in t.items()})
+            if k in t:
+                t[k] = [x for x in (t[k] or "").split("\n") if x.strip()] if t[k] is not None else None
+        quotes = t.pop("quotes", None) or []
+        if "sources" in t and t["sources"] is not None:
+            t["sources"] = [
+                {"url": u, "quote": quotes[i] if i < len(quotes) and quotes[i] else None}
+                for i, u in enumerate(t["sources"])
+            ]
+        threats.append(t)
     return {"actors": [], "sources": [], "threats": threats}
 
 
@@ -200,57 +259,74 @@ def _uncell(value: str | None) -> str | None:
 JSONL_TYPES = {"meta": None, "actor": "actors", "source": "sources", "threat": "threats"}
 
 
-def check_actor(p: _Problems, where: str, a: Any) -> dict | None:
+def check_actor(p: Problems, where: str, a: Any) -> dict | None:
     a = _obj(p, where, a)
     if a is None:
         return None
     slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
     if slug and not SLUG.fullmatch(slug):
-        p.add(f"{where}.slug", f"{slug!r}: use 1-64 lowercase letters, digits and -")
-    aliases = [
-        _text(p, f"{where}.aliases[{j}]", x, required=True)
-        for j, x in enumerate(_list(p, f"{where}.aliases", a.get("aliases")))
-    ]
-    return {
-        "slug": slug,
-        "name": _text(p, f"{where}.name", a.get("name"), required=True),
-        "kind": _choice(p, f"{where}.kind", a.get("kind"), ACTOR_KINDS, "person"),
-        "of": _text(p, f"{where}.of", a.get("of"), required=False),
-        "aliases": [x for x in aliases if x],
-    }
+        p.add(f"{where}.slug", f"{shown(slug)}: use 1-64 lowercase letters, digits and -")
+    out: dict = {"slug": slug, "_where": where}
+    if "name" in a:
+        out["name"] = _text(p, f"{where}.name", a["name"], required=True)
+    if "kind" in a:
+        out["kind"] = _choice(p, f"{where}.kind", a["kind"], ACTOR_KINDS, "person")
+    if "of" in a:
+        out["of"] = _text(p, f"{where}.of", a["of"], required=False)
+    if "aliases" in a:
+        out["aliases"] = _texts(p, f"{where}.aliases", a["aliases"])
+    return out
 
 
-def check_source(p: _Problems, where: str, s: Any) -> dict | None:
+def check_source(p: Problems, where: str, s: Any) -> dict | None:
     s = _obj(p, where, s)
     if s is None:
         return None
-    return {
-        "url": _text(p, f"{where}.url", s.get("url"), required=True),
-        "title": _text(p, f"{where}.title", s.get("title"), required=False),
-        "publisher": _text(p, f"{where}.publisher", s.get("publisher"), required=False),
-        "published_on": _date(p, f"{where}.published_on", s.get("published_on"), required=False),
-    }
+    out: dict = {"url": _text(p, f"{where}.url", s.get("url"), required=True), "_where": where}
+    for k in ("title", "publisher"):
+        if k in s:
+            out[k] = _text(p, f"{where}.{k}", s[k], required=False)
+    if "published_on" in s:
+        out["published_on"] = _date(p, f"{where}.published_on", s["published_on"], required=False)
+    return out
 
 
-def check_threat(p: _Problems, where: str, t: Any) -> dict | None:
-    """One threat in canonical form; the actors it names are checked by the caller (`actors_named`)."""
+# A threat's fields as the input names them: how each is read, when present.
+_THREAT_TEXT = {"issuer": True, "statement": True, "trigger": False, "consequence": False, "cameo": False}
+
+
+def check_threat(p: Problems, where: str, t: Any) -> dict | None:
+    """One threat in canonical form (only the keys given); the actors it names are checked by
+    the caller (`actors_named`)."""
     t = _obj(p, where, t)
     if t is None:
         return None
     tid = _text(p, f"{where}.id", t.get("id"), required=True)
     if tid and not THREAT_ID.fullmatch(tid):
-        p.add(f"{where}.id", f"{tid!r}: use letters, digits and -")
-    tags = []
-    for j, x in enumerate(_list(p, f"{where}.tags", t.get("tags"))):
-        x = _text(p, f"{where}.tags[{j}]", x, required=True)
-        if x and x not in tags:
-            tags.append(x)
-    targets = []
-    for x in _list(p, f"{where}.targets", t.get("targets")):
-        if x not in targets:
-            targets.append(x)
-    events, event_ids = [], set()
-    for j, e in enumerate(_list(p, f"{where}.events", t.get("events"))):
+        p.add(f"{where}.id", f"{shown(tid)}: use letters, digits and -")
+    out: dict = {"id": tid, "_where": where}
+    for k, required in _THREAT_TEXT.items():
+        if k in t:
+            out[k] = _text(p, f"{where}.{k}", t[k], required=required)
+    if "made_on" in t:
+        out["made_on"] = _date(p, f"{where}.made_on", t["made_on"], required=True, past=True)
+    if "deadline" in t:
+        out["deadline"] = _date(p, f"{where}.deadline", t["deadline"], required=False)
+    if "category" in t:
+        out["category"] = _choice(p, f"{where}.category", t["category"], CATEGORIES, "other")
+    for k in ("targets", "tags"):
+        if k in t:
+            out[k] = _texts(p, f"{where}.{k}", t[k])
+    if "sources" in t:
+        out["sources"] = _citations(p, f"{where}.sources", t["sources"])
+    if "events" in t:
+        out["events"] = None if t["events"] is None else _events(p, where, tid, t["events"])
+    return out
+
+
+def _events(p: Problems, where: str, tid: str | None, events: Any) -> list[dict]:
+    out, event_ids = [], set()
+    for j, e in enumerate(_list(p, f"{where}.events", events)):
         ewhere = f"{where}.events[{j}]"
         e = _obj(p, ewhere, e)
         if e is None:
@@ -259,74 +335,61 @@ def check_threat(p: _Problems, where: str, t: Any) -> dict | None:
         if eid is not None:
             m = EVENT_ID.fullmatch(eid)
             if not m or m[1] != tid:
-                p.add(f"{ewhere}.id", f"{eid!r} should be {tid}#<number>")
-            if eid in event_ids:
-                p.add(f"{ewhere}.id", f"{eid!r} appears twice")
+                p.add(f"{ewhere}.id", f"{shown(eid)} should be {tid}#<number>")
+            elif eid in event_ids:
+                p.add(f"{ewhere}.id", f"{shown(eid)} appears twice")
+            else:
+                eid = f"{tid}#{int(m[2])}"  # t#07 is t#7
             event_ids.add(eid)
-        kind = _choice(p, f"{ewhere}.kind", e.get("kind"), EVENT_KINDS, "note")
-        outcome = _choice(p, f"{ewhere}.outcome", e.get("outcome"), RESPONSE_OUTCOMES, None)
-        due = _date(p, f"{ewhere}.due", e.get("due"), required=kind == "deadline")
-        if kind == "response" and outcome is None:
-            p.add(f"{ewhere}.outcome", "a response needs an outcome: " + ", ".join(RESPONSE_OUTCOMES))
-        events.append(
-            {
-                "id": eid,
-                "kind": kind,
-                "on": _date(p, f"{ewhere}.on", e.get("on"), required=True),
-                "what": _text(p, f"{ewhere}.what", e.get("what"), required=True),
-                "outcome": outcome if kind == "response" else None,
-                "due": due if kind == "deadline" else None,
-                "cameo": _text(p, f"{ewhere}.cameo", e.get("cameo"), required=False),
-                "sources": _citations(p, f"{ewhere}.sources", e.get("sources")),
-            }
-        )
-    return {
-        "id": tid,
-        "issuer": _text(p, f"{where}.issuer", t.get("issuer"), required=True),
-        "targets": targets,
-        "made_on": _date(p, f"{where}.made_on", t.get("made_on"), required=True),
-        "statement": _text(p, f"{where}.statement", t.get("statement"), required=True),
-        "trigger": _text(p, f"{where}.trigger", t.get("trigger"), required=False),
-        "consequence": _text(p, f"{where}.consequence", t.get("consequence"), required=False),
-        "category": _choice(p, f"{where}.category", t.get("category"), CATEGORIES, "other"),
-        "cameo": _text(p, f"{where}.cameo", t.get("cameo"), required=False),
-        "deadline": _date(p, f"{where}.deadline", t.get("deadline"), required=False),
-        "tags": tags,
-        "sources": _citations(p, f"{where}.sources", t.get("sources")),
-        "events": events,
-        "keep_events": bool(t.get("keep_events")),
-    }
+        kind = e.get("kind")
+        if kind is None:
+            p.add(f"{ewhere}.kind", "is required: one of " + ", ".join(EVENT_KINDS))
+        else:
+            kind = _choice(p, f"{ewhere}.kind", kind, EVENT_KINDS, None)
+        checked: dict = {
+            "id": eid,
+            "kind": kind,
+            "on": _date(p, f"{ewhere}.on", e.get("on"), required=True, past=True),
+            "_where": ewhere,
+        }
+        if "what" in e:
+            checked["what"] = _text(p, f"{ewhere}.what", e["what"], required=True)
+        if "outcome" in e:
+            checked["outcome"] = _choice(p, f"{ewhere}.outcome", e["outcome"], RESPONSE_OUTCOMES, None)
+        if "due" in e:
+            checked["due"] = _date(p, f"{ewhere}.due", e["due"], required=False)
+        if "cameo" in e:
+            checked["cameo"] = _text(p, f"{ewhere}.cameo", e["cameo"], required=False)
+        if "sources" in e:
+            checked["sources"] = _citations(p, f"{ewhere}.sources", e["sources"])
+        out.append(checked)
+    return out
 
 
 def actors_named(where: str, record: dict, kind: str) -> list[tuple[str, str]]:
     """The actor slugs a checked record refers to, each with where it stands."""
     if kind == "actor":
-        return [(f"{where}.of", record["of"])] if record["of"] else []
-    named = [(f"{where}.issuer", record["issuer"])] if record["issuer"] else []
-    return named + [(f"{where}.targets[{j}]", x) for j, x in enumerate(record["targets"])]
+        return [(f"{where}.of", record["of"])] if record.get("of") else []
+    named = [(f"{where}.issuer", record["issuer"])] if record.get("issuer") else []
+    return named + [(f"{where}.targets[{j}]", x) for j, x in enumerate(record.get("targets") or [])]
 
 
-def _known(p: _Problems, named: list[tuple[str, str]], slugs: set[str]) -> None:
+def _known(p: Problems, named: list[tuple[str, str]], slugs: set[str]) -> None:
     for where, slug in named:
         if slug not in slugs:
-            p.add(where, f"{slug!r} is not an actor in the data set")
-
-
-def _refuse(p: _Problems) -> None:
-    if p.count:
-        shown = p.items[:20]
-        more = [f"... and {p.count - 20} more"] if p.count > 20 else []
-        raise BadInput(f"the data set has {p.count} problem(s); nothing was written", shown + more)
+            p.add(where, f"{shown(slug)} is not an actor in the data set")
 
 
 class LineChecker:
     """Checks a JSON-lines data set one record at a time, so that a file of any size is read in
     bounded memory. An actor must come before the threats that name it (as exports write them)."""
 
-    def __init__(self, known_actors: set[str]):
-        self.p = _Problems()
+    def __init__(self, known_actors: set[str], today: date | None = None):
+        self.p = Problems(today)
         self.slugs = set(known_actors)
-        self.ids: set[int] = set()  # hashes of threat ids seen: duplicates are refused
+        self.ids: set[str] = set()  # threat ids seen: a duplicate is refused
+        self.actors_seen: set[str] = set()
+        self.urls: set[str] = set()
         self.seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
         self.speaks_for: list[tuple[str, str]] = []
 
@@ -338,17 +401,20 @@ class LineChecker:
             return None
         where = f"line {n}"
         try:
-            raw = json.loads(line)
+            raw = _json(line)
         except json.JSONDecodeError as e:
             self.p.add(where, f"not valid JSON ({e.msg})")
             return None
+        except BadInput as e:
+            self.p.add(where, e.message)
+            return None
         kind = raw.pop("type", None) if isinstance(raw, dict) else None
-        if kind not in JSONL_TYPES:
+        if type(kind) is not str or kind not in JSONL_TYPES:
             self.p.add(where, f"a record needs a type: one of {', '.join(JSONL_TYPES)}")
             return None
         if kind == "meta":
             if raw.get("schema_version", DOCUMENT_VERSION) != DOCUMENT_VERSION:
-                self.p.add(where, f"schema_version {raw.get('schema_version')!r} is not one this release reads")
+                self.p.add(where, f"schema_version {shown(raw.get('schema_version'))} is not one this release reads")
             return None
         before = self.p.count
         record = {"actor": check_actor, "source": check_source, "threat": check_threat}[kind](self.p, where, raw)
@@ -356,56 +422,69 @@ class LineChecker:
             return None
         self.seen[kind + "s"] += 1
         if kind == "actor":
+            if record["slug"] in self.actors_seen:
+                self.p.add(f"{where}.slug", f"{shown(record['slug'])} appears twice")
+            self.actors_seen.add(record["slug"])
             self.slugs.add(record["slug"])
-        if kind == "threat":
-            self.seen["events"] += len(record["events"])
-            key = hash(record["id"])
-            if key in self.ids:
-                self.p.add(f"{where}.id", f"{record['id']!r} appears twice")
-            self.ids.add(key)
-        if kind == "actor":
             self.speaks_for += actors_named(where, record, kind)  # may name an actor listed later
-        elif kind == "threat":
+        if kind == "source":
+            if record["url"] in self.urls:
+                self.p.add(f"{where}.url", f"{shown(record['url'])} appears twice")
+            self.urls.add(record["url"])
+        if kind == "threat":
+            self.seen["events"] += len(record.get("events") or [])
+            if record["id"] in self.ids:
+                self.p.add(f"{where}.id", f"{shown(record['id'])} appears twice")
+            self.ids.add(record["id"])
             _known(self.p, actors_named(where, record, kind), self.slugs)
         return (kind, record) if self.p.count == before else None
 
     def finish(self) -> None:
         """Raise BadInput listing the problems, if there were any."""
         _known(self.p, self.speaks_for, self.slugs)
-        _refuse(self.p)
+        self.p.refuse()
 
 
-def check_document(doc: Any, known_actors: set[str] = frozenset()) -> dict:
+def check_document(
+    doc: Any, known_actors: set[str] = frozenset(), today: date | None = None, problems: Problems | None = None
+) -> dict:
     """Validate a whole document; return it in canonical form or raise BadInput with every problem.
-    Actors may be those of the document or `known_actors` (already in the database)."""
-    p = _Problems()
+    Actors may be those of the document or `known_actors` (already in the database). With
+    `today`, threats and events dated after it are refused. Given `problems`, they are added
+    there and not raised, so that the loader's checks add theirs (it refuses them all at once)."""
+    p = problems if problems is not None else Problems(today)
     if not isinstance(doc, dict):
         raise BadInput("the data set should be one object with actors, sources and threats")
     version = doc.get("schema_version", DOCUMENT_VERSION)
     if version != DOCUMENT_VERSION:
-        p.add("schema_version", f"{version!r} is not a version this release reads ({DOCUMENT_VERSION})")
+        p.add("schema_version", f"{shown(version)} is not a version this release reads ({DOCUMENT_VERSION})")
     out: dict[str, list] = {"actors": [], "sources": [], "threats": []}
     slugs, ids = set(known_actors), set()
     for i, raw in enumerate(_list(p, "actors", doc.get("actors"))):
         record = check_actor(p, f"actors[{i}]", raw)
         if record is not None:
             if record["slug"] in slugs - set(known_actors):
-                p.add(f"actors[{i}].slug", f"{record['slug']!r} appears twice")
+                p.add(f"actors[{i}].slug", f"{shown(record['slug'])} appears twice")
             slugs.add(record["slug"])
             out["actors"].append(record)
-    for i, record in enumerate(out["actors"]):  # an actor may speak for one listed after it
-        _known(p, actors_named(f"actors[{i}]", record, "actor"), slugs)
+    for record in out["actors"]:  # an actor may speak for one listed after it
+        _known(p, actors_named(record["_where"], record, "actor"), slugs)
+    urls: set[str] = set()
     for i, raw in enumerate(_list(p, "sources", doc.get("sources"))):
         record = check_source(p, f"sources[{i}]", raw)
         if record is not None:
+            if record["url"] in urls:
+                p.add(f"sources[{i}].url", f"{shown(record['url'])} appears twice")
+            urls.add(record["url"])
             out["sources"].append(record)
     for i, raw in enumerate(_list(p, "threats", doc.get("threats"))):
         record = check_threat(p, f"threats[{i}]", raw)
         if record is not None:
             if record["id"] in ids:
-                p.add(f"threats[{i}].id", f"{record['id']!r} appears twice")
+                p.add(f"threats[{i}].id", f"{shown(record['id'])} appears twice")
             ids.add(record["id"])
             _known(p, actors_named(f"threats[{i}]", record, "threat"), slugs)
             out["threats"].append(record)
-    _refuse(p)
+    if problems is None:
+        p.refuse()
     return {"schema_version": DOCUMENT_VERSION, **out}

@@ -57,7 +57,7 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
         events: dict[str, list[dict]] = {}
         event_rows = conn.execute(
             f"SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
-            f"WHERE threat_id IN ({marks}) ORDER BY threat_id, occurred_on, rowid",
+            f"WHERE threat_id IN ({marks}) ORDER BY threat_id, occurred_on, seq",
             ids,
         ).fetchall()
         event_cited = _citations(conn, "event_id", [e["id"] for e in event_rows])

@@ -1,8 +1,16 @@
 """Write a checked data-set document (see `redlines.domain.document`) into the database.
 
-Upserts by natural key (actor slug, source URL, threat and event id); a threat's targets, tags,
-events and citations become exactly what the document says. Writing the same document twice
-changes nothing. The bundled seed and `import` both come through here.
+An import merges by natural key (actor slug, source URL, threat id; events by id, else by
+content: kind, date and text; citations by URL and quote). A key absent from a record leaves
+the stored value as it is, an explicit null clears it, and nothing is deleted unless `replace`
+is given (then each record is the whole truth about itself: absent keys clear, unmatched events
+and citations go). Writing the same document twice changes nothing. The bundled seed and
+`import` both come through here.
+
+What needs the database to check (a new threat needs a statement, an event's outcome and due
+date taken with the stored event, names unique, no circle of `of`) is checked here, with the
+rules of `redlines.domain.validation`, as `add` and `edit` check them. Problems are collected
+and nothing is written after the first; the caller rolls the run back (`finish` raises).
 
 Threats new to the database go in by batches of plain `executemany`, and the change log keeps
 one row for each (undo removes a threat with everything under it); threats already there are
@@ -14,106 +22,352 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from redlines.store import search, summary
-from redlines.store.records import delete_event, replace_children, source_id
+from redlines.domain import validation
+from redlines.domain.checks import EVENT_ID
+from redlines.domain.document import Problems
+from redlines.errors import Conflict
+from redlines.store import records, search, summary
 from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; each batch's ids go into IN (...) lists of at most this size
 THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
+REQUIRED = ("issuer", "made_on", "statement")
+DEFAULTS = {"category": "other", "kind": "person"}
+DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
 
 @dataclass
 class LoadCounts:
     added: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
+    details: list[str] = field(default_factory=list)  # what changes, one line a record
+    more: int = 0  # records changed beyond the lines kept
 
     def bump(self, which: dict[str, int], kind: str, n: int = 1) -> None:
         which[kind] = which.get(kind, 0) + n
 
+    def say(self, record: str, parts: list[str]) -> None:
+        if not parts:
+            return
+        if len(self.details) < DETAILS:
+            self.details.append(f"{record}: {'; '.join(parts)}")
+        else:
+            self.more += 1
 
-def load_document(w: Writer, doc: dict) -> LoadCounts:
-    loader = Loader(w)
+
+def load_document(
+    w: Writer, doc: dict, *, replace: bool = False, renumber: bool = False, problems: Problems | None = None
+) -> LoadCounts:
+    """Load a checked document; `problems`, those its check found (then only more are looked for)."""
+    loader = Loader(w, replace=replace, renumber=renumber, problems=problems)
     loader.actors(doc["actors"])
     loader.sources(doc["sources"])
     for start in range(0, len(doc["threats"]), BATCH):
         loader.threats(doc["threats"][start : start + BATCH])
+    loader.finish()
     return loader.counts
 
 
-class Loader:
-    """Loads one import: actors, then sources, then threats in batches."""
+def _listed(label: str, items: Iterable) -> list[str]:
+    items = [str(x) for x in items]
+    if not items:
+        return []
+    shown = ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+    return [f"{label} {shown}"]
 
-    def __init__(self, w: Writer):
+
+class Loader:
+    """Loads one import: actors, then sources, then threats in batches; `finish` raises when
+    anything was refused (the run is then rolled back)."""
+
+    def __init__(self, w: Writer, *, replace: bool = False, renumber: bool = False, problems: Problems | None = None):
         self.w, self.conn, self.counts = w, w.conn, LoadCounts()
+        self.replace, self.renumber = replace, renumber
+        self.p = problems if problems is not None else Problems()
+        self.conflicts: list[str] = []
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
 
-    def _upsert(self, table: str, kind: str, row_id, values: dict):
-        if row_id is None:
-            self.counts.bump(self.counts.added, kind)
-            return self.w.insert(table, values)
-        if self.w.update(table, row_id, values):
-            self.counts.bump(self.counts.changed, kind)
-        return row_id
+    @property
+    def refused(self) -> bool:
+        return bool(self.p.count or self.conflicts)
+
+    def finish(self) -> None:
+        self.p.refuse()
+        if self.conflicts:
+            raise Conflict(
+                f"{len(self.conflicts)} event(s) in the file have the id of a different stored event; "
+                "nothing was written",
+                self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
+            )
+
+    def _given(self, record: dict, key: str) -> bool:
+        """Whether the record sets `key`: given in it, or cleared by its absence under replace."""
+        return key in record or self.replace
+
+    def _update(self, table: str, row_id, values: dict) -> list[str]:
+        """Change these columns of a row; the names of those that differed."""
+        before = self.w.row(table, row_id)
+        changed = [k for k, v in values.items() if before[k] != v]
+        self.w.update(table, row_id, values)
+        return changed
+
+    # --- actors and sources ----------------------------------------------------------------------
 
     def actors(self, actors: list[dict]) -> None:
+        actors = [a for a in actors if a["slug"]]  # one without a slug is refused already
+        if not actors:
+            return
+        names = {a.slug: a for a in records.actor_names(self.conn)}
+        speaks_for = records.speaks_for(self.conn)
+        where = {}
         for a in actors:
-            values = {"slug": a["slug"], "name": a["name"], "kind": a["kind"]}
-            self.actor_ids[a["slug"]] = self._upsert("actor", "actors", self.actor_ids.get(a["slug"]), values)
+            slug = a["slug"]
+            where[slug] = a["_where"]
+            stored = names.get(slug)
+            if stored is None and a.get("name") is None and "name" not in a:
+                self.p.add(f"{a['_where']}.name", "is required for a new actor")
+            names[slug] = validation.ActorNames(
+                slug,
+                a.get("name") if self._given(a, "name") or stored is None else stored.name,
+                (a.get("aliases") or []) if self._given(a, "aliases") or stored is None else stored.aliases,
+            )
+            if self._given(a, "of"):
+                speaks_for[slug] = a.get("of")
+        # Only the names a record sets (or a new actor's): a clash already stored is not this import's.
+        naming = {a["slug"] for a in actors if a["slug"] not in self.actor_ids or self._given(a, "name")}
+        naming |= {a["slug"] for a in actors if self._given(a, "aliases")}
+        for slug, problem in validation.name_clashes(names.values(), naming):
+            self.p.add(f"{where[slug]}.{problem.field}", problem.text())
+        for slug, problem in validation.speaks_for_problems(speaks_for, list(where)):
+            self.p.add(f"{where[slug]}.of", problem.text())
+        if self.refused:
+            return
         for a in actors:
-            self.w.update(
-                "actor", self.actor_ids[a["slug"]], {"of_id": self.actor_ids.get(a["of"]) if a["of"] else None}
-            )
-            replace_children(
-                self.w, "alias", "actor_id", self.actor_ids[a["slug"]], "alias", [{"alias": x} for x in a["aliases"]]
-            )
+            slug, row_id = a["slug"], self.actor_ids.get(a["slug"])
+            if row_id is None:
+                values = {"slug": slug, "name": a["name"], "kind": a.get("kind") or DEFAULTS["kind"]}
+                self.actor_ids[slug] = self.w.insert("actor", values)
+                self.counts.bump(self.counts.added, "actors")
+                self.counts.say(f"actor {slug}", ["added"])
+                a["_changed"] = None
+            else:
+                values = {k: a.get(k) or DEFAULTS.get(k) for k in ("name", "kind") if self._given(a, k)}
+                a["_changed"] = self._update("actor", row_id, values)
+        for a in actors:
+            slug, row_id, changed = a["slug"], self.actor_ids[a["slug"]], a.pop("_changed")
+            new, changed = changed is None, changed or []
+            if self._given(a, "of"):
+                changed += self._update("actor", row_id, {"of_id": self.actor_ids[a["of"]] if a.get("of") else None})
+            parts = [_fields(["of" if c == "of_id" else c for c in changed])] if changed else []
+            if self._given(a, "aliases"):
+                added, removed = records.replace_children(
+                    self.w, "alias", "actor_id", row_id, "alias", [{"alias": x} for x in a.get("aliases") or []]
+                )
+                parts += _listed("aliases added:", [x[0] for x in added])
+                parts += _listed("aliases removed:", [x[0] for x in removed])
+            if parts and not new:
+                self.counts.bump(self.counts.changed, "actors")
+                self.counts.say(f"actor {slug}", parts)
 
     def sources(self, sources: list[dict]) -> None:
+        if self.refused:
+            return
         for s in sources:
             row = self.conn.execute("SELECT id FROM source WHERE url = ?", (s["url"],)).fetchone()
-            self._upsert("source", "sources", row[0] if row else None, s)
+            values = {k: s.get(k) for k in ("title", "publisher", "published_on") if self._given(s, k) or row is None}
+            if row is None:
+                self.w.insert("source", {"url": s["url"], **values})
+                self.counts.bump(self.counts.added, "sources")
+                self.counts.say(f"source {s['url']}", ["added"])
+            else:
+                changed = self._update("source", row[0], values)
+                if changed:
+                    self.counts.bump(self.counts.changed, "sources")
+                    self.counts.say(f"source {s['url']}", [_fields(changed)])
+
+    # --- threats -----------------------------------------------------------------------------------
 
     def threats(self, threats: list[dict]) -> None:
+        threats = [t for t in threats if t["id"]]  # one without an id is refused already
+        if not threats:
+            return
         marks = ", ".join("?" * len(threats))
         existing = {
             r[0] for r in self.conn.execute(f"SELECT id FROM threat WHERE id IN ({marks})", [t["id"] for t in threats])
         }
-        self._insert_new([t for t in threats if t["id"] not in existing])
+        new = [t for t in threats if t["id"] not in existing]
+        for t in new:
+            self._check_new(t)
+        if not self.refused:
+            self._insert_new(new)
         for t in threats:
             if t["id"] in existing:
-                self._upsert_threat(t)
+                self._merge_threat(t)
 
-    def _cite(self, citations: list[dict], subject: str, subject_id: str) -> None:
-        rows = [{"source_id": source_id(self.w, c["url"]), "quote": c["quote"]} for c in citations]
-        replace_children(self.w, "citation", subject, subject_id, ("source_id", "quote"), rows)
+    def _check_new(self, t: dict) -> None:
+        where = t["_where"]
+        for k in REQUIRED:
+            if k not in t:
+                self.p.add(f"{where}.{k}", "is required for a new threat")
+        for e in t.get("events") or []:
+            if "what" not in e:
+                self.p.add(f"{e['_where']}.what", "is required for a new event")
+            self._check_event(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
 
-    def _upsert_threat(self, t: dict) -> None:
-        w, tid = self.w, t["id"]
-        values = {k: t[k] for k in THREAT_FIELDS} | {"issuer_id": self.actor_ids[t["issuer"]]}
-        self._upsert("threat", "threats", tid, values)
-        replace_children(
-            w, "threat_target", "threat_id", tid, "actor_id", [{"actor_id": self.actor_ids[x]} for x in t["targets"]]
-        )
-        replace_children(w, "threat_tag", "threat_id", tid, "tag", [{"tag": x} for x in t["tags"]])
-        self._cite(t["sources"], "threat_id", tid)
-        if t["keep_events"]:
+    def _check_event(self, where: str, kind, outcome, due) -> None:
+        if kind is None:
+            return  # reported by the document check
+        for problem in validation.event_problems(kind, outcome, due):
+            self.p.add(f"{where}.{problem.field}", problem.text(_SAID.get(problem.field, problem.field)))
+
+    def _merge_threat(self, t: dict) -> None:
+        tid, where, w = t["id"], t["_where"], self.w
+        values = {}
+        for k in THREAT_FIELDS:
+            if self._given(t, k):
+                values[k] = t.get(k) or DEFAULTS.get(k)
+                if k in REQUIRED and k not in t:
+                    self.p.add(f"{where}.{k}", "is required (with --replace, each record is the whole threat)")
+        if self._given(t, "issuer"):
+            if "issuer" not in t:
+                self.p.add(f"{where}.issuer", "is required (with --replace, each record is the whole threat)")
+            elif t["issuer"] in self.actor_ids:  # else refused by the document check
+                values["issuer_id"] = self.actor_ids[t["issuer"]]
+        plan, next_n = self._plan_events(t)
+        if self.refused:
             return
-        existing = {r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ?", (tid,))}
-        kept = set()
-        for eid, e in _event_ids(tid, t["events"], existing):
-            kept.add(eid)
-            values = {
-                "threat_id": tid,
-                "kind": e["kind"],
-                "occurred_on": e["on"],
-                "what": e["what"],
-                "outcome": e["outcome"],
-                "due": e["due"],
-                "cameo": e["cameo"],
+        changed = self._update("threat", tid, values)
+        if "issuer_id" in changed:
+            changed[changed.index("issuer_id")] = "issuer"
+        parts = [_fields(changed)] if changed else []
+        slugs = {i: slug for slug, i in self.actor_ids.items()}
+        for key, table, col in (("targets", "threat_target", "actor_id"), ("tags", "threat_tag", "tag")):
+            if self._given(t, key):
+                rows = [{col: self.actor_ids[x] if key == "targets" else x} for x in t.get(key) or []]
+                added, removed = records.replace_children(w, table, "threat_id", tid, col, rows)
+                name = (lambda k: slugs.get(k[0], k[0])) if key == "targets" else (lambda k: k[0])
+                parts += _listed(f"{key} added:", map(name, added)) + _listed(f"{key} removed:", map(name, removed))
+        parts += self._merge_citations("threat_id", tid, t, "sources")
+        parts += self._apply_events(tid, plan, next_n)
+        if parts:
+            self.counts.bump(self.counts.changed, "threats")
+            self.counts.say(f"threat {tid}", parts)
+
+    def _merge_citations(self, subject: str, subject_id: str, record: dict, key: str) -> list[str]:
+        """Add the citations of `record[key]` not stored yet (by URL and quote; a citation without
+        a quote matches any of its URL); remove the others only when null or under replace."""
+        if not self._given(record, key):
+            return []
+        incoming = record.get(key)
+        stored = records.citations(self.conn, subject, subject_id)
+        matched: set[int] = set()
+        added = []
+        for c in incoming or []:
+            found = next(
+                (
+                    cid
+                    for cid, url, quote in stored
+                    if cid not in matched and url == c["url"] and (quote == c["quote"] or c["quote"] is None)
+                ),
+                None,
+            )
+            if found is None:
+                records.cite(self.w, subject, subject_id, c["url"], c["quote"])
+                added.append(c["url"])
+            else:
+                matched.add(found)
+        removed = []
+        if incoming is None or self.replace:
+            for cid, url, _ in stored:
+                if cid not in matched:
+                    self.w.delete("citation", cid)
+                    removed.append(url)
+        return _listed("sources added:", added) + _listed("sources removed:", removed)
+
+    def _plan_events(self, t: dict) -> tuple[list[tuple[str, str | None, dict, dict]], int]:
+        """Match the record's events to the stored ones: by id, else by content (kind, date, text).
+        Returns the steps in order, each (what to do, event id, values, the incoming event):
+        `update` a stored event, `insert` a new one (id None: the next free number, the second
+        value returned), `delete` one (the events are null, or under replace)."""
+        if "events" not in t:
+            return [], 0  # absent, even under replace: a CSV row cannot carry events, so they stay
+        tid = t["id"]
+        stored = {r["id"]: r for r in records.events_of(self.conn, tid)}
+        incoming = t["events"] or []
+        match: dict[int, str] = {}
+        for j, e in enumerate(incoming):  # first by id: the same id, kind and date is the same event
+            s = stored.get(e["id"]) if e["id"] else None
+            if s is None:
+                continue
+            if (s["kind"], s["on"]) == (e["kind"], e["on"]):
+                match[j] = s["id"]
+            elif not self.renumber:
+                self.conflicts.append(
+                    f"{e['_where']}: {e['id']} is a {e['kind']} on {e['on']} in the file, "
+                    f"but a {s['kind']} on {s['on']} in the database ({_short(s['what'])})"
+                )
+        claimed = set(match.values())
+        by_content: dict[tuple, list[str]] = {}
+        for s in stored.values():
+            if s["id"] not in claimed:
+                by_content.setdefault((s["kind"], s["on"], s["what"]), []).append(s["id"])
+        for j, e in enumerate(incoming):  # then by content
+            if j not in match and "what" in e:
+                ids = by_content.get((e["kind"], e["on"], e["what"]))
+                if ids:
+                    match[j] = ids.pop(0)
+        plan: list[tuple[str, str | None, dict, dict]] = []
+        numbers = {_number(i) for i in stored}
+        for j, e in enumerate(incoming):
+            if j in match:
+                s = stored[match[j]]
+                values = {"kind": e["kind"], "occurred_on": e["on"]}
+                for k in ("what", "outcome", "due", "cameo"):
+                    values[k] = e.get(k) if self._given(e, k) else s[k]
+                if values["what"] is None:
+                    self.p.add(f"{e['_where']}.what", "is required (with --replace, each record is the whole event)")
+                self._check_event(e["_where"], e["kind"], values["outcome"], values["due"])
+                plan.append(("update", s["id"], values, e))
+                continue
+            if "what" not in e:
+                self.p.add(f"{e['_where']}.what", "is required for a new event")
+            self._check_event(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+            own = e["id"] if e["id"] and e["id"] not in stored else None
+            if own:
+                numbers.add(_number(own))
+            values = {"kind": e["kind"], "occurred_on": e["on"]} | {
+                k: e.get(k) for k in ("what", "outcome", "due", "cameo")
             }
-            self._upsert("event", "events", eid if eid in existing else None, {"id": eid, **values})
-            self._cite(e["sources"], "event_id", eid)
-        for gone in sorted(existing - kept):
-            delete_event(w, gone)
+            plan.append(("insert", own, values, e))
+        if t["events"] is None or self.replace:
+            kept = set(match.values())
+            plan += [("delete", i, {}, {}) for i in stored if i not in kept]
+        return plan, max(numbers, default=0) + 1
+
+    def _apply_events(self, tid: str, plan: list, next_n: int) -> list[str]:
+        added, changed, removed = [], [], []
+        for action, eid, values, e in plan:
+            if action == "update":
+                edited = self._update("event", eid, values)
+                if self._merge_citations("event_id", eid, e, "sources") or edited:
+                    changed.append(eid)
+            elif action == "insert":
+                if eid is None:
+                    eid, next_n = f"{tid}#{next_n}", next_n + 1
+                self.w.insert("event", {"id": eid, "threat_id": tid, **values})
+                for c in e.get("sources") or []:
+                    records.cite(self.w, "event_id", eid, c["url"], c["quote"])
+                added.append(eid)
+            else:
+                records.delete_event(self.w, eid)
+                removed.append(eid)
+        self.counts.bump(self.counts.added, "events", len(added))
+        self.counts.bump(self.counts.changed, "events", len(changed))
+        return (
+            _listed("events added:", added) + _listed("events changed:", changed) + _listed("events removed:", removed)
+        )
+
+    # --- new threats, in bulk -----------------------------------------------------------------------
 
     def _source_ids(self, urls: Iterable[str]) -> dict[str, int]:
         """The ids of these sources, adding (and logging) those not there yet."""
@@ -139,31 +393,39 @@ class Loader:
         if not threats:
             return
         conn = self.conn
-        events = [(t["id"], eid, e) for t in threats for eid, e in _event_ids(t["id"], t["events"], set())]
+        events = [(t["id"], eid, n, e) for t in threats for n, (eid, e) in enumerate(_event_ids(t), 1)]
         source_of = self._source_ids(
-            [c["url"] for t in threats for c in t["sources"]] + [c["url"] for _, _, e in events for c in e["sources"]]
+            [c["url"] for t in threats for c in t.get("sources") or []]
+            + [c["url"] for _, _, _, e in events for c in e.get("sources") or []]
         )
         conn.executemany(
             "INSERT INTO threat (id, issuer_id, made_on, statement, trigger, consequence, category, cameo, deadline) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(t["id"], self.actor_ids[t["issuer"]], *(t[k] for k in THREAT_FIELDS)) for t in threats],
+            [
+                (t["id"], self.actor_ids[t["issuer"]], *(t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS))
+                for t in threats
+            ],
         )
         conn.executemany(
             "INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?)",
-            [(t["id"], self.actor_ids[x]) for t in threats for x in t["targets"]],
+            [(t["id"], self.actor_ids[x]) for t in threats for x in t.get("targets") or []],
         )
         conn.executemany(
-            "INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?)", [(t["id"], x) for t in threats for x in t["tags"]]
+            "INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?)",
+            [(t["id"], x) for t in threats for x in t.get("tags") or []],
         )
         conn.executemany(
-            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(eid, tid, e["kind"], e["on"], e["what"], e["outcome"], e["due"], e["cameo"]) for tid, eid, e in events],
+            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo, seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n)
+                for tid, eid, n, e in events
+            ],
         )
         conn.executemany(
             "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (?, ?, ?, ?)",
-            [(source_of[c["url"]], t["id"], None, c["quote"]) for t in threats for c in t["sources"]]
-            + [(source_of[c["url"]], None, eid, c["quote"]) for _, eid, e in events for c in e["sources"]],
+            [(source_of[c["url"]], t["id"], None, c["quote"]) for t in threats for c in t.get("sources") or []]
+            + [(source_of[c["url"]], None, eid, c["quote"]) for _, eid, _, e in events for c in e.get("sources") or []],
         )
         ids = [t["id"] for t in threats]
         self.w.log_inserts("threat", ids)
@@ -171,14 +433,38 @@ class Loader:
         search.index_threats(conn, ids)
         self.counts.bump(self.counts.added, "threats", len(threats))
         self.counts.bump(self.counts.added, "events", len(events))
+        per_threat: dict[str, int] = {}
+        for tid, *_ in events:
+            per_threat[tid] = per_threat.get(tid, 0) + 1
+        for t in threats:
+            n = per_threat.get(t["id"], 0)
+            self.counts.say(f"threat {t['id']}", [f"added, with {n} event{'s' if n != 1 else ''}"])
 
 
-def _event_ids(threat_id: str, events: list[dict], existing: set[str]):
-    """Each event with its id: the one given, or the next free `threat#n`."""
-    numbers = [int(i.rsplit("#", 1)[1]) for i in existing | {e["id"] for e in events if e["id"]}]
+_SAID = {"outcome": "an outcome", "due": "a due date"}  # how a message names a field it needs
+
+
+def _fields(names: list[str]) -> str:
+    return ", ".join(dict.fromkeys(names)) + " changed"
+
+
+def _number(event_id: str) -> int:
+    """The number of an event id (`t#3`: 3); 0 for an id the document check refused."""
+    m = EVENT_ID.fullmatch(event_id)
+    return int(m[2]) if m else 0
+
+
+def _short(text: str, width: int = 50) -> str:
+    return repr(text if len(text) <= width else text[:width] + "…")
+
+
+def _event_ids(t: dict):
+    """Each event of a new threat with its id: the one given, or the next free `threat#n`."""
+    events = t.get("events") or []
+    numbers = [int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]]
     next_n = max(numbers, default=0) + 1
     for e in events:
         eid = e["id"]
         if eid is None:
-            eid, next_n = f"{threat_id}#{next_n}", next_n + 1
+            eid, next_n = f"{t['id']}#{next_n}", next_n + 1
         yield eid, e

@@ -163,6 +163,9 @@ class Event(SQLModel, table=True):
     outcome: str | None = None
     due: str | None = None
     cameo: str | None = None
+    # Its place in its threat's order of entry (1, 2, ...): breaks ties between events of one
+    # date, and is restored by `undo`, unlike a rowid.
+    seq: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Source(SQLModel, table=True):

@@ -16,10 +16,9 @@ from collections.abc import Iterable, Sequence
 # threat: the same expressions keep the cached summary on `threat` (see `store.summary`) and
 # judge as of a past date. The deadline in force is the `due` of the latest deadline event in
 # date order, then order of entry: its key sorts by date (char(1) sorts a month before its days),
-# then rowid.
+# then `seq` (the event's place in its threat's order of entry, kept by undo, unlike a rowid).
 _DEADLINE_KEY = (
-    "MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || "
-    "printf('%012d', e.rowid) || char(1) || e.due END)"
+    "MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || printf('%012d', e.seq) || char(1) || e.due END)"
 )
 EVENT_AGGREGATES = f"""
     MIN(CASE WHEN e.kind = 'crossed' THEN e.occurred_on END) AS first_crossed,
@@ -411,8 +410,8 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
     return [
         dict(r)
         for r in conn.execute(
-            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, rowid AS seq FROM event "
-            "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, rowid",
+            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+            "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, seq",
             (threat_id, as_of),
         )
     ]
@@ -424,8 +423,8 @@ def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) 
     for start in range(0, len(threat_ids), 900):
         chunk = list(threat_ids[start : start + 900])
         for r in conn.execute(
-            f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
-            f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, rowid",
+            f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+            f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, seq",
             [*chunk, as_of],
         ):
             out.setdefault(r["threat_id"], []).append(dict(r))

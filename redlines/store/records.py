@@ -20,11 +20,59 @@ def cite(w: Writer, subject: str, subject_id: str, url: str, quote: str | None) 
     w.insert("citation", {"source_id": source_id(w, url), subject: subject_id, "quote": quote})
 
 
+def next_seq(conn: sqlite3.Connection, threat_id: str) -> int:
+    """The place of an event entered now in its threat's order of entry."""
+    return conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM event WHERE threat_id = ?", (threat_id,)).fetchone()[0]
+
+
 def next_event_id(conn: sqlite3.Connection, threat_id: str) -> str:
     numbers = [
         int(r[0].rsplit("#", 1)[1]) for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))
     ]
     return f"{threat_id}#{max(numbers, default=0) + 1}"
+
+
+def actor_names(conn: sqlite3.Connection) -> list:
+    """Every actor's slug, name and aliases (as `validation.ActorNames`), in slug order."""
+    from redlines.domain.validation import ActorNames
+
+    aliases: dict[int, list[str]] = {}
+    for actor_id, alias in conn.execute("SELECT actor_id, alias FROM alias ORDER BY id"):
+        aliases.setdefault(actor_id, []).append(alias)
+    return [
+        ActorNames(slug, name, aliases.get(i, []))
+        for i, slug, name in conn.execute("SELECT id, slug, name FROM actor ORDER BY slug")
+    ]
+
+
+def speaks_for(conn: sqlite3.Connection) -> dict[str, str | None]:
+    """Each actor's slug, with the slug of the actor it speaks for (or None)."""
+    return dict(conn.execute("SELECT a.slug, o.slug FROM actor a LEFT JOIN actor o ON o.id = a.of_id").fetchall())
+
+
+def citations(conn: sqlite3.Connection, subject: str, subject_id: str) -> list[tuple[int, str, str | None]]:
+    """(citation id, URL, quote) of a threat's (`threat_id`) or an event's (`event_id`) citations."""
+    column = {"threat_id": "threat_id", "event_id": "event_id"}[subject]
+    return [
+        tuple(r)
+        for r in conn.execute(
+            f"SELECT c.id, s.url, c.quote FROM citation c JOIN source s ON s.id = c.source_id "
+            f"WHERE c.{column} = ? ORDER BY c.id",
+            (subject_id,),
+        )
+    ]
+
+
+def events_of(conn: sqlite3.Connection, threat_id: str) -> list[dict]:
+    """Every stored event of a threat, in order of entry."""
+    return [
+        dict(r)
+        for r in conn.execute(
+            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
+            "WHERE threat_id = ? ORDER BY seq",
+            (threat_id,),
+        )
+    ]
 
 
 def delete_event(w: Writer, event_id: str) -> None:
@@ -35,7 +83,7 @@ def delete_event(w: Writer, event_id: str) -> None:
 
 def delete_threat(w: Writer, threat_id: str) -> None:
     conn = w.conn
-    for (eid,) in conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY rowid", (threat_id,)).fetchall():
+    for (eid,) in conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (threat_id,)).fetchall():
         delete_event(w, eid)
     for table in ("citation", "threat_target", "threat_tag"):
         for (rid,) in conn.execute(f"SELECT id FROM {table} WHERE threat_id = ?", (threat_id,)).fetchall():
@@ -63,9 +111,10 @@ def actor_references(conn: sqlite3.Connection, actor_id: int) -> list[str]:
     return [f"threat {t}" for t in threats] + [f"actor {m} (speaks for it)" for m in members]
 
 
-def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, rows: list[dict]) -> None:
+def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, rows: list[dict]) -> tuple[list, list]:
     """Make the child rows of one parent exactly `rows`, matching existing rows on `key`
-    (one column or several), so that unchanged rows are left alone."""
+    (one column or several), so that unchanged rows are left alone. Returns the keys added and
+    those removed."""
     keys = (key,) if isinstance(key, str) else key
     cols = ", ".join(("id", *keys))
     existing = {
@@ -73,12 +122,16 @@ def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, row
         for r in w.conn.execute(f"SELECT {cols} FROM {table} WHERE {parent_col} = ? ORDER BY id", (parent_id,))
     }
     wanted = [tuple(r[k] for k in keys) for r in rows]
-    for k in existing.keys() - set(wanted):
+    removed = [k for k in existing if k not in set(wanted)]
+    for k in removed:
         w.delete(table, existing[k])
+    added = []
     for k, r in zip(wanted, rows, strict=False):
         if k not in existing:
             w.insert(table, {parent_col: parent_id, **r})
             existing[k] = None
+            added.append(k)
+    return added, removed
 
 
 # --- the change log ----------------------------------------------------------------------------
@@ -138,6 +191,6 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
             else:
                 w.delete(table, key)
         elif c["op"] == "delete":
-            w.insert(table, {k: before[k] for k in COLUMNS[table]})
+            w.insert(table, {k: before.get(k) for k in COLUMNS[table]})  # a log older than a column lacks it
         else:
-            w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id"})
+            w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id" and k in before})

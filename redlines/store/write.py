@@ -21,7 +21,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline"),
     "threat_target": ("id", "threat_id", "actor_id"),
     "threat_tag": ("id", "threat_id", "tag"),
-    "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo"),
+    "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq"),
     "citation": ("id", "source_id", "threat_id", "event_id", "quote"),
 }
 
@@ -102,6 +102,13 @@ class Writer:
         return None if found is None else dict(zip(cols, found, strict=False))
 
     def insert(self, table: str, values: dict) -> Any:
+        if table == "event" and values.get("seq") is None:  # the next place in its threat's order of entry
+            values = {
+                **values,
+                "seq": self.conn.execute(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM event WHERE threat_id = ?", (values["threat_id"],)
+                ).fetchone()[0],
+            }
         cols = [c for c in COLUMNS[table] if c in values]
         cur = self.conn.execute(
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [values[c] for c in cols]
