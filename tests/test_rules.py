@@ -208,9 +208,9 @@ def _check(conn, made, deadline, timeline, as_of, grace):
         )
         for n, (kind, on, outcome, due) in enumerate(timeline, 1):
             conn.execute(
-                "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due) "
-                "VALUES (?, 't', ?, ?, 'w', ?, ?)",
-                (f"t#{n}", kind, on.iso(), outcome, due and due.iso()),
+                "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
+                "VALUES (?, 't', ?, ?, 'w', ?, ?, ?)",
+                (f"t#{n}", kind, on.iso(), outcome, due and due.iso(), n),
             )
         summary.refresh(conn, ["t"])
         params = {"as_of": as_of.isoformat(), "grace_cutoff": cutoff(as_of, grace)}
