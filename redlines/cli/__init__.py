@@ -175,7 +175,7 @@ COMMANDS = {
         "Load a data set, merging by id: all of it lands, or none. Importing twice changes nothing.",
     ),
     "schema": ("exchange", "Print the JSON Schema of an output."),
-    "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up."),
+    "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up, copy."),
 }
 
 

@@ -174,6 +174,10 @@ class Change(TypedDict):
 class Run(TypedDict):
     run: int
     at: str
+    author: Annotated[
+        str | None,
+        Field(description="Who made the run: REDLINES_AUTHOR, else the login name; null for runs made before 0010."),
+    ]
     command: str
     undoes: int | None
     changes: list[Change]
