@@ -443,11 +443,21 @@ class Recording:
         run = records.run_by_id(self.conn, run_id)
         if run is None:
             raise NotFound(f"there is no run #{run_id}", ["`redlines history` lists the runs"])
-        by = records.undone_by(self.conn, run_id)
-        if by is not None:
+        chain, by = [], records.undone_by(self.conn, run_id)
+        while by is not None:  # undone, redone, undone again...: the newest of them is in effect
+            chain.append(by)
+            by = records.undone_by(self.conn, by["id"])
+        if chain:
+            last = chain[-1]
+            if len(chain) % 2:
+                raise Conflict(
+                    f"run #{run_id} ({run['command']}) was undone already by run #{last['id']} ({_who(last)})",
+                    [f"`redlines undo --run {last['id']}` redoes it"],
+                )
             raise Conflict(
-                f"run #{run_id} ({run['command']}) was undone already by run #{by['id']} ({_who(by)})",
-                [f"`redlines undo --run {by['id']}` redoes it"],
+                f"run #{run_id} ({run['command']}) was undone and redone; run #{last['id']} ({_who(last)}) "
+                "redid it last",
+                [f"`redlines undo --run {last['id']}` takes it back"],
             )
         return run
 

@@ -225,3 +225,15 @@ def test_undo_through_the_installed_command(installed, tmp_path):
     assert [a["slug"] for a in listed] == ["bo"]
     nothing = run_installed(installed, "undo", "--yes", db=db, extra_env={"REDLINES_AUTHOR": "carol"})
     assert nothing.returncode == 1 and nothing.stderr.startswith("error: there is nothing to undo")
+
+
+def test_undo_run_of_a_run_undone_and_redone_points_at_the_redo(team, db):
+    team("undo", "--yes", **as_("bob"))  # run 3 undoes 2
+    team("undo", "--yes", **as_("bob"))  # run 4 redoes it
+    before = dump(db)
+    refused = team("undo", "--run", "2", "--yes", expect=1, **as_("alice"))
+    assert "run #2 (add actor bo) was undone and redone; run #4 (bob) redid it last" in refused.stderr
+    assert "undo --run 4" in refused.stderr and dump(db) == before
+    team("undo", "--run", "4", "--yes", **as_("alice"))
+    assert slugs(team) == ["al"]
+    assert "was undone already by run #5 (alice)" in team("undo", "--run", "2", "--yes", expect=1).stderr
