@@ -355,8 +355,10 @@ def undo(
     ] = None,
     yes: Yes = False,
 ) -> None:
-    """Take back your own last run (REDLINES_AUTHOR, else your login name), whole; undo again to
-    redo it. --run N takes back a given run. Refused when a later run changed the same records."""
+    """Take back your own last run, whole (undo again to redo it); --run N a given one.
+
+    Your runs are those recorded under REDLINES_AUTHOR, else your login name. An undo is refused,
+    naming the run, when a later run changed the same records."""
     from redlines.output import views
     from redlines.output.messages import info
 
