@@ -176,7 +176,7 @@ class Run(TypedDict):
     at: str
     author: Annotated[
         str | None,
-        Field(description="Who made the run: REDLINES_AUTHOR, else the login name; null for runs made before 0010."),
+        Field(description="Who made it: REDLINES_AUTHOR, else the login name; null: recorded before authors were."),
     ]
     command: str
     undoes: int | None
