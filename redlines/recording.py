@@ -20,7 +20,7 @@ from redlines.domain.checks import text as _text
 from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, Conflict, NotFound
 from redlines.store import queries, records
-from redlines.store.write import Writer, run
+from redlines.store.write import Writer, current_author, run
 
 _WHOLE = "edit and delete need the whole id"
 
@@ -395,62 +395,126 @@ class Recording:
         """Each actor's slug by its row id: how history names the actors a change refers to."""
         return queries.actor_slugs(self.conn)
 
-    def history(self, limit: int | None = None) -> list[dict]:
-        return list(self.history_stream(limit))
+    def history(self, limit: int | None = None, author: str | None = None) -> list[dict]:
+        return list(self.history_stream(limit, author))
 
-    def history_stream(self, limit: int | None = None) -> Iterator[dict]:
-        """Runs with their changes, newest first, read a batch of runs at a time."""
-        runs = records.runs(self.conn, _limit(limit))
+    def history_stream(self, limit: int | None = None, author: str | None = None) -> Iterator[dict]:
+        """Runs with their changes, newest first (with `author`, that author's alone), read a batch
+        of runs at a time."""
+        runs = records.runs(self.conn, _limit(limit), _author(author))
 
         def batches() -> Iterator[dict]:
             for start in range(0, len(runs), 500):
                 batch = runs[start : start + 500]
                 changes = records.changes(self.conn, [r["id"] for r in batch])
                 for r in batch:
-                    yield {
-                        "run": r["id"],
-                        "at": r["at"],
-                        "command": r["command"],
-                        "undoes": r["undoes"],
-                        "changes": [_change(c) for c in changes.get(r["id"], [])],
-                    }
+                    yield _run(r, changes.get(r["id"], []))
 
         return batches()
 
-    def count_runs(self) -> int:
-        return records.count_runs(self.conn)
+    def count_runs(self, author: str | None = None) -> int:
+        return records.count_runs(self.conn, _author(author))
 
     def last_run(self) -> dict:
-        """The run `undo` would revert."""
-        run = records.last_run(self.conn)
+        """The run `undo` would take back: the caller's newest run that no run has undone yet
+        (when that is an undo, taking it back redoes what it undid)."""
+        return self.history_of(self._own_last_run()["id"])
+
+    def _own_last_run(self):
+        author = current_author()
+        run = records.last_run(self.conn, author)
         if run is None:
-            raise NotFound("there is nothing to undo: no change has been recorded")
-        return self.history_of(run["id"])
+            if not records.count_runs(self.conn):
+                raise NotFound("there is nothing to undo: no change has been recorded")
+            raise NotFound(
+                f"there is nothing to undo: no run of yours ({author}) is left to take back",
+                ["`redlines history` lists every run with its author; `redlines undo --run N` takes back one"],
+            )
+        return run
+
+    def run_to_undo(self, run_id: int | None = None) -> dict:
+        """The run `undo` (or `undo --run N`) would take back, with its changes; refuses a run
+        that does not exist or has been undone already."""
+        if run_id is None:
+            return self.last_run()
+        return self.history_of(self._undoable(run_id)["id"])
+
+    def _undoable(self, run_id: int):
+        run = records.run_by_id(self.conn, run_id)
+        if run is None:
+            raise NotFound(f"there is no run #{run_id}", ["`redlines history` lists the runs"])
+        chain, by = [], records.undone_by(self.conn, run_id)
+        while by is not None:  # undone, redone, undone again...: the newest of them is in effect
+            chain.append(by)
+            by = records.undone_by(self.conn, by["id"])
+        if chain:
+            last = chain[-1]
+            if len(chain) % 2:
+                raise Conflict(
+                    f"run #{run_id} ({run['command']}) was undone already by run #{last['id']} ({_who(last)})",
+                    [f"`redlines undo --run {last['id']}` redoes it"],
+                )
+            raise Conflict(
+                f"run #{run_id} ({run['command']}) was undone and redone; run #{last['id']} ({_who(last)}) "
+                "redid it last",
+                [f"`redlines undo --run {last['id']}` takes it back"],
+            )
+        return run
 
     def history_of(self, run_id: int) -> dict:
-        run = self.conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()
-        changes = records.changes(self.conn, [run_id]).get(run_id, [])
-        return {
-            "run": run["id"],
-            "at": run["at"],
-            "command": run["command"],
-            "undoes": run["undoes"],
-            "changes": [_change(c) for c in changes],
-        }
+        run = records.run_by_id(self.conn, run_id)
+        return _run(run, records.changes(self.conn, [run_id]).get(run_id, []))
 
-    def undo(self, expected_run: int | None = None) -> dict:
-        """Revert the newest run whole, as a run of its own (so an undo can be undone)."""
+    def undo(self, expected_run: int | None = None, run_id: int | None = None) -> dict:
+        """Take back a run whole, as a run of its own (so an undo can be undone): run `run_id`,
+        else the caller's newest run not undone yet. Refused (nothing written) when a later run
+        changed a row the undo would write: an undo never overwrites a later edit."""
         with run(self.conn, "undo") as w:
-            last = records.last_run(self.conn)
-            if last is None:
-                raise NotFound("there is nothing to undo: no change has been recorded")
-            if expected_run is not None and last["id"] != expected_run:
+            target = self._undoable(run_id) if run_id is not None else self._own_last_run()
+            if expected_run is not None and target["id"] != expected_run:
                 raise Conflict(
                     "the database changed while you were asked; nothing was undone", ["run `redlines undo` again"]
                 )
-            w.command, w.undoes = f"undo #{last['id']} ({last['command']})", last["id"]
-            records.revert(w, records.changes(self.conn, [last["id"]]).get(last["id"], []))
-        return self.history_of(last["id"])
+            w.command, w.undoes = f"undo #{target['id']} ({target['command']})", target["id"]
+            # The rows the run wrote, then (after reverting) every row the undo wrote, which
+            # includes what hangs off a threat it removes: none may have changed since the run.
+            _refuse_later(target, records.later_runs_on_rows_of(self.conn, target["id"], after=target["id"]))
+            records.revert(w, records.changes(self.conn, [target["id"]]).get(target["id"], []))
+            if w.run_id is not None:
+                later = records.later_runs_on_rows_of(self.conn, w.run_id, after=target["id"], before=w.run_id)
+                _refuse_later(target, later)
+        return self.history_of(target["id"])
+
+
+def _refuse_later(target, later: list) -> None:
+    if later:
+        raise Conflict(
+            f"run #{target['id']} ({target['command']}) cannot be undone: later run(s) changed the same "
+            "records, and undoing it would overwrite them; nothing was undone",
+            [f"#{r['id']} {r['at']} {_who(r)}: {r['command']}" for r in later[-10:]]
+            + ["undo those first (newest first), or edit the records by hand"],
+        )
+
+
+def _author(author: str | None) -> str | None:
+    if author is not None and not author.strip():
+        raise BadInput("--author needs a name", ["`redlines history` shows each run's author"])
+    return None if author is None else author.strip()
+
+
+def _who(run) -> str:
+    return run["author"] or "author unknown"
+
+
+def _run(r, changes: list[dict]) -> dict:
+    return {
+        "run": r["id"],
+        "at": r["at"],
+        "author": r["author"],
+        "command": r["command"],
+        "undoes": r["undoes"],
+        "changes": [_change(c) for c in changes],
+    }
 
 
 def _change(c: dict) -> dict:

@@ -247,10 +247,11 @@ def test_history_groups_changes_per_run_newest_first(kim):
 def test_history_names_the_actors_and_threats_a_change_refers_to(kim):
     kim("add", "threat", "--id", "t", "--by", "kim", "--against", "rok", "--on", "2025-01-01", "--said", "x")
     kim("edit", "kim", "--of", "rok")
+    runs = kim.json("history", "--json")
     assert kim("history", "-n", "2").stdout.splitlines() == [
-        kim.json("history", "--json")[0]["at"].join(["#4  ", "  edit actor kim  (1 change)"]),
+        f"#4  {runs[0]['at']}  {runs[0]['author']}  edit actor kim  (1 change)",
         "    ~ actor 1: of: (none) -> korea-south",
-        kim.json("history", "--json")[1]["at"].join(["#3  ", "  add threat t  (2 changes)"]),
+        f"#3  {runs[1]['at']}  {runs[1]['author']}  add threat t  (2 changes)",
         "    + threat t: issuer=kim, made_on=2025-01-01, statement=x, category=other",
         "    + threat_target 1: threat=t, actor=korea-south",
     ]

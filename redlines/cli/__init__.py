@@ -164,8 +164,8 @@ COMMANDS = {
     "add": ("record", "Record a new actor, threat or event."),
     "edit": ("record", "Change a threat, event or actor."),
     "delete": ("record", "Remove a threat (with its events), an event or an actor (asks first on a terminal)."),
-    "history": ("record", "Every change, grouped per command run, newest first."),
-    "undo": ("record", "Revert the last command run that changed anything, whole; undo again to redo it."),
+    "history": ("record", "Every change, grouped per command run, with its author, newest first."),
+    "undo": ("record", "Take back your own last run, whole (undo again to redo it); --run N a given one."),
     "report": ("judge", "The follow-through scorecard: outcomes per group, the rate and its 95% interval."),
     "timeline": ("judge", "Threats and their events in date order: a chronology of the latest entries."),
     "due": ("judge", "Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."),
@@ -175,7 +175,7 @@ COMMANDS = {
         "Load a data set, merging by id: all of it lands, or none. Importing twice changes nothing.",
     ),
     "schema": ("exchange", "Print the JSON Schema of an output."),
-    "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up."),
+    "db": ("db", "The database file: where it is, create, inspect, check, upgrade, back up, copy."),
 }
 
 

@@ -1,4 +1,4 @@
-"""db path|init|status|upgrade|check|backup: the database file itself."""
+"""db path|init|status|upgrade|check|backup|copy|grant-read|grant-write: the database itself."""
 
 from typing import Annotated
 
@@ -11,7 +11,7 @@ group = typer.Typer(
     cls=RedlinesGroup,
     no_args_is_help=True,
     rich_markup_mode=None,
-    help="The database file: where it is, create, inspect, check, upgrade, back up.",
+    help="The database file: where it is, create, inspect, check, upgrade, back up, copy.",
 )
 
 
@@ -99,6 +99,47 @@ def backup(
     if to is not None and output is not None:
         raise typer.BadParameter("give the file once: as FILE or as -o FILE", param_hint="-o")
     typer.echo(settings(ctx).tracker().backup(output if output is not None else to))
+
+
+@group.command("copy")
+def copy(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="FROM", help="The database to copy from.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="Where to copy it: a new or empty database.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a TO that holds a data set (a backup is kept).")
+    ] = False,
+) -> None:
+    """Copy a whole data set, history and authors included, from FROM to TO, row by row."""
+    from redlines.output.messages import info
+    from redlines.transfer import copy as copy_data
+
+    src, dst, counts, saved = copy_data(source, target, force=force)
+    if saved:
+        info(f"the old {dst} was backed up to {saved}")
+    info(
+        f"copied {src} to {dst}: {counts.get('threat', 0)} threats, {counts.get('event', 0)} events, "
+        f"{counts.get('actor', 0)} actors, {counts.get('source', 0)} sources, {counts.get('run', 0)} runs of history"
+    )
+
+
+Role = Annotated[str, typer.Argument(metavar="ROLE", help="The database role (PostgreSQL only).")]
+
+
+@group.command("grant-read")
+def grant_read(ctx: typer.Context, role: Role) -> None:
+    """Let ROLE read everything (a PostgreSQL server; a SQLite file is governed by its permissions)."""
+    from redlines.transfer import grant
+
+    grant(settings(ctx).db, role, write=False)
+
+
+@group.command("grant-write")
+def grant_write(ctx: typer.Context, role: Role) -> None:
+    """Let ROLE read and write (a PostgreSQL server; a SQLite file is governed by its permissions)."""
+    from redlines.transfer import grant
+
+    grant(settings(ctx).db, role, write=True)
 
 
 app = command_app()

@@ -323,10 +323,13 @@ def history(
         typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs (a table shows 50 by default)."),
     ] = None,
     all_: All = False,
+    author: Annotated[
+        str | None, typer.Option("--author", metavar="NAME", help="Only the runs this author made.")
+    ] = None,
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
-    """Every change, grouped per command run, newest first."""
+    """Every change, grouped per command run, with its author, newest first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
@@ -338,22 +341,32 @@ def history(
         fmt,
         limit=limit,
         all_=all_,
-        fetch=tracker.history_stream,
-        count=tracker.count_runs,
+        fetch=lambda limit: tracker.history_stream(limit, author),
+        count=lambda: tracker.count_runs(author),
         noun="runs",
     )
 
 
-def undo(ctx: typer.Context, yes: Yes = False) -> None:
-    """Revert the last command run that changed anything, whole; undo again to redo it."""
+def undo(
+    ctx: typer.Context,
+    run_id: Annotated[
+        int | None,
+        typer.Option("--run", metavar="N", min=1, help="Take back run N (any author's; see `redlines history`)."),
+    ] = None,
+    yes: Yes = False,
+) -> None:
+    """Take back your own last run, whole (undo again to redo it); --run N a given one.
+
+    Your runs are those recorded under REDLINES_AUTHOR, else your login name. An undo is refused,
+    naming the run, when a later run changed the same records."""
     from redlines.output import views
     from redlines.output.messages import info
 
     tracker = settings(ctx).tracker()
-    run = tracker.last_run()
+    run = tracker.run_to_undo(run_id)
     info(views.run_summary(run, tracker.actor_slugs()))
     _confirm(ctx, "Undo it?", yes)
-    tracker.undo(expected_run=run["run"])
+    tracker.undo(expected_run=run["run"], run_id=run_id)
     info(f"undone: #{run['run']} {run['command']}")
 
 

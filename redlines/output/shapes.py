@@ -174,6 +174,10 @@ class Change(TypedDict):
 class Run(TypedDict):
     run: int
     at: str
+    author: Annotated[
+        str | None,
+        Field(description="Who made it: REDLINES_AUTHOR, else the login name; null: recorded before authors were."),
+    ]
     command: str
     undoes: int | None
     changes: list[Change]

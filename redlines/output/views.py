@@ -304,7 +304,13 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
 
 def _run_head(run: dict) -> list[tuple[str, str]]:
     n = len(run["changes"])
-    return [(f"#{run['run']}", "bold"), (run["at"], ""), (run["command"], ""), (f"({n} change{'s' * (n != 1)})", "")]
+    return [
+        (f"#{run['run']}", "bold"),
+        (run["at"], ""),
+        (run.get("author") or "(author unknown)", "cyan"),
+        (run["command"], ""),
+        (f"({n} change{'s' * (n != 1)})", ""),
+    ]
 
 
 def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
@@ -338,10 +344,14 @@ def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
 
     return View(
         document=runs,
-        rows=({**{k: r[k] for k in ("run", "at", "command", "undoes")}, "changes": len(r["changes"])} for r in runs),
+        rows=(
+            {**{k: r[k] for k in ("run", "at", "author", "command", "undoes")}, "changes": len(r["changes"])}
+            for r in runs
+        ),
         columns=[
             Column("run", "run", kind="number"),
             Column("at", "at", kind="id"),
+            Column("author", "author"),
             Column("command", "command"),
             Column("changes", "changes", kind="number"),
         ],

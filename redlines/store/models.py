@@ -195,6 +195,7 @@ class Run(SQLModel, table=True):
     at: str  # UTC timestamp, ISO 8601
     command: str
     undoes: int | None = Field(default=None, foreign_key="run.id", ondelete="SET NULL")
+    author: str | None = None  # REDLINES_AUTHOR, else the login name; NULL for runs before 0010
 
 
 class Change(SQLModel, table=True):

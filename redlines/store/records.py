@@ -137,19 +137,51 @@ def replace_children(w: Writer, table: str, parent_col: str, parent_id, key, row
 # --- the change log ----------------------------------------------------------------------------
 
 
-def last_run(conn: sqlite3.Connection) -> sqlite3.Row | None:
-    return conn.execute("SELECT id, at, command, undoes FROM run ORDER BY id DESC LIMIT 1").fetchone()
+_RUN = "SELECT id, at, command, undoes, author FROM run"
 
 
-def runs(conn: sqlite3.Connection, limit: int | None) -> list[sqlite3.Row]:
-    sql = "SELECT id, at, command, undoes FROM run ORDER BY id DESC"
+def last_run(conn: sqlite3.Connection, author: str | None = None) -> sqlite3.Row | None:
+    """The newest run; with `author`, the newest run of that author that no run has undone yet
+    (the one `undo` takes back: when it is itself an undo, taking it back redoes)."""
+    if author is None:
+        return conn.execute(f"{_RUN} ORDER BY id DESC LIMIT 1").fetchone()
     return conn.execute(
-        sql + (" LIMIT ?" if limit is not None else ""), (limit,) if limit is not None else ()
+        f"{_RUN} r WHERE author = ? AND NOT EXISTS (SELECT 1 FROM run u WHERE u.undoes = r.id) "
+        "ORDER BY id DESC LIMIT 1",
+        (author,),
+    ).fetchone()
+
+
+def run_by_id(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
+    return conn.execute(f"{_RUN} WHERE id = ?", (run_id,)).fetchone()
+
+
+def undone_by(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
+    """The run that took back run `run_id`, if one did."""
+    return conn.execute(f"{_RUN} WHERE undoes = ? ORDER BY id LIMIT 1", (run_id,)).fetchone()
+
+
+def later_runs_on_rows_of(conn: sqlite3.Connection, run_id: int, after: int, before: int | None = None) -> list:
+    """The runs after run `after` (and before run `before`, if given) that changed a row that
+    run `run_id` changed: what an undo of (or recorded as) `run_id` would overwrite."""
+    return conn.execute(
+        f"{_RUN} WHERE id IN (SELECT l.run_id FROM change l WHERE l.run_id > ? AND l.run_id < ? "
+        "AND (l.table_name, l.row_id) IN (SELECT table_name, row_id FROM change WHERE run_id = ?)) ORDER BY id",
+        (after, before if before is not None else 2**62, run_id),
     ).fetchall()
 
 
-def count_runs(conn: sqlite3.Connection) -> int:
-    return conn.execute("SELECT COUNT(*) FROM run").fetchone()[0]
+def runs(conn: sqlite3.Connection, limit: int | None, author: str | None = None) -> list[sqlite3.Row]:
+    where, args = (" WHERE author = ?", [author]) if author is not None else ("", [])
+    if limit is not None:
+        args.append(limit)
+    return conn.execute(f"{_RUN}{where} ORDER BY id DESC" + (" LIMIT ?" if limit is not None else ""), args).fetchall()
+
+
+def count_runs(conn: sqlite3.Connection, author: str | None = None) -> int:
+    if author is None:
+        return conn.execute("SELECT COUNT(*) FROM run").fetchone()[0]
+    return conn.execute("SELECT COUNT(*) FROM run WHERE author = ?", (author,)).fetchone()[0]
 
 
 def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict]]:

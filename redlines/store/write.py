@@ -26,6 +26,33 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+AUTHOR_MAX = 100  # characters of a REDLINES_AUTHOR
+
+
+def current_author() -> str:
+    """Who the runs of this process are recorded as: `REDLINES_AUTHOR`, else the login name
+    (`getpass.getuser()`, which may find none in a bare container: then "unknown", never an error).
+    A REDLINES_AUTHOR with control characters or over AUTHOR_MAX characters is bad input."""
+    import os
+
+    given = os.environ.get("REDLINES_AUTHOR", "").strip()
+    if given:
+        if len(given) > AUTHOR_MAX or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in given):
+            from redlines.errors import BadInput
+
+            raise BadInput(
+                f"REDLINES_AUTHOR must be a name of 1-{AUTHOR_MAX} characters without control characters",
+                ["set it to the name your changes are recorded under, e.g. REDLINES_AUTHOR=alice"],
+            )
+        return given
+    import getpass
+
+    try:
+        return getpass.getuser().strip() or "unknown"
+    except Exception:  # no USER/LOGNAME and no passwd entry for the uid (KeyError, OSError)
+        return "unknown"
+
+
 @contextmanager
 def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
     """One command run: one write transaction that lands whole or not at all (nothing lands on a
@@ -35,9 +62,10 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
     if refusal is not None:
         raise refusal
+    author = current_author()  # before the transaction: a bad REDLINES_AUTHOR writes nothing
     conn.execute("BEGIN IMMEDIATE")
     try:
-        w = Writer(conn, command, undoes)
+        w = Writer(conn, command, undoes, author=author)
         yield w
         summary.refresh(conn, w.touched)
     except BaseException:
@@ -54,10 +82,11 @@ def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dr
 class Writer:
     """Writes rows for one command run; the run is recorded on its first change."""
 
-    def __init__(self, conn: sqlite3.Connection, command: str, undoes: int | None = None):
+    def __init__(self, conn: sqlite3.Connection, command: str, undoes: int | None = None, *, author: str | None = None):
         self.conn = conn
         self.command = command
         self.undoes = undoes
+        self.author = author
         self.run_id: int | None = None
         self.changes = 0
         self.touched: set[str] = set()  # threats written, or whose events were
@@ -66,7 +95,8 @@ class Writer:
         if self.run_id is None:
             at = datetime.now(UTC).isoformat(timespec="seconds")
             self.run_id = self.conn.execute(
-                "INSERT INTO run (at, command, undoes) VALUES (?, ?, ?)", (at, self.command, self.undoes)
+                "INSERT INTO run (at, command, undoes, author) VALUES (?, ?, ?, ?)",
+                (at, self.command, self.undoes, self.author),
             ).lastrowid
         return self.run_id
 

@@ -1,0 +1,37 @@
+"""Authors: each run records who made it (`REDLINES_AUTHOR`, else the login name), so that
+`history --author` can filter by it and `undo` takes back the caller's own last run.
+
+Runs recorded before this revision keep the author NULL ("unknown"): who made them was never
+written down, and filling in the login name of whoever happens to upgrade the file would
+attribute a colleague's runs (or those of a file received from elsewhere) to them. Such runs are
+still listed by `history` and can be taken back with `undo --run N`.
+
+Revision ID: 0010
+Revises: 0008
+Create Date: 2026-11-25 18:00:00.000000
+
+"""
+
+from typing import Sequence
+
+import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0008"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    # A plain ADD COLUMN (nullable, no default): existing runs read NULL, nothing is rewritten.
+    op.add_column("run", sa.Column("author", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    # A plain DROP COLUMN: a batch copy of `run` would cascade-delete the change log.
+    op.drop_column("run", "author")
