@@ -120,3 +120,28 @@ def test_undo_of_a_bulk_import_gives_back_exactly_the_database_before(tmp_path):
         assert after[k] == before[k], k
     # and the seed's own threat still reads as before
     assert json.loads(cli("search", "missile", "--json").stdout)
+
+
+def test_a_bulk_import_indexes_every_new_text_once_and_leaves_the_stored_ones(tmp_path):
+    """The index built in one pass after the rows holds exactly what indexing each row as written
+    gives: every threat, event and quoted citation, the seed's as they were, nothing twice."""
+    from redlines.store import search
+
+    cli = Cli(tmp_path / "r.db", TODAY)
+    cli("db", "init")
+    with sqlite3.connect(cli.db) as conn:
+        seeded = conn.execute("SELECT rowid, kind, threat_id, event_id, body FROM search ORDER BY rowid").fetchall()
+    cli("import", str(generate(tmp_path, 2500)))  # more than one batch
+    with sqlite3.connect(cli.db) as conn:
+        stored = conn.execute("SELECT rowid, kind, threat_id, event_id, body FROM search ORDER BY rowid").fetchall()
+        expected = sorted(
+            conn.execute(search._THREATS).fetchall()
+            + conn.execute(search._EVENTS).fetchall()
+            + conn.execute(f"{search._CITATIONS} WHERE c.quote IS NOT NULL").fetchall()
+        )
+        threats = conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0]
+    assert stored == expected
+    assert set(seeded) <= set(stored)
+    assert len({r[2] for r in stored if r[1] == "threat"}) == threats
+    found = cli.json("search", "zanir1599", "--json")
+    assert found and all("zanir1599" in m["snippet"].lower() for t in found for m in t["matches"] if m["in"] != "quote")

@@ -86,6 +86,9 @@ class Loader:
         self.p = problems if problems is not None else Problems()
         self.conflicts: list[str] = []
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
+        # New threats are numbered above this; they are put into the search index at `finish`, in one pass.
+        self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
+        self.unindexed = False
 
     @property
     def refused(self) -> bool:
@@ -99,6 +102,9 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
+        if self.unindexed:
+            search.index_threats_after(self.conn, self.floor)
+            self.unindexed = False
 
     def _given(self, record: dict, key: str) -> bool:
         """Whether the record sets `key`: given in it, or cleared by its absence under replace."""
@@ -430,7 +436,7 @@ class Loader:
         ids = [t["id"] for t in threats]
         self.w.log_inserts("threat", ids)
         summary.refresh(conn, ids)
-        search.index_threats(conn, ids)
+        self.unindexed = True  # indexed by `finish`, with all the others
         self.counts.bump(self.counts.added, "threats", len(threats))
         self.counts.bump(self.counts.added, "events", len(events))
         per_threat: dict[str, int] = {}
