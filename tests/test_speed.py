@@ -145,3 +145,28 @@ def test_a_bulk_import_indexes_every_new_text_once_and_leaves_the_stored_ones(tm
     assert len({r[2] for r in stored if r[1] == "threat"}) == threats
     found = cli.json("search", "zanir1599", "--json")
     assert found and all("zanir1599" in m["snippet"].lower() for t in found for m in t["matches"] if m["in"] != "quote")
+
+
+def indexes(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").fetchall()
+
+
+def test_an_import_into_an_empty_database_builds_its_indexes_after_the_rows_and_keeps_them_all(tmp_path):
+    cli = Cli(tmp_path / "r.db", TODAY)
+    cli("db", "init", "--empty")
+    schema = indexes(cli.db)
+    data = generate(tmp_path, 300)
+    cli("import", "--dry-run", str(data))
+    assert indexes(cli.db) == schema
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(data.read_text() + '{"type": "threat", "id": "x1", "issuer": "nobody", "made_on": "2020"}\n')
+    cli("import", str(bad), expect=2)  # refused: nothing written, the indexes are back
+    assert indexes(cli.db) == schema
+    cli("import", str(data))
+    assert indexes(cli.db) == schema
+    with sqlite3.connect(cli.db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 300
+    # the queries that name their index still run
+    assert cli.json("report", "--json") and cli.json("due", "--json") is not None

@@ -91,9 +91,15 @@ def _date(p: Problems, where: str, value: Any, *, required: bool, past: bool = F
     except ValueError:
         p.add(where, f"{shown(value)} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
-    if past and p.today is not None and in_the_future(FuzzyDate.from_iso(iso).start(), p.today):
+    if past and p.today is not None and in_the_future(_starts(iso), p.today):
         p.add(where, f"{iso} is after {p.today.isoformat()}: a threat or event cannot be dated in the future")
     return iso
+
+
+@lru_cache(maxsize=1 << 16)
+def _starts(iso: str) -> date:
+    """The first day of a canonical stored date; cached, as `_canonical_date` is."""
+    return FuzzyDate.from_iso(iso).start()
 
 
 @lru_cache(maxsize=1 << 16)
