@@ -138,8 +138,10 @@ class Tracker(Recording):
     ) -> dict:
         from redlines.domain.document import LineChecker
         from redlines.store.load import BATCH, Loader
+        from redlines.store.seen import SeenKeys
 
-        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")}, today=self.as_of)
+        slugs = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
+        checker = LineChecker(slugs, today=self.as_of, ids=SeenKeys())
         with run(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}

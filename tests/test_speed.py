@@ -170,3 +170,26 @@ def test_an_import_into_an_empty_database_builds_its_indexes_after_the_rows_and_
         assert conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 300
     # the queries that name their index still run
     assert cli.json("report", "--json") and cli.json("due", "--json") is not None
+
+
+def test_a_threat_id_twice_in_a_long_file_is_refused_wherever_the_first_one_was(tmp_path):
+    """The ids seen are kept on disk past a few thousand; a repeat is found in either place."""
+    from redlines.store.seen import SeenKeys
+
+    keys = SeenKeys(pending=3)
+    for k in ("a", "b", "c", "d"):
+        assert k not in keys
+        keys.add(k)
+    assert all(k in keys for k in "abcd") and "e" not in keys
+    cli = Cli(tmp_path / "r.db", TODAY)
+    cli("db", "init", "--empty")
+    lines = generate(tmp_path, 6000).read_text().splitlines()
+    threats = [line for line in lines if '"type": "threat"' in line]
+    for repeated in (threats[10], threats[-2]):  # long written out, and still held in memory
+        bad = tmp_path / "twice.jsonl"
+        bad.write_text("\n".join([*lines, repeated]) + "\n")
+        out = cli("import", str(bad), expect=2)
+        tid = json.loads(repeated)["id"]
+        assert f"line {len(lines) + 1}.id: '{tid}' appears twice" in out.stderr
+    with sqlite3.connect(cli.db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
