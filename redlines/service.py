@@ -138,8 +138,10 @@ class Tracker(Recording):
     ) -> dict:
         from redlines.domain.document import LineChecker
         from redlines.store.load import BATCH, Loader
+        from redlines.store.seen import SeenKeys
 
-        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")}, today=self.as_of)
+        slugs = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
+        checker = LineChecker(slugs, today=self.as_of, ids=SeenKeys())
         with run(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
@@ -504,12 +506,20 @@ class Tracker(Recording):
             "earlier": earlier,
         }
 
-    def threat_table(self, *, grace: int | None = None) -> list[dict]:
+    def threat_table(self, *, grace: int | None = None) -> Iterator[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
-        set with the threat (`deadline`, what an import reads back) apart from the one in force."""
-        rows = queries.threats(self.conn, self._params(grace))
-        own = {r["id"]: r["own_deadline"] for r in rows}
-        return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]} for t in self._threat_objects(rows)]
+        set with the threat (`deadline`, what an import reads back) apart from the one in force.
+        An iterator that reads the database a batch at a time, so that an export of any size is
+        written in bounded memory."""
+        cursor = queries.threats_cursor(self.conn, self._params(grace))
+
+        def batches() -> Iterator[dict]:
+            while rows := [dict(r) for r in cursor.fetchmany(500)]:
+                own = {r["id"]: r["own_deadline"] for r in rows}
+                for t in self._threat_objects(rows):
+                    yield {**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]}
+
+        return batches()
 
     def resolve_event(self, text: str) -> str:
         """The id of the event `THREAT#N` names, its threat given by any unique start of its id,

@@ -91,9 +91,15 @@ def _date(p: Problems, where: str, value: Any, *, required: bool, past: bool = F
     except ValueError:
         p.add(where, f"{shown(value)} is not an ISO date such as 2025-01-05, 2025-01 or 2025")
         return None
-    if past and p.today is not None and in_the_future(FuzzyDate.from_iso(iso).start(), p.today):
+    if past and p.today is not None and in_the_future(_starts(iso), p.today):
         p.add(where, f"{iso} is after {p.today.isoformat()}: a threat or event cannot be dated in the future")
     return iso
+
+
+@lru_cache(maxsize=1 << 16)
+def _starts(iso: str) -> date:
+    """The first day of a canonical stored date; cached, as `_canonical_date` is."""
+    return FuzzyDate.from_iso(iso).start()
 
 
 @lru_cache(maxsize=1 << 16)
@@ -384,10 +390,12 @@ class LineChecker:
     """Checks a JSON-lines data set one record at a time, so that a file of any size is read in
     bounded memory. An actor must come before the threats that name it (as exports write them)."""
 
-    def __init__(self, known_actors: set[str], today: date | None = None):
+    def __init__(self, known_actors: set[str], today: date | None = None, ids=None):
         self.p = Problems(today)
         self.slugs = set(known_actors)
-        self.ids: set[str] = set()  # threat ids seen: a duplicate is refused
+        # Threat ids seen: a duplicate is refused. `ids`: a container with `in` and `add` to keep
+        # them in (a set by default; the store gives one on disk, for files of millions of threats).
+        self.ids = ids if ids is not None else set()
         self.actors_seen: set[str] = set()
         self.urls: set[str] = set()
         self.seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}

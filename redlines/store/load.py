@@ -33,6 +33,10 @@ BATCH = 2000  # threats a batch; each batch's ids go into IN (...) lists of at m
 THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
 REQUIRED = ("issuer", "made_on", "statement")
 DEFAULTS = {"category": "other", "kind": "person"}
+# Loading into a database without threats, the indexes of these tables are built after the rows,
+# all but those the load reads by (events of a threat to summarise it, citations to index them).
+DEFERRED_TABLES = ("threat", "threat_tag", "threat_target", "event", "citation")
+LOAD_INDEXES = {"ix_event_threat_id_kind_occurred_on", "ix_citation_event_id", "ix_citation_threat_id"}
 DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
 
@@ -86,6 +90,10 @@ class Loader:
         self.p = problems if problems is not None else Problems()
         self.conflicts: list[str] = []
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
+        # New threats are numbered above this; they are put into the search index at `finish`, in one pass.
+        self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
+        self.unindexed = False
+        self.deferred = self._defer_indexes() if self.floor == 0 else []
 
     @property
     def refused(self) -> bool:
@@ -99,6 +107,27 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
+        if self.unindexed:
+            search.index_threats_after(self.conn, self.floor)
+            self.unindexed = False
+        for sql in self.deferred:
+            self.conn.execute(sql)
+        self.deferred = []
+
+    def _defer_indexes(self) -> list[str]:
+        """Into a database without threats, the rows go in faster without the indexes that only
+        reading uses, built after the load in one sort each: these are dropped (inside the run's
+        transaction, so a refused or dry run gets them back) and their SQL returned."""
+        indexes = self.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",
+            DEFERRED_TABLES,
+        ).fetchall()
+        deferred = [(name, sql) for name, sql in indexes if name not in LOAD_INDEXES]
+        for name, _ in deferred:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in deferred]
+        self.deferred = self._defer_indexes() if self.floor == 0 else []
 
     def _given(self, record: dict, key: str) -> bool:
         """Whether the record sets `key`: given in it, or cleared by its absence under replace."""
@@ -430,7 +459,7 @@ class Loader:
         ids = [t["id"] for t in threats]
         self.w.log_inserts("threat", ids)
         summary.refresh(conn, ids)
-        search.index_threats(conn, ids)
+        self.unindexed = True  # indexed by `finish`, with all the others
         self.counts.bump(self.counts.added, "threats", len(threats))
         self.counts.bump(self.counts.added, "events", len(events))
         per_threat: dict[str, int] = {}
