@@ -20,6 +20,10 @@ from redlines.store import objects
 
 BUSY_TIMEOUT_MS = 10_000
 
+# Called with each connection `connect` opens, after its pragmas: a seam for tests (and tools)
+# that must run the store under other limits, e.g. `conn.setlimit(...)`.
+CONNECT_HOOKS: list = []
+
 
 def default_path() -> Path:
     """The user's data directory, as each platform names it."""
@@ -94,6 +98,8 @@ def connect(path: Path) -> Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA analysis_limit = 1000")  # bounds what PRAGMA optimize may cost
+        for hook in CONNECT_HOOKS:
+            hook(conn)
     except sqlite3.Error as e:
         raise problem(e, path, opening=True) from e
     mark_in_use(path)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 
+from redlines.store.sqlite import VALUES, chunks, select_in
+
 # What the outcome rules need from a threat's events, aggregated over events `e` grouped by
 # threat: the same expressions keep the cached summary on `threat` (see `store.summary`) and
 # judge as of a past date. The deadline in force is the `due` of the latest deadline event in
@@ -228,10 +230,6 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _placeholders(values: Sequence) -> str:
-    return ", ".join("?" * len(values))
-
-
 def _threats_sql(
     params: dict,
     *,
@@ -292,21 +290,22 @@ def threats(
     limit: int | None = None,
 ) -> list[dict]:
     """Judged threats with their issuer, newest first. `since` and `until` are bounds from
-    `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
-    cursor = threats_cursor(
-        conn,
-        params,
-        issuers=issuers,
-        target=target,
-        category=category,
-        outcome=outcome,
-        since=since,
-        until=until,
-        search=search,
-        ids=ids,
-        limit=limit,
+    `dates.starts_on_or_after` and `dates.starts_on_or_before`. Many `ids` are judged a chunk
+    at a time (`sqlite.chunks`), then put in order."""
+    filters = dict(
+        issuers=issuers, target=target, category=category, outcome=outcome, since=since, until=until, search=search
     )
-    return [dict(r) for r in cursor]
+    if not ids:
+        return [dict(r) for r in threats_cursor(conn, params, limit=limit, **filters)]
+    reserved = len(params) + len(issuers) + len(filters)  # the other values the statement binds
+    rows = [
+        dict(r)
+        for chunk in chunks(conn, ids, reserved=reserved)
+        for r in threats_cursor(conn, params, ids=chunk, **filters)
+    ]
+    rows.sort(key=lambda r: r["id"])
+    rows.sort(key=lambda r: r["made_on"], reverse=True)
+    return rows if limit is None else rows[:limit]
 
 
 def count_threats(conn: sqlite3.Connection, params: dict, **filters) -> int:
@@ -368,28 +367,23 @@ def actor_slugs_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int = 
 
 
 def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(
-        conn,
-        f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
-        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
-        ids,
-    )
+    """The slugs of the actors each threat targets, in the order they were given."""
+    return grouped_in(conn, _TARGETS.format(name="a.slug", values=VALUES), ids)
 
 
 def tags_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(
-        conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) ORDER BY id", ids
-    )
+    return grouped_in(conn, "SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({values}) ORDER BY id", ids)
 
 
 def citations_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> dict[str, list[dict]]:
     """Sources cited by threats (`column='threat_id'`) or events (`column='event_id'`)."""
     assert column in ("threat_id", "event_id")
-    rows = conn.execute(
+    rows = select_in(
+        conn,
         f"SELECT c.{column} AS subject, s.url, s.title, s.publisher, s.published_on, c.quote "
         f"FROM citation c JOIN source s ON s.id = c.source_id "
-        f"WHERE c.{column} IN ({_placeholders(ids)}) ORDER BY c.id",
-        list(ids),
+        f"WHERE c.{column} IN ({VALUES}) ORDER BY c.id",
+        ids,
     )
     out: dict[str, list[dict]] = {}
     for r in rows:
@@ -420,20 +414,30 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
 def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) -> dict[str, list[dict]]:
     """The events known on `as_of` of many threats, in date order, by threat."""
     out: dict[str, list[dict]] = {}
-    for start in range(0, len(threat_ids), 900):
-        chunk = list(threat_ids[start : start + 900])
-        for r in conn.execute(
-            f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
-            f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, seq",
-            [*chunk, as_of],
-        ):
-            out.setdefault(r["threat_id"], []).append(dict(r))
+    for r in select_in(
+        conn,
+        "SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+        "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY occurred_on, seq",
+        threat_ids,
+        after=[as_of],
+    ):
+        out.setdefault(r["threat_id"], []).append(dict(r))
     return out
 
 
-def grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
+def grouped(conn: sqlite3.Connection, sql: str, args: Iterable = ()) -> dict[str, list]:
+    """The second column of each row by the first, in the rows' order."""
+    return _grouped(conn.execute(sql, list(args)))
+
+
+def grouped_in(conn: sqlite3.Connection, sql: str, values: Iterable) -> dict[str, list]:
+    """`grouped` for a statement keyed by `IN ({values})`: a key's rows come from one chunk."""
+    return _grouped(select_in(conn, sql, values))
+
+
+def _grouped(rows: Iterable) -> dict[str, list]:
     out: dict[str, list] = {}
-    for key, value in conn.execute(sql, list(args)):
+    for key, value in rows:
         out.setdefault(key, []).append(value)
     return out
 
@@ -873,9 +877,11 @@ def recent_threat_ids(
 
 def target_names_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
     """The names of the actors each threat targets, in the order they were given."""
-    return grouped(
-        conn,
-        f"SELECT tt.threat_id, a.name FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
-        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
-        ids,
-    )
+    return grouped_in(conn, _TARGETS.format(name="a.name", values=VALUES), ids)
+
+
+# A threat's targets by one of their names (`{name}`), for the threats whose ids fill `{values}`.
+_TARGETS = (
+    "SELECT tt.threat_id, {name} FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+    "WHERE tt.threat_id IN ({values}) ORDER BY tt.id"
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from redlines.store.sqlite import select_in
 from redlines.store.write import COLUMNS, Writer
 
 
@@ -156,9 +157,9 @@ def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict
     out: dict[int, list[dict]] = {}
     if not run_ids:
         return out
-    rows = conn.execute(
-        f"SELECT run_id, table_name, row_id, op, before, after FROM change "
-        f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id",
+    rows = select_in(
+        conn,
+        "SELECT run_id, table_name, row_id, op, before, after FROM change WHERE run_id IN ({values}) ORDER BY id",
         run_ids,
     )
     for r in rows:
