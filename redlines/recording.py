@@ -75,9 +75,7 @@ class Recording:
     def _new_threat_id(self, issuer: str, statement: str) -> str:
         words = [w for w in re.findall(r"[a-z0-9]+", statement.lower()) if w not in _STOP][:4]
         base = "-".join([issuer, *words])[:48].strip("-") or issuer
-        taken = {
-            r[0] for r in self.conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ?", (base, base + "-%"))
-        }
+        taken = queries.threat_ids_from(self.conn, base)
         n, candidate = 1, base
         while candidate in taken:
             n += 1
@@ -120,7 +118,7 @@ class Recording:
             )
         name = _text(name, "name")
         _choice("kind", kind, ACTOR_KINDS)
-        if self.conn.execute("SELECT 1 FROM actor WHERE slug = ?", (slug,)).fetchone():
+        if queries.actor_by_slug(self.conn, slug):
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
         of_actor = self.resolve_actor(of) if of else None
         of_id = of_actor["id"] if of_actor else None
@@ -167,7 +165,7 @@ class Recording:
         if threat_id is not None:
             if not THREAT_ID.fullmatch(threat_id):
                 raise BadInput(f"the id {threat_id!r} is not valid: use letters, digits and -")
-            if self.conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone():
+            if queries.threat_exists(self.conn, threat_id):
                 raise Conflict(f"a threat with the id {threat_id!r} exists already")
         with run(self.conn, "add threat") as w:
             tid = threat_id or self._new_threat_id(issuer["slug"], values["statement"])
@@ -247,7 +245,7 @@ class Recording:
             )
         if THREAT_ID.fullmatch(text) and queries.visible_threat(self.conn, text, as_of):
             return Record("threat", text, f"threat {text}")
-        actor = self.conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (text,)).fetchone()
+        actor = queries.actor_by_slug(self.conn, text)
         if actor:
             return Record("actor", actor["id"], f"actor {actor['slug']}")
         key = text.casefold()
@@ -378,7 +376,7 @@ class Recording:
             return rec, [rec.label]
         if rec.kind == "event":
             return rec, [rec.label]
-        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (rec.key,))]
+        events = queries.event_ids_of(self.conn, rec.key)
         return rec, [rec.label] + [f"event {e}" for e in events]
 
     def delete(self, record_id: str) -> Record:
@@ -428,7 +426,7 @@ class Recording:
         return self.history_of(run["id"])
 
     def history_of(self, run_id: int) -> dict:
-        run = self.conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()
+        run = records.run_by_id(self.conn, run_id)
         changes = records.changes(self.conn, [run_id]).get(run_id, [])
         return {
             "run": run["id"],

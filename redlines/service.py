@@ -25,7 +25,7 @@ from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
 from redlines.recording import Recording
 from redlines.resources import data_dir
-from redlines.store import engine, queries
+from redlines.store import engine, queries, records, sqlite
 from redlines.store.write import run
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
@@ -96,7 +96,7 @@ class Tracker(Recording):
         from redlines.domain.document import Problems, check_document
         from redlines.store.load import load_document
 
-        known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
+        known = queries.known_slugs(self.conn)
         problems = Problems(self.as_of)
         doc = check_document(doc, known_actors=known, problems=problems)
         with run(self.conn, command, dry_run=dry_run) as w:
@@ -139,7 +139,7 @@ class Tracker(Recording):
         from redlines.domain.document import LineChecker
         from redlines.store.load import BATCH, Loader
 
-        checker = LineChecker({r[0] for r in self.conn.execute("SELECT slug FROM actor")}, today=self.as_of)
+        checker = LineChecker(queries.known_slugs(self.conn), today=self.as_of)
         with run(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
@@ -155,8 +155,8 @@ class Tracker(Recording):
                     done += len(pending["threat"])
                     if progress:
                         progress(done)
-                for records in pending.values():
-                    records.clear()
+                for waiting in pending.values():
+                    waiting.clear()
 
             with open(path, encoding="utf-8-sig", newline="") as f:
                 for n, line in enumerate(f, 1):  # a file splits on newlines only, as JSON lines should
@@ -192,17 +192,14 @@ class Tracker(Recording):
 
     def status(self) -> dict:
         conn = self.conn
-        count = {
-            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in ("actor", "threat", "event", "source", "run")
-        }
-        last = conn.execute("SELECT at, command FROM run ORDER BY id DESC LIMIT 1").fetchone()
+        count = queries.row_counts(conn)
+        last = records.last_run(conn)
         return {
             "path": str(self.path),
             "size_bytes": self.path.stat().st_size,
             "schema_version": engine.schema_version(conn, self.path),
             "schema_head": engine.head_revision(),
-            "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+            "journal_mode": sqlite.journal_mode(conn),
             "actors": count["actor"],
             "threats": count["threat"],
             "events": count["event"],
@@ -221,10 +218,7 @@ class Tracker(Recording):
             self.close()
             self.repaired = engine.repair(self.path)
         conn = self.conn
-        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        problems += [
-            f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
-        ]
+        problems = sqlite.integrity_problems(conn)
         if not problems:  # the cache is compared only in a file whose rows hold together
             from redlines.store.summary import stale
 

@@ -193,6 +193,40 @@ def actor_slugs(conn: sqlite3.Connection) -> dict[int, str]:
     return dict(conn.execute("SELECT id, slug FROM actor"))
 
 
+def known_slugs(conn: sqlite3.Connection) -> set[str]:
+    """Every actor's slug."""
+    return {r[0] for r in conn.execute("SELECT slug FROM actor")}
+
+
+def actor_by_slug(conn: sqlite3.Connection, slug: str) -> sqlite3.Row | None:
+    """The actor (id, slug) with exactly this slug, or None."""
+    return conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (slug,)).fetchone()
+
+
+def threat_exists(conn: sqlite3.Connection, threat_id: str) -> bool:
+    """Is there a threat with exactly this id, whenever it was made?"""
+    return conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone() is not None
+
+
+def threat_ids_from(conn: sqlite3.Connection, base: str) -> set[str]:
+    """The ids taken among `base` and `base-...` (where a new threat's id is looked for)."""
+    like = _escape_like(base) + "-%"
+    return {r[0] for r in conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ? ESCAPE '\\'", (base, like))}
+
+
+def event_ids_of(conn: sqlite3.Connection, threat_id: str) -> list[str]:
+    """A threat's event ids, in order of entry, whenever they happened."""
+    return [r[0] for r in conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (threat_id,))]
+
+
+COUNTED_TABLES = ("actor", "threat", "event", "source", "run")
+
+
+def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many rows each of the main tables holds (`COUNTED_TABLES`)."""
+    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES}
+
+
 def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Every name an actor answers to: (id, slug, name, alias-or-null)."""
     return conn.execute(

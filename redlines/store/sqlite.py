@@ -11,6 +11,14 @@ The rest of `redlines.store` is written against this module's names, not against
   the values a fitting chunk at a time (each chunk's rows in the statement's order; a statement
   that groups or orders across the whole list must not use it).
 
+- `journal_mode(conn)`, `integrity_problems(conn)`: the engine's own view of a file's health
+  (`PRAGMA journal_mode`, `integrity_check`, `foreign_key_check`).
+
+Still SQLite-specific elsewhere, each named where it stands: the opening pragmas and file handling
+(`engine`), the full-text index (`search`, FTS5), date arithmetic in the rules (`julianday`,
+`date(..., '+1 month')` in `queries` and `summary`), `json_each` (`summary`, `search`: one bound
+value holding a list), upserts (`ON CONFLICT` in `load` and `write`) and index hints (`INDEXED BY`).
+
 A PostgreSQL store would answer `variable_limit` with 65,535 (or bind one array with `= ANY(%s)`)
 and keep the same callers.
 """
@@ -50,3 +58,15 @@ def select_in(
     `after` on either side of it) for all of `values`, a chunk at a time."""
     for chunk in chunks(conn, values, reserved=len(before) + len(after)):
         yield from conn.execute(sql.format(values=marks(chunk)), [*before, *chunk, *after])
+
+
+def journal_mode(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's integrity and foreign-key checks find wrong, one line each (none: all is well)."""
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+    return problems + [
+        f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
+    ]
