@@ -177,7 +177,7 @@ class Tracker(Recording):
         """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
         from datetime import datetime
 
-        from redlines.store import export
+        from redlines.store import dump
 
         conn = self.conn
         return {
@@ -185,9 +185,9 @@ class Tracker(Recording):
                 "schema_version": DOCUMENT_VERSION,
                 "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
-            "actors": export.actors(conn),
-            "sources": export.sources(conn),
-            "threats": export.threats(conn),
+            "actors": dump.actors(conn),
+            "sources": dump.sources(conn),
+            "threats": dump.threats(conn),
         }
 
     def status(self) -> dict:
@@ -294,7 +294,7 @@ class Tracker(Recording):
         grace = _grace(grace)
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
-        from redlines.store.views import cache_usable
+        from redlines.store.rules import cache_usable
 
         cached = cache_usable(self.conn)
         return {

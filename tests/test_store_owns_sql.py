@@ -81,3 +81,34 @@ def test_the_scan_passes_prose(tmp_path):
     module = tmp_path / "m.py"
     module.write_text('"""SELECT * FROM threat, in a docstring."""\nhint = "select threats to delete from a list"\n')
     assert sql_in(module) == []
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+    return names
+
+
+@pytest.mark.parametrize("layer", ["output", "domain"])
+def test_output_and_domain_do_not_reach_into_the_store(layer):
+    """The arrows point one way: cli -> service -> store; output and domain know no store."""
+    reaching = {
+        str(p.relative_to(PACKAGE.parent)): sorted(m for m in imported_modules(p) if m.startswith("redlines.store"))
+        for p in sorted((PACKAGE / layer).rglob("*.py"))
+    }
+    assert {p: m for p, m in reaching.items() if m} == {}
+
+
+def test_each_module_name_says_one_thing():
+    """No two modules of the package share a file name (two `export.py` once did: the store's
+    reading and the output's writing)."""
+    names: dict[str, list[str]] = {}
+    for p in PACKAGE.rglob("*.py"):
+        if p.name not in ("__init__.py", "__main__.py"):
+            names.setdefault(p.name, []).append(str(p.relative_to(PACKAGE)))
+    assert {n: sorted(ps) for n, ps in names.items() if len(ps) > 1} == {}

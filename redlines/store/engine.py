@@ -223,7 +223,7 @@ def open_database(path: Path, seed) -> Connection:
         if version == head:
             if any(f.problem in objects.FOREIGN for f in findings):
                 conn.refusal = _foreign(path, [f for f in findings if f.problem in objects.FOREIGN])
-                from redlines.store.views import mark_if_stale
+                from redlines.store.rules import mark_if_stale
 
                 mark_if_stale(conn)  # read as it is; its views and cache are brought up to date after --repair
                 conn.execute("PRAGMA query_only = ON")
@@ -247,8 +247,8 @@ def open_database(path: Path, seed) -> Connection:
 
 def _rules_synced(conn: sqlite3.Connection) -> sqlite3.Connection:
     """The cached verdicts and the views brought up to this code's rules (one small read when
-    they are; see `redlines.store.views`)."""
-    from redlines.store.views import sync_rules
+    they are; see `redlines.store.rules`)."""
+    from redlines.store.rules import sync_rules
 
     return sync_rules(conn)
 

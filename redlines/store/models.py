@@ -213,7 +213,7 @@ class Change(SQLModel, table=True):
 
 class Setting(SQLModel, table=True):
     """Facts about the file itself, by key: `rules_version`, the version of the outcome rules its
-    cached verdicts and its views were made with (see `redlines.store.views`)."""
+    cached verdicts and its views were made with (see `redlines.store.rules`)."""
 
     __tablename__ = "setting"
     key: str = Field(primary_key=True)

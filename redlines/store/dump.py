@@ -1,5 +1,5 @@
-"""Reading the whole data set out, in a stable order and in batches, so that an export of any
-size streams in bounded memory."""
+"""The whole data set read out for `export` (this is the store's half; `output/export.py` writes
+it), in a stable order and in batches, so that an export of any size streams in bounded memory."""
 
 from __future__ import annotations
 
