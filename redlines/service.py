@@ -288,21 +288,22 @@ class Tracker(Recording):
     def _as_of(self) -> str:
         return self.as_of.isoformat()
 
-    def _params(self, grace: int | None) -> dict:
-        """The parameters of a judging query: `current` when the cached summaries can answer,
-        `settled` when the cached verdicts can (they are made with the default grace period)."""
+    def _judging(self, grace: int | None) -> queries.Judging:
+        """How to judge: as of the as-of date with this grace period; `current` when the cached
+        summaries can answer, `settled` when the cached verdicts can (they are made with the
+        default grace period)."""
         grace = _grace(grace)
         if not 0 <= grace <= 36_500:
             raise BadInput("--grace must be a number of days from 0 to 36,500")
         from redlines.store.rules import cache_usable
 
         cached = cache_usable(self.conn)
-        return {
-            "as_of": self._as_of,
-            "grace_cutoff": outcomes.grace_cutoff_iso(self.as_of, grace),
-            "current": cached and queries.nothing_after(self.conn, self._as_of),
-            "settled": cached and grace == outcomes.DEFAULT_GRACE_DAYS,
-        }
+        return queries.Judging(
+            as_of=self._as_of,
+            grace_cutoff=outcomes.grace_cutoff_iso(self.as_of, grace),
+            current=cached and queries.nothing_after(self.conn, self._as_of),
+            settled=cached and grace == outcomes.DEFAULT_GRACE_DAYS,
+        )
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         first = self.read_date(since, "since", past=False) if since else None
@@ -360,7 +361,7 @@ class Tracker(Recording):
         resolved and every value checked (so a bad one is refused before anything is written)."""
         choice("category", category, outcomes.CATEGORIES)
         choice("outcome", outcome, outcomes.OUTCOMES)
-        return self._params(grace), {
+        return self._judging(grace), {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "target": self.resolve_actor(target)["id"] if target else None,
             "category": category,
@@ -373,8 +374,8 @@ class Tracker(Recording):
         """Threats, newest first, as an iterator that reads the database a batch at a time (so
         that a listing of every threat is written as it comes, in bounded memory). Filters as
         `list_threats` takes them; they are checked now, before the first threat is read."""
-        params, where = self._threat_filters(**filters)
-        cursor = queries.threats_cursor(self.conn, params, limit=_limit(limit), **where)
+        judging, where = self._threat_filters(**filters)
+        cursor = queries.threats_cursor(self.conn, judging, limit=_limit(limit), **where)
 
         def batches() -> Iterator[dict]:
             while rows := cursor.fetchmany(500):
@@ -384,8 +385,8 @@ class Tracker(Recording):
 
     def count_threats(self, **filters) -> int:
         """How many threats `threats_stream` gives without a limit."""
-        params, where = self._threat_filters(**filters)
-        return queries.count_threats(self.conn, params, **where)
+        judging, where = self._threat_filters(**filters)
+        return queries.count_threats(self.conn, judging, **where)
 
     def dossiers(
         self,
@@ -406,23 +407,23 @@ class Tracker(Recording):
         and period (see `_activity`); and `filters`, the filters as given."""
         if limit < 0:
             raise BadInput("--dossiers must be 0 or more")
-        params = self._params(grace)
+        judging = self._judging(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "category": category,
             **self._bounds(since, until),
         }
-        total, issuers = queries.visible_count(self.conn, params, **filters)
-        ids = queries.recent_threat_ids(self.conn, params, limit, **filters) if limit else []
+        total, issuers = queries.visible_count(self.conn, judging, **filters)
+        ids = queries.recent_threat_ids(self.conn, judging, limit, **filters) if limit else []
         threats = []
         for start in range(0, len(ids), 500):  # a few hundred bound values at a time, whatever the build allows
-            threats += self._dossiers_of(params, ids[start : start + 500])
+            threats += self._dossiers_of(judging, ids[start : start + 500])
         order = {tid: n for n, tid in enumerate(ids)}
         threats.sort(key=lambda t: order[t["id"]])
         return {
             "threats": threats,
             "total": total,
-            "chart": self._activity(params, filters, total, issuers, lanes, periods),
+            "chart": self._activity(judging, filters, total, issuers, lanes, periods),
             "filters": {
                 "actors": list(actors),
                 "category": category,
@@ -433,8 +434,8 @@ class Tracker(Recording):
             },
         }
 
-    def _dossiers_of(self, params: dict, ids: list[str]) -> list[dict]:
-        threats = self._threat_objects(queries.threats(self.conn, params, ids=ids))
+    def _dossiers_of(self, judging: queries.Judging, ids: list[str]) -> list[dict]:
+        threats = self._threat_objects(queries.threats(self.conn, judging, ids=ids))
         names = queries.target_names_of(self.conn, ids)
         cited = queries.citations_of(self.conn, "threat_id", ids)  # again, with publisher and date
         events = queries.events_for(self.conn, ids, self._as_of)
@@ -451,19 +452,21 @@ class Tracker(Recording):
             ]
         return threats
 
-    def _activity(self, params: dict, filters: dict, total: int, issuers: int, lanes: int, periods: int) -> dict:
+    def _activity(
+        self, judging: queries.Judging, filters: dict, total: int, issuers: int, lanes: int, periods: int
+    ) -> dict:
         """The threats counted per issuer (the `lanes` busiest; the others together) and period
         (at most `periods` of them, each of 1, 3, 6, 12, ... months) up to the newest threat;
         older threats than the chart's start are counted as `earlier`. By outcome."""
         if not total:
             return {"origin": None, "months": 12, "periods": 0, "lanes": [], "others": None, "earlier": {}}
-        newest = queries.made_on_at(self.conn, params, 0, newest=True, **filters)
+        newest = queries.made_on_at(self.conn, judging, 0, newest=True, **filters)
         end = _month_index(newest)
         end = self.as_of.year * 12 + self.as_of.month - 1 if end is None else end
         # From the oldest hundredth on, but no further back before the oldest tenth than the
         # tenth is from the end (one threat dated a century early does not squash the rest);
         # a year at least, 50 years at most.
-        p1, p10 = (_month_index(queries.made_on_at(self.conn, params, total // k, **filters)) for k in (100, 10))
+        p1, p10 = (_month_index(queries.made_on_at(self.conn, judging, total // k, **filters)) for k in (100, 10))
         start = end - 50 * 12 + 1 if p1 is None else p1
         if p10 is not None:
             start = max(start, p10 - (end - p10))
@@ -472,9 +475,9 @@ class Tracker(Recording):
             origin = start - start % months
             if (end - origin) // months + 1 <= periods:
                 break
-        busiest = queries.busiest_issuers(self.conn, params, lanes, **filters)
+        busiest = queries.busiest_issuers(self.conn, judging, lanes, **filters)
         counts = queries.activity(
-            self.conn, params, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
+            self.conn, judging, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
         )
         by_lane: dict[int | None, dict] = {
             b["id"]: {"slug": b["slug"], "name": b["name"], "threats": b["threats"], "cells": {}} for b in busiest
@@ -501,7 +504,7 @@ class Tracker(Recording):
     def threat_table(self, *, grace: int | None = None) -> list[dict]:
         """Every threat as one flat record, for a spreadsheet: the threat object with the deadline
         set with the threat (`deadline`, what an import reads back) apart from the one in force."""
-        rows = queries.threats(self.conn, self._params(grace))
+        rows = queries.threats(self.conn, self._judging(grace))
         own = {r["id"]: r["own_deadline"] for r in rows}
         return [{**t, "deadline": own[t["id"]], "deadline_in_force": t["deadline"]} for t in self._threat_objects(rows)]
 
@@ -528,7 +531,7 @@ class Tracker(Recording):
         (`THREAT#N`), the dossier of its threat, with that event marked (`event`)."""
         event_id = self.resolve_event(threat_id) if "#" in threat_id else None
         tid = event_id.rsplit("#", 1)[0] if event_id else self.resolve_threat(threat_id)
-        [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
+        [obj] = self._threat_objects(queries.threats(self.conn, self._judging(grace), ids=[tid]))
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
         events = queries.events_of(self.conn, tid, self._as_of)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
@@ -630,13 +633,13 @@ class Tracker(Recording):
         row lists its threats with the rule that decided each."""
         choice("by", by, REPORT_GROUPINGS)
         choice("category", category, outcomes.CATEGORIES)
-        params = self._params(grace)
+        judging = self._judging(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "category": category,
             **self._bounds(since, until),
         }
-        rows, total_median = queries.report(self.conn, params, by, **filters)
+        rows, total_median = queries.report(self.conn, judging, by, **filters)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
         # Years in year order (a chronology); other groups, the biggest first.
         scored.sort(key=(lambda r: r["key"]) if by == "year" else (lambda r: (-r["threats"], r["key"])))
@@ -653,7 +656,7 @@ class Tracker(Recording):
             "total": _scored(total, total_median),
         }
         if explain:
-            decided = queries.decisions(self.conn, params, by, **filters)
+            decided = queries.decisions(self.conn, judging, by, **filters)
             for row in scored:
                 row["threats_judged"] = decided.get(row["key"], [])
         return report
@@ -681,7 +684,7 @@ class Tracker(Recording):
             raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
         rows = queries.due(
             self.conn,
-            self._params(grace),
+            self._judging(grace),
             horizon.end().isoformat(),
             issuers=[self.resolve_actor(a)["id"] for a in actors],
             limit=_limit(limit),
@@ -723,7 +726,7 @@ class Tracker(Recording):
             t["id"]: t
             for start in range(0, len(hits), 500)
             for t in self._threat_objects(
-                queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits[start : start + 500]])
+                queries.threats(self.conn, self._judging(grace), ids=[h["id"] for h in hits[start : start + 500]])
             )
         }
         return [
