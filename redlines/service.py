@@ -23,7 +23,7 @@ from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
-from redlines.recording import Recording
+from redlines.recording import Recorder
 from redlines.resources import data_dir
 from redlines.store import engine, queries, records, sqlite
 from redlines.store.write import run
@@ -38,8 +38,20 @@ CHART_LANES = 12
 CHART_PERIODS = 24
 
 
-class Tracker(Recording):
-    """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
+def _writes(method):
+    """A method of the `Tracker` that its `Recorder` carries out (same name, signature, docs)."""
+    import functools
+
+    @functools.wraps(method)
+    def delegated(self, *args, **kwargs):
+        return method(self.recorder, *args, **kwargs)
+
+    return delegated
+
+
+class Tracker:
+    """A redlines database, seen as of a date (today unless `as_of` says otherwise). It reads;
+    the writes are its `recorder`'s (`redlines.recording.Recorder`), named here too."""
 
     def __init__(self, path: str | Path | None = None, *, today: date | None = None, as_of: str | None = None):
         self.path = engine.location(path)
@@ -47,6 +59,22 @@ class Tracker(Recording):
         self.as_of_given = as_of is not None
         self.as_of = dates.parse(as_of, self.today).end() if as_of is not None else self.today
         self._conn: sqlite3.Connection | None = None
+        self.recorder = Recorder(self)
+
+    add_actor = _writes(Recorder.add_actor)
+    add_threat = _writes(Recorder.add_threat)
+    add_event = _writes(Recorder.add_event)
+    resolve_record = _writes(Recorder.resolve_record)
+    edit = _writes(Recorder.edit)
+    describe_delete = _writes(Recorder.describe_delete)
+    delete = _writes(Recorder.delete)
+    undo = _writes(Recorder.undo)
+    history = _writes(Recorder.history)
+    history_stream = _writes(Recorder.history_stream)
+    history_of = _writes(Recorder.history_of)
+    count_runs = _writes(Recorder.count_runs)
+    last_run = _writes(Recorder.last_run)
+    actor_slugs = _writes(Recorder.actor_slugs)
 
     # --- the database ------------------------------------------------------------------------
 
@@ -267,7 +295,7 @@ class Tracker(Recording):
 
     def resolve_threat(self, prefix: str) -> str:
         """The id of the one threat whose id is `prefix` or starts with it, as of the as-of date."""
-        ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self._as_of)
+        ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self.as_of_iso)
         if prefix.strip() in ids:
             return prefix.strip()
         if len(ids) == 1:
@@ -275,18 +303,35 @@ class Tracker(Recording):
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
         near = difflib.get_close_matches(
-            prefix, queries.threat_ids_like(self.conn, prefix, self._as_of), n=3, cutoff=0.6
+            prefix, queries.threat_ids_like(self.conn, prefix, self.as_of_iso), n=3, cutoff=0.6
         )
         raise NotFound(
-            f"no threat has the id {prefix!r}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+            f"no threat has the id {prefix!r}" + (f" as of {self.as_of_iso}" if self.as_of_given else ""),
             [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"],
         )
 
     # --- reads -------------------------------------------------------------------------------
 
     @property
-    def _as_of(self) -> str:
+    def as_of_iso(self) -> str:
+        """The as-of date (`as_of`) as the store compares dates: an ISO day."""
         return self.as_of.isoformat()
+
+    def read_date(self, text: str, field: str, *, past: bool, base=None) -> dates.FuzzyDate:
+        """Read a date; relative forms (+30d, in 2 weeks, tomorrow) count from `base`, else from
+        the as-of date (today unless --as-of). `past` refuses a date after the as-of date."""
+        try:
+            d = dates.parse(text, base or self.as_of)
+        except BadInput as e:
+            raise BadInput("{field}: " + e.message, e.hints, field=field) from None
+        if past and d.start() > self.as_of:
+            raise BadInput(
+                f"{{field}} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                "a threat or event cannot be dated in the future",
+                ["future dates serve --deadline and --due"],
+                field=field,
+            )
+        return d
 
     def _judging(self, grace: int | None) -> queries.Judging:
         """How to judge: as of the as-of date with this grace period; `current` when the cached
@@ -294,14 +339,14 @@ class Tracker(Recording):
         default grace period)."""
         grace = _grace(grace)
         if not 0 <= grace <= 36_500:
-            raise BadInput("--grace must be a number of days from 0 to 36,500")
+            raise BadInput("{field} must be a number of days from 0 to 36,500", field="grace")
         from redlines.store.rules import cache_usable
 
         cached = cache_usable(self.conn)
         return queries.Judging(
-            as_of=self._as_of,
+            as_of=self.as_of_iso,
             grace_cutoff=outcomes.grace_cutoff_iso(self.as_of, grace),
-            current=cached and queries.nothing_after(self.conn, self._as_of),
+            current=cached and queries.nothing_after(self.conn, self.as_of_iso),
             settled=cached and grace == outcomes.DEFAULT_GRACE_DAYS,
         )
 
@@ -406,7 +451,7 @@ class Tracker(Recording):
         `total`, how many threats the filters leave; `chart`, those threats counted per issuer
         and period (see `_activity`); and `filters`, the filters as given."""
         if limit < 0:
-            raise BadInput("--dossiers must be 0 or more")
+            raise BadInput("{field} must be 0 or more", field="dossiers")
         judging = self._judging(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
@@ -430,7 +475,7 @@ class Tracker(Recording):
                 "since": since,
                 "until": until,
                 "grace": grace,
-                "as_of": self._as_of if self.as_of_given else None,
+                "as_of": self.as_of_iso if self.as_of_given else None,
             },
         }
 
@@ -438,7 +483,7 @@ class Tracker(Recording):
         threats = self._threat_objects(queries.threats(self.conn, judging, ids=ids))
         names = queries.target_names_of(self.conn, ids)
         cited = queries.citations_of(self.conn, "threat_id", ids)  # again, with publisher and date
-        events = queries.events_for(self.conn, ids, self._as_of)
+        events = queries.events_for(self.conn, ids, self.as_of_iso)
         cited_events = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
         for t in threats:
             t["target_names"] = names.get(t["id"], [])
@@ -518,9 +563,9 @@ class Tracker(Recording):
             )
         tid = self.resolve_threat(m[1])
         eid = f"{tid}#{int(m[2])}"
-        if not queries.visible_event(self.conn, eid, self._as_of):
+        if not queries.visible_event(self.conn, eid, self.as_of_iso):
             raise NotFound(
-                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self.as_of_iso}" if self.as_of_given else ""),
                 [f"its events are listed by `redlines show {tid}`"],
             )
         return eid
@@ -533,7 +578,7 @@ class Tracker(Recording):
         tid = event_id.rsplit("#", 1)[0] if event_id else self.resolve_threat(threat_id)
         [obj] = self._threat_objects(queries.threats(self.conn, self._judging(grace), ids=[tid]))
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
-        events = queries.events_of(self.conn, tid, self._as_of)
+        events = queries.events_of(self.conn, tid, self.as_of_iso)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
         obj["events"] = [
             {
@@ -581,7 +626,7 @@ class Tracker(Recording):
             "deadline": v.deadline.iso() if v.deadline else None,
             "deadline_set_by": setters[-1] if setters else ("threat" if own else None),
             "tested_on": v.tested_on.iso() if v.tested_on else None,
-            "as_of": self._as_of,
+            "as_of": self.as_of_iso,
             "grace_days": grace,
         }
 
@@ -615,7 +660,7 @@ class Tracker(Recording):
     def actors(self) -> list[dict]:
         return [
             {k: a[k] for k in ("slug", "name", "kind", "of", "aliases", "threats", "targeted")}
-            for a in queries.actors(self.conn, self._as_of)
+            for a in queries.actors(self.conn, self.as_of_iso)
         ]
 
     def report(
@@ -648,7 +693,7 @@ class Tracker(Recording):
             total[field] = sum(r[field] for r in scored)
         report = {
             "schema_version": DOCUMENT_VERSION,
-            "as_of": self._as_of,
+            "as_of": self.as_of_iso,
             "by": by,
             "grace_days": _grace(grace),
             "min_tested": MIN_TESTED,
@@ -681,7 +726,7 @@ class Tracker(Recording):
                 raise
             horizon = dates.FuzzyDate.of(date.max)  # a span past 9999-12-31 reaches the end of the calendar
         if horizon.end() < self.as_of:
-            raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
+            raise BadInput(f"{{field}} {within!r} lies in the past; give a span such as 30d, 2w or 3m", field="within")
         rows = queries.due(
             self.conn,
             self._judging(grace),
@@ -719,7 +764,7 @@ class Tracker(Recording):
         them unless `limit`)."""
         from redlines.store.search import search
 
-        hits = search(self.conn, text, self._as_of, _limit(limit))
+        hits = search(self.conn, text, self.as_of_iso, _limit(limit))
         if not hits:
             return []
         threats = {
@@ -742,7 +787,7 @@ class Tracker(Recording):
         """How many threats known on the as-of date match the words."""
         from redlines.store.search import count
 
-        return count(self.conn, text, self._as_of)
+        return count(self.conn, text, self.as_of_iso)
 
     def timeline(
         self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = None
@@ -751,12 +796,12 @@ class Tracker(Recording):
         or without a limit all of them (an iterator, read as it comes)."""
         where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
         if limit is None:
-            return (dict(r) for r in queries.timeline_cursor(self.conn, self._as_of, **where))
-        return queries.timeline(self.conn, self._as_of, limit=_limit(limit), **where)
+            return (dict(r) for r in queries.timeline_cursor(self.conn, self.as_of_iso, **where))
+        return queries.timeline(self.conn, self.as_of_iso, limit=_limit(limit), **where)
 
     def count_timeline(self, *, actors: list[str] = (), since: str | None = None, until: str | None = None) -> int:
         where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
-        return queries.count_timeline(self.conn, self._as_of, **where)
+        return queries.count_timeline(self.conn, self.as_of_iso, **where)
 
 
 def _grace(grace: int | None) -> int:
