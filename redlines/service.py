@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, date
 from pathlib import Path
 
-from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
+from redlines import DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
@@ -225,7 +225,7 @@ class Tracker:
         return {
             "path": str(self.path),
             "size_bytes": self.path.stat().st_size,
-            "schema_version": engine.schema_version(conn, self.path),
+            "schema_version": engine.schema_revision(conn, self.path),
             "schema_head": engine.head_revision(),
             "journal_mode": sqlite.journal_mode(conn),
             "actors": count["actor"],

@@ -174,7 +174,7 @@ def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> Da
     return DatabaseProblem(f"{where}: {text}; nothing was written")
 
 
-def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
+def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
     """The Alembic revision of the file; None for a file with no tables at all."""
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -203,7 +203,7 @@ def open_database(path: Path, seed) -> Connection:
         create(path, seed)
     conn = connect(path)
     try:
-        version = schema_version(conn, path)
+        version = schema_revision(conn, path)
         head = head_revision()
         known = known_revisions()
         if version is None:
@@ -484,7 +484,7 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
         return [], None  # opening it creates it, as redlines makes it
     conn = connect(path)
     try:
-        version = schema_version(conn, path)
+        version = schema_revision(conn, path)
         if version is None or version not in known_revisions():
             return [], None
         _check_version(path, version, _inventory(conn, path), known_revisions())
