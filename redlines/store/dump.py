@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from redlines.store.queries import citations_of, grouped, tags_of, targets_of
-from redlines.store.sqlite import select_in
+from redlines.store.queries import grouped, tags_of, targets_of
+from redlines.store.sqlite import VALUES, select_in
 
 BATCH = 900  # threats read a batch (their lists of ids are bound through `sqlite.select_in`)
 
@@ -50,13 +50,11 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
         tags = tags_of(conn, ids)
         cited = _citations(conn, "threat_id", ids)
         events: dict[str, list[dict]] = {}
-        event_rows = list(
-            select_in(
-                conn,
-                "SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
-                "WHERE threat_id IN ({values}) ORDER BY threat_id, occurred_on, seq",
-                ids,
-            )
+        event_rows = select_in(
+            conn,
+            "SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
+            "WHERE threat_id IN ({values}) ORDER BY threat_id, occurred_on, seq",
+            ids,
         )
         event_cited = _citations(conn, "event_id", [e["id"] for e in event_rows])
         for e in event_rows:
@@ -84,7 +82,13 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
 
 def _citations(conn: sqlite3.Connection, column: str, ids: list[str]) -> dict[str, list[dict]]:
     """The sources each threat or event cites, as a document holds them: url and quote."""
-    return {
-        subject: [{"url": c["url"], "quote": c["quote"]} for c in cited]
-        for subject, cited in citations_of(conn, column, ids).items()
-    }
+    assert column in ("threat_id", "event_id")
+    out: dict[str, list[dict]] = {}
+    for subject, url, quote in select_in(
+        conn,
+        f"SELECT c.{column}, s.url, c.quote FROM citation c JOIN source s ON s.id = c.source_id "
+        f"WHERE c.{column} IN ({VALUES}) ORDER BY c.id",
+        ids,
+    ):
+        out.setdefault(subject, []).append({"url": url, "quote": quote})
+    return out

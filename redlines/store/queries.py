@@ -360,28 +360,15 @@ def threats_cursor(
 
 
 def threats(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    *,
-    issuers: Sequence[int] = (),
-    target: int | None = None,
-    category: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    search: str | None = None,
-    ids: Sequence[str] = (),
-    limit: int | None = None,
+    conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str] = (), limit: int | None = None, **filters
 ) -> list[dict]:
-    """Judged threats with their issuer, newest first. `since` and `until` are bounds from
-    `dates.starts_on_or_after` and `dates.starts_on_or_before`. Many `ids` are judged a chunk
-    at a time (`sqlite.chunks`), then put in order."""
-    filters = dict(
-        issuers=issuers, target=target, category=category, outcome=outcome, since=since, until=until, search=search
-    )
+    """Judged threats with their issuer, newest first; the filters are `_threats_sql`'s (`since`
+    and `until` are bounds from `dates.starts_on_or_after` and `dates.starts_on_or_before`).
+    Many `ids` are judged a chunk at a time (`sqlite.chunks`), then put in order."""
     if not ids:
         return [dict(r) for r in threats_cursor(conn, judging, limit=limit, **filters)]
-    reserved = len(judging.args()) + len(issuers) + len(filters)  # the other values the statement binds
+    # the other values the statement binds: the judging's, the issuers', one for each other filter
+    reserved = len(judging.args()) + len(filters.get("issuers", ())) + len(filters)
     rows = [
         dict(r)
         for chunk in chunks(conn, ids, reserved=reserved)

@@ -53,11 +53,14 @@ def marks(values: Sequence) -> str:
 
 def select_in(
     conn: sqlite3.Connection, sql: str, values: Iterable, *, before: Sequence = (), after: Sequence = ()
-) -> Iterator[sqlite3.Row]:
+) -> list[sqlite3.Row]:
     """The rows of `sql` (holding `IN ({values})` once, with positional `?` for `before` and
-    `after` on either side of it) for all of `values`, a chunk at a time."""
+    `after` on either side of it) for all of `values`, a chunk at a time (each fetched whole:
+    the callers' lists are bounded, and `fetchall` is much cheaper than iterating a cursor)."""
+    rows: list[sqlite3.Row] = []
     for chunk in chunks(conn, values, reserved=len(before) + len(after)):
-        yield from conn.execute(sql.format(values=marks(chunk)), [*before, *chunk, *after])
+        rows += conn.execute(sql.format(values=marks(chunk)), [*before, *chunk, *after]).fetchall()
+    return rows
 
 
 def journal_mode(conn: sqlite3.Connection) -> str:
