@@ -33,8 +33,17 @@ class Record(NamedTuple):
     label: str
 
 
-class Recording:
-    """Mixed into `Tracker`; relies on its `conn`, `as_of`, `resolve_actor` and `resolve_threat`."""
+class Recorder:
+    """The write half of a `Tracker`, which holds it: it reads through that tracker (its
+    connection, as-of date, and how it resolves actors, threats and dates) and never the other
+    way round."""
+
+    def __init__(self, reader):
+        self.reader = reader
+
+    @property
+    def conn(self):
+        return self.reader.conn
 
     # --- checking input ------------------------------------------------------------------------
 
@@ -42,23 +51,7 @@ class Recording:
         """A date given for `field`, as a stored ISO string; relative forms count from the
         stored date `base` when one is given (a deadline from its threat's date)."""
         start = dates.FuzzyDate.from_iso(base).start() if base else None
-        return self.read_date(text, field, past=past, base=start).iso()
-
-    def read_date(self, text: str, field: str, *, past: bool, base=None) -> dates.FuzzyDate:
-        """Read a date; relative forms (+30d, in 2 weeks, tomorrow) count from `base`, else from
-        the as-of date (today unless --as-of). `past` refuses a date after the as-of date."""
-        try:
-            d = dates.parse(text, base or self.as_of)
-        except BadInput as e:
-            raise BadInput("{field}: " + e.message, e.hints, field=field) from None
-        if past and d.start() > self.as_of:
-            raise BadInput(
-                f"{{field}} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
-                "a threat or event cannot be dated in the future",
-                ["future dates serve --deadline and --due"],
-                field=field,
-            )
-        return d
+        return self.reader.read_date(text, field, past=past, base=start).iso()
 
     def _sources(self, urls, quotes) -> list[tuple[str, str | None]]:
         urls, quotes = list(urls or []), list(quotes or [])
@@ -70,14 +63,12 @@ class Recording:
         ]
 
     def _actor_ids(self, names) -> list[int]:
-        return list(dict.fromkeys(self.resolve_actor(a)["id"] for a in names or []))
+        return list(dict.fromkeys(self.reader.resolve_actor(a)["id"] for a in names or []))
 
     def _new_threat_id(self, issuer: str, statement: str) -> str:
         words = [w for w in re.findall(r"[a-z0-9]+", statement.lower()) if w not in _STOP][:4]
         base = "-".join([issuer, *words])[:48].strip("-") or issuer
-        taken = {
-            r[0] for r in self.conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ?", (base, base + "-%"))
-        }
+        taken = queries.threat_ids_from(self.conn, base)
         n, candidate = 1, base
         while candidate in taken:
             n += 1
@@ -120,9 +111,9 @@ class Recording:
             )
         name = _text(name, "name")
         _choice("kind", kind, ACTOR_KINDS)
-        if self.conn.execute("SELECT 1 FROM actor WHERE slug = ?", (slug,)).fetchone():
+        if queries.actor_by_slug(self.conn, slug):
             raise Conflict(f"the slug {slug!r} is taken", ["see `redlines actors`"])
-        of_actor = self.resolve_actor(of) if of else None
+        of_actor = self.reader.resolve_actor(of) if of else None
         of_id = of_actor["id"] if of_actor else None
         aliases = self._check_actor(slug, name, list(aliases or []), of_actor["slug"] if of_actor else None)
         with run(self.conn, f"add actor {slug}") as w:
@@ -148,7 +139,7 @@ class Recording:
         cameo: str | None = None,
         threat_id: str | None = None,
     ) -> str:
-        issuer = self.resolve_actor(by)
+        issuer = self.reader.resolve_actor(by)
         made_on = self._date(on, "made_on", past=True)
         values = {
             "issuer_id": issuer["id"],
@@ -167,7 +158,7 @@ class Recording:
         if threat_id is not None:
             if not THREAT_ID.fullmatch(threat_id):
                 raise BadInput(f"the id {threat_id!r} is not valid: use letters, digits and -")
-            if self.conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone():
+            if queries.threat_exists(self.conn, threat_id):
                 raise Conflict(f"a threat with the id {threat_id!r} exists already")
         with run(self.conn, "add threat") as w:
             tid = threat_id or self._new_threat_id(issuer["slug"], values["statement"])
@@ -194,7 +185,7 @@ class Recording:
         quotes=(),
         cameo: str | None = None,
     ) -> str:
-        tid = self.resolve_threat(threat_id)
+        tid = self.reader.resolve_threat(threat_id)
         occurred_on = self._date(on, "on", past=True)
         values = {
             "threat_id": tid,
@@ -223,8 +214,8 @@ class Recording:
         needs the whole id: the start of one is refused with the candidates, and a record hidden
         by the as-of date is not found."""
         text = text.strip()
-        as_of = self._as_of
-        when = f" as of {as_of}" if self.as_of_given else ""
+        as_of = self.reader.as_of_iso
+        when = f" as of {as_of}" if self.reader.as_of_given else ""
         if "#" in text:
             m = EVENT_ID.fullmatch(text)
             if m and queries.visible_event(self.conn, f"{m[1]}#{int(m[2])}", as_of):
@@ -247,7 +238,7 @@ class Recording:
             )
         if THREAT_ID.fullmatch(text) and queries.visible_threat(self.conn, text, as_of):
             return Record("threat", text, f"threat {text}")
-        actor = self.conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (text,)).fetchone()
+        actor = queries.actor_by_slug(self.conn, text)
         if actor:
             return Record("actor", actor["id"], f"actor {actor['slug']}")
         key = text.casefold()
@@ -303,7 +294,7 @@ class Recording:
             values["kind"] = given["kind"]
         of = None
         if "of" in given:
-            of_actor = self.resolve_actor(given["of"]) if given["of"] else None
+            of_actor = self.reader.resolve_actor(given["of"]) if given["of"] else None
             values["of_id"], of = (of_actor["id"], of_actor["slug"]) if of_actor else (None, None)
         aliases = self._check_actor(row["slug"], values.get("name"), given.get("aliases"), of)
         w.update("actor", rec.key, values)
@@ -314,7 +305,7 @@ class Recording:
         row = w.row("threat", rec.key)
         values = {}
         if "by" in given:
-            values["issuer_id"] = self.resolve_actor(given["by"])["id"]
+            values["issuer_id"] = self.reader.resolve_actor(given["by"])["id"]
         if "on" in given:
             values["made_on"] = self._date(given["on"], "made_on", past=True)
         if "said" in given:
@@ -378,7 +369,7 @@ class Recording:
             return rec, [rec.label]
         if rec.kind == "event":
             return rec, [rec.label]
-        events = [r[0] for r in self.conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (rec.key,))]
+        events = queries.event_ids_of(self.conn, rec.key)
         return rec, [rec.label] + [f"event {e}" for e in events]
 
     def delete(self, record_id: str) -> Record:

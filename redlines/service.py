@@ -17,15 +17,15 @@ from collections.abc import Iterator
 from datetime import UTC, date
 from pathlib import Path
 
-from redlines import SCHEMA_VERSION as DOCUMENT_VERSION
+from redlines import DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
-from redlines.recording import Recording
+from redlines.recording import Recorder
 from redlines.resources import data_dir
-from redlines.store import engine, queries
+from redlines.store import engine, queries, records, sqlite
 from redlines.store.write import run
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
@@ -38,8 +38,20 @@ CHART_LANES = 12
 CHART_PERIODS = 24
 
 
-class Tracker(Recording):
-    """A redlines database, seen as of a date (today unless `as_of` says otherwise)."""
+def _writes(method):
+    """A method of the `Tracker` that its `Recorder` carries out (same name, signature, docs)."""
+    import functools
+
+    @functools.wraps(method)
+    def delegated(self, *args, **kwargs):
+        return method(self.recorder, *args, **kwargs)
+
+    return delegated
+
+
+class Tracker:
+    """A redlines database, seen as of a date (today unless `as_of` says otherwise). It reads;
+    the writes are its `recorder`'s (`redlines.recording.Recorder`), named here too."""
 
     def __init__(self, path: str | Path | None = None, *, today: date | None = None, as_of: str | None = None):
         self.path = engine.location(path)
@@ -47,6 +59,22 @@ class Tracker(Recording):
         self.as_of_given = as_of is not None
         self.as_of = dates.parse(as_of, self.today).end() if as_of is not None else self.today
         self._conn: sqlite3.Connection | None = None
+        self.recorder = Recorder(self)
+
+    add_actor = _writes(Recorder.add_actor)
+    add_threat = _writes(Recorder.add_threat)
+    add_event = _writes(Recorder.add_event)
+    resolve_record = _writes(Recorder.resolve_record)
+    edit = _writes(Recorder.edit)
+    describe_delete = _writes(Recorder.describe_delete)
+    delete = _writes(Recorder.delete)
+    undo = _writes(Recorder.undo)
+    history = _writes(Recorder.history)
+    history_stream = _writes(Recorder.history_stream)
+    history_of = _writes(Recorder.history_of)
+    count_runs = _writes(Recorder.count_runs)
+    last_run = _writes(Recorder.last_run)
+    actor_slugs = _writes(Recorder.actor_slugs)
 
     # --- the database ------------------------------------------------------------------------
 
@@ -96,7 +124,7 @@ class Tracker(Recording):
         from redlines.domain.document import Problems, check_document
         from redlines.store.load import load_document
 
-        known = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
+        known = queries.known_slugs(self.conn)
         problems = Problems(self.as_of)
         doc = check_document(doc, known_actors=known, problems=problems)
         with run(self.conn, command, dry_run=dry_run) as w:
@@ -140,8 +168,7 @@ class Tracker(Recording):
         from redlines.store.load import BATCH, Loader
         from redlines.store.seen import SeenKeys
 
-        slugs = {r[0] for r in self.conn.execute("SELECT slug FROM actor")}
-        checker = LineChecker(slugs, today=self.as_of, ids=SeenKeys())
+        checker = LineChecker(queries.known_slugs(self.conn), today=self.as_of, ids=SeenKeys())
         with run(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
@@ -157,8 +184,8 @@ class Tracker(Recording):
                     done += len(pending["threat"])
                     if progress:
                         progress(done)
-                for records in pending.values():
-                    records.clear()
+                for waiting in pending.values():
+                    waiting.clear()
 
             with open(path, encoding="utf-8-sig", newline="") as f:
                 for n, line in enumerate(f, 1):  # a file splits on newlines only, as JSON lines should
@@ -179,7 +206,7 @@ class Tracker(Recording):
         """The whole data set as lazy parts: `meta`, then `actors`, `sources`, `threats` iterators."""
         from datetime import datetime
 
-        from redlines.store import export
+        from redlines.store import dump
 
         conn = self.conn
         return {
@@ -187,24 +214,21 @@ class Tracker(Recording):
                 "schema_version": DOCUMENT_VERSION,
                 "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
             },
-            "actors": export.actors(conn),
-            "sources": export.sources(conn),
-            "threats": export.threats(conn),
+            "actors": dump.actors(conn),
+            "sources": dump.sources(conn),
+            "threats": dump.threats(conn),
         }
 
     def status(self) -> dict:
         conn = self.conn
-        count = {
-            t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in ("actor", "threat", "event", "source", "run")
-        }
-        last = conn.execute("SELECT at, command FROM run ORDER BY id DESC LIMIT 1").fetchone()
+        count = queries.row_counts(conn)
+        last = records.last_run(conn)
         return {
             "path": str(self.path),
             "size_bytes": self.path.stat().st_size,
-            "schema_version": engine.schema_version(conn, self.path),
+            "schema_version": engine.schema_revision(conn, self.path),
             "schema_head": engine.head_revision(),
-            "journal_mode": conn.execute("PRAGMA journal_mode").fetchone()[0],
+            "journal_mode": sqlite.journal_mode(conn),
             "actors": count["actor"],
             "threats": count["threat"],
             "events": count["event"],
@@ -223,10 +247,7 @@ class Tracker(Recording):
             self.close()
             self.repaired = engine.repair(self.path)
         conn = self.conn
-        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        problems += [
-            f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
-        ]
+        problems = sqlite.integrity_problems(conn)
         if not problems:  # the cache is compared only in a file whose rows hold together
             from redlines.store.summary import stale
 
@@ -275,7 +296,7 @@ class Tracker(Recording):
 
     def resolve_threat(self, prefix: str) -> str:
         """The id of the one threat whose id is `prefix` or starts with it, as of the as-of date."""
-        ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self._as_of)
+        ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self.as_of_iso)
         if prefix.strip() in ids:
             return prefix.strip()
         if len(ids) == 1:
@@ -283,34 +304,52 @@ class Tracker(Recording):
         if ids:
             raise Conflict(f"{prefix!r} is the start of several threat ids", ids[:10])
         near = difflib.get_close_matches(
-            prefix, queries.threat_ids_like(self.conn, prefix, self._as_of), n=3, cutoff=0.6
+            prefix, queries.threat_ids_like(self.conn, prefix, self.as_of_iso), n=3, cutoff=0.6
         )
         raise NotFound(
-            f"no threat has the id {prefix!r}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+            f"no threat has the id {prefix!r}" + (f" as of {self.as_of_iso}" if self.as_of_given else ""),
             [f"did you mean: {', '.join(near)}?"] if near else ["see `redlines list`"],
         )
 
     # --- reads -------------------------------------------------------------------------------
 
     @property
-    def _as_of(self) -> str:
+    def as_of_iso(self) -> str:
+        """The as-of date (`as_of`) as the store compares dates: an ISO day."""
         return self.as_of.isoformat()
 
-    def _params(self, grace: int | None) -> dict:
-        """The parameters of a judging query: `current` when the cached summaries can answer,
-        `settled` when the cached verdicts can (they are made with the default grace period)."""
+    def read_date(self, text: str, field: str, *, past: bool, base=None) -> dates.FuzzyDate:
+        """Read a date; relative forms (+30d, in 2 weeks, tomorrow) count from `base`, else from
+        the as-of date (today unless --as-of). `past` refuses a date after the as-of date."""
+        try:
+            d = dates.parse(text, base or self.as_of)
+        except BadInput as e:
+            raise BadInput("{field}: " + e.message, e.hints, field=field) from None
+        if past and d.start() > self.as_of:
+            raise BadInput(
+                f"{{field}} {text!r} is {d.iso()}, after {self.as_of.isoformat()}: "
+                "a threat or event cannot be dated in the future",
+                ["future dates serve --deadline and --due"],
+                field=field,
+            )
+        return d
+
+    def _judging(self, grace: int | None) -> queries.Judging:
+        """How to judge: as of the as-of date with this grace period; `current` when the cached
+        summaries can answer, `settled` when the cached verdicts can (they are made with the
+        default grace period)."""
         grace = _grace(grace)
         if not 0 <= grace <= 36_500:
-            raise BadInput("--grace must be a number of days from 0 to 36,500")
-        from redlines.store.views import cache_usable
+            raise BadInput("{field} must be a number of days from 0 to 36,500", field="grace")
+        from redlines.store.rules import cache_usable
 
         cached = cache_usable(self.conn)
-        return {
-            "as_of": self._as_of,
-            "grace_cutoff": outcomes.grace_cutoff_iso(self.as_of, grace),
-            "current": cached and queries.nothing_after(self.conn, self._as_of),
-            "settled": cached and grace == outcomes.DEFAULT_GRACE_DAYS,
-        }
+        return queries.Judging(
+            as_of=self.as_of_iso,
+            grace_cutoff=outcomes.grace_cutoff_iso(self.as_of, grace),
+            current=cached and queries.nothing_after(self.conn, self.as_of_iso),
+            settled=cached and grace == outcomes.DEFAULT_GRACE_DAYS,
+        )
 
     def _bounds(self, since: str | None, until: str | None) -> dict:
         first = self.read_date(since, "since", past=False) if since else None
@@ -368,7 +407,7 @@ class Tracker(Recording):
         resolved and every value checked (so a bad one is refused before anything is written)."""
         choice("category", category, outcomes.CATEGORIES)
         choice("outcome", outcome, outcomes.OUTCOMES)
-        return self._params(grace), {
+        return self._judging(grace), {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "target": self.resolve_actor(target)["id"] if target else None,
             "category": category,
@@ -381,8 +420,8 @@ class Tracker(Recording):
         """Threats, newest first, as an iterator that reads the database a batch at a time (so
         that a listing of every threat is written as it comes, in bounded memory). Filters as
         `list_threats` takes them; they are checked now, before the first threat is read."""
-        params, where = self._threat_filters(**filters)
-        cursor = queries.threats_cursor(self.conn, params, limit=_limit(limit), **where)
+        judging, where = self._threat_filters(**filters)
+        cursor = queries.threats_cursor(self.conn, judging, limit=_limit(limit), **where)
 
         def batches() -> Iterator[dict]:
             while rows := cursor.fetchmany(500):
@@ -392,8 +431,8 @@ class Tracker(Recording):
 
     def count_threats(self, **filters) -> int:
         """How many threats `threats_stream` gives without a limit."""
-        params, where = self._threat_filters(**filters)
-        return queries.count_threats(self.conn, params, **where)
+        judging, where = self._threat_filters(**filters)
+        return queries.count_threats(self.conn, judging, **where)
 
     def dossiers(
         self,
@@ -413,39 +452,39 @@ class Tracker(Recording):
         `total`, how many threats the filters leave; `chart`, those threats counted per issuer
         and period (see `_activity`); and `filters`, the filters as given."""
         if limit < 0:
-            raise BadInput("--dossiers must be 0 or more")
-        params = self._params(grace)
+            raise BadInput("{field} must be 0 or more", field="dossiers")
+        judging = self._judging(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "category": category,
             **self._bounds(since, until),
         }
-        total, issuers = queries.visible_count(self.conn, params, **filters)
-        ids = queries.recent_threat_ids(self.conn, params, limit, **filters) if limit else []
+        total, issuers = queries.visible_count(self.conn, judging, **filters)
+        ids = queries.recent_threat_ids(self.conn, judging, limit, **filters) if limit else []
         threats = []
         for start in range(0, len(ids), 500):  # a few hundred bound values at a time, whatever the build allows
-            threats += self._dossiers_of(params, ids[start : start + 500])
+            threats += self._dossiers_of(judging, ids[start : start + 500])
         order = {tid: n for n, tid in enumerate(ids)}
         threats.sort(key=lambda t: order[t["id"]])
         return {
             "threats": threats,
             "total": total,
-            "chart": self._activity(params, filters, total, issuers, lanes, periods),
+            "chart": self._activity(judging, filters, total, issuers, lanes, periods),
             "filters": {
                 "actors": list(actors),
                 "category": category,
                 "since": since,
                 "until": until,
                 "grace": grace,
-                "as_of": self._as_of if self.as_of_given else None,
+                "as_of": self.as_of_iso if self.as_of_given else None,
             },
         }
 
-    def _dossiers_of(self, params: dict, ids: list[str]) -> list[dict]:
-        threats = self._threat_objects(queries.threats(self.conn, params, ids=ids))
+    def _dossiers_of(self, judging: queries.Judging, ids: list[str]) -> list[dict]:
+        threats = self._threat_objects(queries.threats(self.conn, judging, ids=ids))
         names = queries.target_names_of(self.conn, ids)
         cited = queries.citations_of(self.conn, "threat_id", ids)  # again, with publisher and date
-        events = queries.events_for(self.conn, ids, self._as_of)
+        events = queries.events_for(self.conn, ids, self.as_of_iso)
         cited_events = queries.citations_of(self.conn, "event_id", [e["id"] for es in events.values() for e in es])
         for t in threats:
             t["target_names"] = names.get(t["id"], [])
@@ -459,19 +498,21 @@ class Tracker(Recording):
             ]
         return threats
 
-    def _activity(self, params: dict, filters: dict, total: int, issuers: int, lanes: int, periods: int) -> dict:
+    def _activity(
+        self, judging: queries.Judging, filters: dict, total: int, issuers: int, lanes: int, periods: int
+    ) -> dict:
         """The threats counted per issuer (the `lanes` busiest; the others together) and period
         (at most `periods` of them, each of 1, 3, 6, 12, ... months) up to the newest threat;
         older threats than the chart's start are counted as `earlier`. By outcome."""
         if not total:
             return {"origin": None, "months": 12, "periods": 0, "lanes": [], "others": None, "earlier": {}}
-        newest = queries.made_on_at(self.conn, params, 0, newest=True, **filters)
+        newest = queries.made_on_at(self.conn, judging, 0, newest=True, **filters)
         end = _month_index(newest)
         end = self.as_of.year * 12 + self.as_of.month - 1 if end is None else end
         # From the oldest hundredth on, but no further back before the oldest tenth than the
         # tenth is from the end (one threat dated a century early does not squash the rest);
         # a year at least, 50 years at most.
-        p1, p10 = (_month_index(queries.made_on_at(self.conn, params, total // k, **filters)) for k in (100, 10))
+        p1, p10 = (_month_index(queries.made_on_at(self.conn, judging, total // k, **filters)) for k in (100, 10))
         start = end - 50 * 12 + 1 if p1 is None else p1
         if p10 is not None:
             start = max(start, p10 - (end - p10))
@@ -480,9 +521,9 @@ class Tracker(Recording):
             origin = start - start % months
             if (end - origin) // months + 1 <= periods:
                 break
-        busiest = queries.busiest_issuers(self.conn, params, lanes, **filters)
+        busiest = queries.busiest_issuers(self.conn, judging, lanes, **filters)
         counts = queries.activity(
-            self.conn, params, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
+            self.conn, judging, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
         )
         by_lane: dict[int | None, dict] = {
             b["id"]: {"slug": b["slug"], "name": b["name"], "threats": b["threats"], "cells": {}} for b in busiest
@@ -511,7 +552,7 @@ class Tracker(Recording):
         set with the threat (`deadline`, what an import reads back) apart from the one in force.
         An iterator that reads the database a batch at a time, so that an export of any size is
         written in bounded memory."""
-        cursor = queries.threats_cursor(self.conn, self._params(grace))
+        cursor = queries.threats_cursor(self.conn, self._judging(grace))
 
         def batches() -> Iterator[dict]:
             while rows := [dict(r) for r in cursor.fetchmany(500)]:
@@ -531,9 +572,9 @@ class Tracker(Recording):
             )
         tid = self.resolve_threat(m[1])
         eid = f"{tid}#{int(m[2])}"
-        if not queries.visible_event(self.conn, eid, self._as_of):
+        if not queries.visible_event(self.conn, eid, self.as_of_iso):
             raise NotFound(
-                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self._as_of}" if self.as_of_given else ""),
+                f"threat {tid} has no event #{int(m[2])}" + (f" as of {self.as_of_iso}" if self.as_of_given else ""),
                 [f"its events are listed by `redlines show {tid}`"],
             )
         return eid
@@ -544,9 +585,9 @@ class Tracker(Recording):
         (`THREAT#N`), the dossier of its threat, with that event marked (`event`)."""
         event_id = self.resolve_event(threat_id) if "#" in threat_id else None
         tid = event_id.rsplit("#", 1)[0] if event_id else self.resolve_threat(threat_id)
-        [obj] = self._threat_objects(queries.threats(self.conn, self._params(grace), ids=[tid]))
+        [obj] = self._threat_objects(queries.threats(self.conn, self._judging(grace), ids=[tid]))
         obj = {"schema_version": DOCUMENT_VERSION, **obj}
-        events = queries.events_of(self.conn, tid, self._as_of)
+        events = queries.events_of(self.conn, tid, self.as_of_iso)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
         obj["events"] = [
             {
@@ -594,7 +635,7 @@ class Tracker(Recording):
             "deadline": v.deadline.iso() if v.deadline else None,
             "deadline_set_by": setters[-1] if setters else ("threat" if own else None),
             "tested_on": v.tested_on.iso() if v.tested_on else None,
-            "as_of": self._as_of,
+            "as_of": self.as_of_iso,
             "grace_days": grace,
         }
 
@@ -628,7 +669,7 @@ class Tracker(Recording):
     def actors(self) -> list[dict]:
         return [
             {k: a[k] for k in ("slug", "name", "kind", "of", "aliases", "threats", "targeted")}
-            for a in queries.actors(self.conn, self._as_of)
+            for a in queries.actors(self.conn, self.as_of_iso)
         ]
 
     def report(
@@ -646,13 +687,13 @@ class Tracker(Recording):
         row lists its threats with the rule that decided each."""
         choice("by", by, REPORT_GROUPINGS)
         choice("category", category, outcomes.CATEGORIES)
-        params = self._params(grace)
+        judging = self._judging(grace)
         filters = {
             "issuers": [self.resolve_actor(a)["id"] for a in actors],
             "category": category,
             **self._bounds(since, until),
         }
-        rows, total_median = queries.report(self.conn, params, by, **filters)
+        rows, total_median = queries.report(self.conn, judging, by, **filters)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
         # Years in year order (a chronology); other groups, the biggest first.
         scored.sort(key=(lambda r: r["key"]) if by == "year" else (lambda r: (-r["threats"], r["key"])))
@@ -661,7 +702,7 @@ class Tracker(Recording):
             total[field] = sum(r[field] for r in scored)
         report = {
             "schema_version": DOCUMENT_VERSION,
-            "as_of": self._as_of,
+            "as_of": self.as_of_iso,
             "by": by,
             "grace_days": _grace(grace),
             "min_tested": MIN_TESTED,
@@ -669,7 +710,7 @@ class Tracker(Recording):
             "total": _scored(total, total_median),
         }
         if explain:
-            decided = queries.decisions(self.conn, params, by, **filters)
+            decided = queries.decisions(self.conn, judging, by, **filters)
             for row in scored:
                 row["threats_judged"] = decided.get(row["key"], [])
         return report
@@ -694,10 +735,10 @@ class Tracker(Recording):
                 raise
             horizon = dates.FuzzyDate.of(date.max)  # a span past 9999-12-31 reaches the end of the calendar
         if horizon.end() < self.as_of:
-            raise BadInput(f"--within {within!r} lies in the past; give a span such as 30d, 2w or 3m")
+            raise BadInput(f"{{field}} {within!r} lies in the past; give a span such as 30d, 2w or 3m", field="within")
         rows = queries.due(
             self.conn,
-            self._params(grace),
+            self._judging(grace),
             horizon.end().isoformat(),
             issuers=[self.resolve_actor(a)["id"] for a in actors],
             limit=_limit(limit),
@@ -732,14 +773,14 @@ class Tracker(Recording):
         them unless `limit`)."""
         from redlines.store.search import search
 
-        hits = search(self.conn, text, self._as_of, _limit(limit))
+        hits = search(self.conn, text, self.as_of_iso, _limit(limit))
         if not hits:
             return []
         threats = {
             t["id"]: t
             for start in range(0, len(hits), 500)
             for t in self._threat_objects(
-                queries.threats(self.conn, self._params(grace), ids=[h["id"] for h in hits[start : start + 500]])
+                queries.threats(self.conn, self._judging(grace), ids=[h["id"] for h in hits[start : start + 500]])
             )
         }
         return [
@@ -755,7 +796,7 @@ class Tracker(Recording):
         """How many threats known on the as-of date match the words."""
         from redlines.store.search import count
 
-        return count(self.conn, text, self._as_of)
+        return count(self.conn, text, self.as_of_iso)
 
     def timeline(
         self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = None
@@ -764,12 +805,12 @@ class Tracker(Recording):
         or without a limit all of them (an iterator, read as it comes)."""
         where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
         if limit is None:
-            return (dict(r) for r in queries.timeline_cursor(self.conn, self._as_of, **where))
-        return queries.timeline(self.conn, self._as_of, limit=_limit(limit), **where)
+            return (dict(r) for r in queries.timeline_cursor(self.conn, self.as_of_iso, **where))
+        return queries.timeline(self.conn, self.as_of_iso, limit=_limit(limit), **where)
 
     def count_timeline(self, *, actors: list[str] = (), since: str | None = None, until: str | None = None) -> int:
         where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
-        return queries.count_timeline(self.conn, self._as_of, **where)
+        return queries.count_timeline(self.conn, self.as_of_iso, **where)
 
 
 def _grace(grace: int | None) -> int:

@@ -3,6 +3,7 @@ in which order (by the end of a deadline's period, not its text), and dates at t
 calendar. The SQL is held to the pure rules (the oracle) on timelines the older property test
 rarely drew: responses with no crossing, and dates near year 1 and 9999."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -213,12 +214,12 @@ def _check(conn, made, deadline, timeline, as_of, grace):
                 (f"t#{n}", kind, on.iso(), outcome, due and due.iso(), n),
             )
         summary.refresh(conn, ["t"])
-        params = {"as_of": as_of.isoformat(), "grace_cutoff": cutoff(as_of, grace)}
+        params = queries.Judging(as_of.isoformat(), cutoff(as_of, grace))
         rows = queries.threats(conn, params, ids=["t"])
         if grace == DEFAULT_GRACE_DAYS:
-            assert queries.threats(conn, {**params, "settled": True}, ids=["t"]) == rows
+            assert queries.threats(conn, replace(params, settled=True), ids=["t"]) == rows
             assert not summary.stale(conn)
-        waiting = queries.due(conn, {**params, "settled": grace == DEFAULT_GRACE_DAYS}, "9999-12-31", limit=5)
+        waiting = queries.due(conn, replace(params, settled=grace == DEFAULT_GRACE_DAYS), "9999-12-31", limit=5)
         assert waiting == queries.due(conn, params, "9999-12-31")
     finally:
         conn.execute("ROLLBACK")

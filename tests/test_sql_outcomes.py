@@ -1,6 +1,7 @@
 """The store computes outcomes in SQL for whole sets; here it is held to the domain rules on
 random timelines, on a real SQLite file."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -75,15 +76,15 @@ def test_sql_outcome_equals_the_domain_rules(conn, made, deadline, timeline, as_
                 (f"t#{n}", kind, on.iso(), outcome, due and due.iso(), n),
             )
         summary.refresh(conn, ["t"])
-        params = {"as_of": as_of.isoformat(), "grace_cutoff": grace_cutoff(as_of, grace).isoformat()}
+        params = queries.Judging(as_of.isoformat(), grace_cutoff(as_of, grace).isoformat())
         rows = queries.threats(conn, params, ids=["t"])  # from the events
         current = queries.nothing_after(conn, as_of.isoformat())
         if current:  # and from the cached summary, when it may
-            assert queries.threats(conn, {**params, "current": True}, ids=["t"]) == rows
+            assert queries.threats(conn, replace(params, current=True), ids=["t"]) == rows
         if grace == DEFAULT_GRACE_DAYS:  # and from the cached verdict, once the threat has settled
-            assert queries.threats(conn, {**params, "settled": True}, ids=["t"]) == rows
+            assert queries.threats(conn, replace(params, settled=True), ids=["t"]) == rows
             if current:
-                assert queries.threats(conn, {**params, "current": True, "settled": True}, ids=["t"]) == rows
+                assert queries.threats(conn, replace(params, current=True, settled=True), ids=["t"]) == rows
             assert not summary.stale(conn)
     finally:
         conn.execute("ROLLBACK")
@@ -115,11 +116,11 @@ def _fortnights(conn):
     settled by then."""
     day = date(2022, 1, 1)
     while day <= date(2026, 1, 1):
-        params = {
-            "as_of": day.isoformat(),
-            "grace_cutoff": grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
-            "current": queries.nothing_after(conn, day.isoformat()),
-        }
+        params = queries.Judging(
+            day.isoformat(),
+            grace_cutoff(day, DEFAULT_GRACE_DAYS).isoformat(),
+            current=queries.nothing_after(conn, day.isoformat()),
+        )
         yield (
             params,
             conn.execute("SELECT COUNT(*) FROM threat WHERE settled_on <= ?", (day.isoformat(),)).fetchone()[0],
@@ -133,8 +134,8 @@ def test_reports_from_settled_verdicts_equal_reports_judged_afresh(seeded, by):
     default) counts exactly what judging every threat counts."""
     reused = 0
     for params, settled in _fortnights(seeded):
-        afresh = queries.report(seeded, {**params, "settled": False}, by)
-        assert queries.report(seeded, {**params, "settled": True}, by) == afresh, params["as_of"]
+        afresh = queries.report(seeded, replace(params, settled=False), by)
+        assert queries.report(seeded, replace(params, settled=True), by) == afresh, params.as_of
         reused += settled
     assert reused > 100  # the cached verdicts were read, not only the judging
 
@@ -144,8 +145,8 @@ def test_reports_from_settled_verdicts_equal_reports_judged_afresh(seeded, by):
 def test_due_from_settled_verdicts_equals_due_judged_afresh(seeded, limit, issuers):
     reused = 0
     for params, settled in _fortnights(seeded):
-        horizon = (date.fromisoformat(params["as_of"]) + timedelta(days=90)).isoformat()
-        afresh = queries.due(seeded, {**params, "settled": False}, horizon, issuers=issuers, limit=limit)
-        assert queries.due(seeded, {**params, "settled": True}, horizon, issuers=issuers, limit=limit) == afresh
+        horizon = (date.fromisoformat(params.as_of) + timedelta(days=90)).isoformat()
+        afresh = queries.due(seeded, replace(params, settled=False), horizon, issuers=issuers, limit=limit)
+        assert queries.due(seeded, replace(params, settled=True), horizon, issuers=issuers, limit=limit) == afresh
         reused += settled
     assert reused > 100

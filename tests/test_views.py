@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from redlines.domain import outcomes
-from redlines.store import engine, summary, views
+from redlines.store import engine, rules, summary
 
 
 def utc_today() -> str:
@@ -130,16 +130,16 @@ def test_the_scorecard_view_gives_the_report_s_counts_rates_and_intervals(around
 
 def test_the_views_are_made_from_views_VIEWS(around_grace):
     made = dict(stored(around_grace.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name"))
-    assert made == dict(views.VIEWS)
+    assert made == dict(rules.VIEWS)
     assert f"date('now', '-{outcomes.DEFAULT_GRACE_DAYS + 1} days')" in made["threat_outcome"]
-    assert stored(around_grace.db, "SELECT key, value FROM setting") == [("rules_version", views.rules_version())]
+    assert stored(around_grace.db, "SELECT key, value FROM setting") == [("rules_version", rules.rules_version())]
 
 
 def test_changing_the_default_grace_changes_the_commands_the_cache_and_the_views_together(around_grace, monkeypatch):
     cli, today = around_grace, around_grace.today
-    before = views.rules_version()
+    before = rules.rules_version()
     monkeypatch.setattr(outcomes, "DEFAULT_GRACE_DAYS", 29)
-    assert views.rules_version() != before
+    assert rules.rules_version() != before
     rows = cli_rows(cli)
     assert rows["crossed-30"][4] == "not_followed_through" and rows["crossed-29"][4] == "pending"
     assert cli.json("report", "--json")["grace_days"] == 29
@@ -151,9 +151,9 @@ def test_changing_the_default_grace_changes_the_commands_the_cache_and_the_views
     with sqlite3.connect(cli.db) as c:
         assert summary.stale(c) == []
     assert view_rows(cli.db) == rows
-    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(views.VIEWS)
-    assert "'-30 days'" in views.VIEWS["threat_outcome"]
-    assert stored(cli.db, "SELECT value FROM setting") == [(views.rules_version(),)]
+    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(rules.VIEWS)
+    assert "'-30 days'" in rules.VIEWS["threat_outcome"]
+    assert stored(cli.db, "SELECT value FROM setting") == [(rules.rules_version(),)]
 
 
 def test_a_file_made_with_other_rules_is_brought_up_to_date_on_open_and_only_then(around_grace):
@@ -174,7 +174,7 @@ def test_a_file_made_with_other_rules_is_brought_up_to_date_on_open_and_only_the
     cli("db", "check", "--repair")
     cli("db", "check")
     assert view_rows(cli.db) == rows
-    assert stored(cli.db, "SELECT value FROM setting") == [(views.rules_version(),)]
+    assert stored(cli.db, "SELECT value FROM setting") == [(rules.rules_version(),)]
 
 
 def test_an_upgrade_from_schema_0006_replaces_the_frozen_views(around_grace):
@@ -192,7 +192,7 @@ def test_an_upgrade_from_schema_0006_replaces_the_frozen_views(around_grace):
     assert "date('now', '-31 days')" in frozen["threat_outcome"]  # as 0002 made it
     rows = cli_rows(cli)  # upgrades on open
     assert stored(cli.db, "SELECT version_num FROM alembic_version") == [(engine.head_revision(),)]
-    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(views.VIEWS)
+    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(rules.VIEWS)
     assert view_rows(cli.db) == rows
 
 
@@ -204,8 +204,8 @@ def test_a_file_that_cannot_be_written_is_judged_afresh_with_the_live_rules(arou
         c.execute("UPDATE threat SET settled_on = '0001-01-01', settled_outcome = 'complied'")
     conn = sqlite3.connect(f"file:{cli.db}?mode=ro", uri=True, isolation_level=None)
     try:
-        assert views.sync_rules(conn) is conn
-        assert not views.cache_usable(conn)
+        assert rules.sync_rules(conn) is conn
+        assert not rules.cache_usable(conn)
         got = {r[0]: r[1] for r in conn.execute("SELECT id, outcome FROM threat_outcome")}  # this connection's views
         assert got == {tid: r[4] for tid, r in rows.items()}
     finally:
@@ -215,6 +215,6 @@ def test_a_file_that_cannot_be_written_is_judged_afresh_with_the_live_rules(arou
 
 def test_a_file_made_by_db_init_has_its_views_and_rules_version_at_once(cli):
     cli("db", "init", "--empty")
-    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(views.VIEWS)
-    assert stored(cli.db, "SELECT value FROM setting") == [(views.rules_version(),)]
+    assert dict(stored(cli.db, "SELECT name, sql FROM sqlite_master WHERE type = 'view'")) == dict(rules.VIEWS)
+    assert stored(cli.db, "SELECT value FROM setting") == [(rules.rules_version(),)]
     assert stored(cli.db, "SELECT * FROM actor_scorecard") == []

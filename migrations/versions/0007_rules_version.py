@@ -1,7 +1,7 @@
 """The rules version: a `setting` table holds the version of the outcome rules that the cached
 verdicts and the views of the file were made with; on open, redlines compares it with its own
 and, when they differ, recomputes the cache and recreates the views from the live rule SQL
-(`redlines.store.views`).
+(`redlines.store.rules`).
 
 Revision ID: 0007
 Revises: 0006

@@ -4,7 +4,7 @@ the values completed from the database in use (`--db`, else REDLINES_DB, else th
 The shell asks through the environment: `_REDLINES_COMPLETE=complete_bash` (the order Typer's
 scripts use) or `bash_complete` (Click's), with `COMP_WORDS` and `COMP_CWORD` for bash and
 `_TYPER_COMPLETE_ARGS` for zsh and fish. Completing imports no database layer but stdlib sqlite3
-(`redlines.store.completion`), and no Rich.
+(`redlines.store.candidates`), and no Rich.
 """
 
 from __future__ import annotations
@@ -147,7 +147,7 @@ def _where(ctx) -> tuple[Path | None, str]:
 
 def actors(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Actor slugs starting with what is typed, each with the actor's name."""
-    from redlines.store.completion import actor_slugs
+    from redlines.store.candidates import actor_slugs
 
     path, _ = _where(ctx)
     return actor_slugs(path, incomplete) if path else []
@@ -155,7 +155,7 @@ def actors(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
 def threats(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Threat ids starting with what is typed (known on the as-of date), with their statements."""
-    from redlines.store.completion import threat_ids
+    from redlines.store.candidates import threat_ids
 
     path, as_of = _where(ctx)
     return [(i, _short(s)) for i, s in threat_ids(path, incomplete, as_of)] if path else []
@@ -163,7 +163,7 @@ def threats(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
 
 def records(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """For edit and delete: threat ids, and event ids (THREAT#N) once a # is typed."""
-    from redlines.store.completion import event_ids
+    from redlines.store.candidates import event_ids
 
     if "#" in incomplete:
         path, as_of = _where(ctx)

@@ -179,5 +179,5 @@ OPTION_OF = {
     "sources": "--source",
     "quotes": "--quote",
     **{f: f"--{f}" for f in ("what", "name", "kind", "of", "category", "deadline", "due", "outcome", "cameo")},
-    **{f: f"--{f}" for f in ("since", "until", "within")},
+    **{f: f"--{f}" for f in ("since", "until", "within", "grace", "dossiers")},
 }

@@ -24,14 +24,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from redlines import SCHEMA_VERSION
+from redlines import DOCUMENT_VERSION
 from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.domain.validation import in_the_future, shown
 from redlines.errors import BadInput
-
-DOCUMENT_VERSION = SCHEMA_VERSION
 
 
 class Problems:

@@ -449,7 +449,7 @@ def _passage(con, parts: list[str], first: str) -> None:
 
 def search(rows: list[dict], *, query: str) -> View:
     """Matches in context; the matched words are bracketed."""
-    from redlines.store.search import CLOSE, OPEN
+    from redlines.domain.snippets import CLOSE, OPEN
 
     def marked(snippet: str) -> str:
         return snippet.replace(OPEN, "[").replace(CLOSE, "]")

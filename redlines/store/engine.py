@@ -20,6 +20,10 @@ from redlines.store import objects
 
 BUSY_TIMEOUT_MS = 10_000
 
+# Called with each connection `connect` opens, after its pragmas: a seam for tests (and tools)
+# that must run the store under other limits, e.g. `conn.setlimit(...)`.
+CONNECT_HOOKS: list = []
+
 
 def default_path() -> Path:
     """The user's data directory, as each platform names it."""
@@ -94,6 +98,8 @@ def connect(path: Path) -> Connection:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA analysis_limit = 1000")  # bounds what PRAGMA optimize may cost
+        for hook in CONNECT_HOOKS:
+            hook(conn)
     except sqlite3.Error as e:
         raise problem(e, path, opening=True) from e
     mark_in_use(path)
@@ -168,7 +174,7 @@ def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> Da
     return DatabaseProblem(f"{where}: {text}; nothing was written")
 
 
-def schema_version(conn: sqlite3.Connection, path: Path) -> str | None:
+def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
     """The Alembic revision of the file; None for a file with no tables at all."""
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -197,7 +203,7 @@ def open_database(path: Path, seed) -> Connection:
         create(path, seed)
     conn = connect(path)
     try:
-        version = schema_version(conn, path)
+        version = schema_revision(conn, path)
         head = head_revision()
         known = known_revisions()
         if version is None:
@@ -217,7 +223,7 @@ def open_database(path: Path, seed) -> Connection:
         if version == head:
             if any(f.problem in objects.FOREIGN for f in findings):
                 conn.refusal = _foreign(path, [f for f in findings if f.problem in objects.FOREIGN])
-                from redlines.store.views import mark_if_stale
+                from redlines.store.rules import mark_if_stale
 
                 mark_if_stale(conn)  # read as it is; its views and cache are brought up to date after --repair
                 conn.execute("PRAGMA query_only = ON")
@@ -241,8 +247,8 @@ def open_database(path: Path, seed) -> Connection:
 
 def _rules_synced(conn: sqlite3.Connection) -> sqlite3.Connection:
     """The cached verdicts and the views brought up to this code's rules (one small read when
-    they are; see `redlines.store.views`)."""
-    from redlines.store.views import sync_rules
+    they are; see `redlines.store.rules`)."""
+    from redlines.store.rules import sync_rules
 
     return sync_rules(conn)
 
@@ -478,7 +484,7 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
         return [], None  # opening it creates it, as redlines makes it
     conn = connect(path)
     try:
-        version = schema_version(conn, path)
+        version = schema_revision(conn, path)
         if version is None or version not in known_revisions():
             return [], None
         _check_version(path, version, _inventory(conn, path), known_revisions())

@@ -27,9 +27,10 @@ from redlines.domain.checks import EVENT_ID
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
 from redlines.store import records, search, summary
+from redlines.store.sqlite import select_in
 from redlines.store.write import Writer
 
-BATCH = 2000  # threats a batch; each batch's ids go into IN (...) lists of at most this size
+BATCH = 2000  # threats a batch; lists of their ids are bound through `sqlite.select_in`
 THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
 REQUIRED = ("issuer", "made_on", "statement")
 DEFAULTS = {"category": "other", "kind": "person"}
@@ -220,10 +221,8 @@ class Loader:
         threats = [t for t in threats if t["id"]]  # one without an id is refused already
         if not threats:
             return
-        marks = ", ".join("?" * len(threats))
-        existing = {
-            r[0] for r in self.conn.execute(f"SELECT id FROM threat WHERE id IN ({marks})", [t["id"] for t in threats])
-        }
+        ids = [t["id"] for t in threats]
+        existing = {r[0] for r in select_in(self.conn, "SELECT id FROM threat WHERE id IN ({values})", ids)}
         new = [t for t in threats if t["id"] not in existing]
         for t in new:
             self._check_new(t)
@@ -405,14 +404,7 @@ class Loader:
             return {}
         before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
         self.conn.executemany("INSERT INTO source (url) VALUES (?) ON CONFLICT (url) DO NOTHING", [(u,) for u in urls])
-        ids: dict[str, int] = {}
-        for start in range(0, len(urls), 900):
-            chunk = urls[start : start + 900]
-            ids.update(
-                self.conn.execute(
-                    f"SELECT url, id FROM source WHERE url IN ({', '.join('?' * len(chunk))})", chunk
-                ).fetchall()
-            )
+        ids: dict[str, int] = dict(select_in(self.conn, "SELECT url, id FROM source WHERE url IN ({values})", urls))
         new = sorted(i for i in ids.values() if i > before)
         self.w.log_inserts("source", new)
         self.counts.bump(self.counts.added, "sources", len(new))

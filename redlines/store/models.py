@@ -15,6 +15,10 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Index, MetaData, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from redlines.domain.checks import ACTOR_KINDS
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.store.schema import AWAITING_INDEX, REPORT_INDEX, SETTLING_INDEX
+
 SQLModel.metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -35,7 +39,7 @@ def _in(col: str, values: tuple[str, ...]) -> str:
 
 class Actor(SQLModel, table=True):
     __tablename__ = "actor"
-    __table_args__ = (CheckConstraint(_in("kind", ("person", "state", "organization", "bloc")), name="kind"),)
+    __table_args__ = (CheckConstraint(_in("kind", ACTOR_KINDS), name="kind"),)
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(unique=True)
     name: str
@@ -53,7 +57,7 @@ class Alias(SQLModel, table=True):
 class Threat(SQLModel, table=True):
     __tablename__ = "threat"
     __table_args__ = (
-        CheckConstraint(_in("category", ("military", "nuclear", "economic", "diplomatic", "other")), name="category"),
+        CheckConstraint(_in("category", CATEGORIES), name="category"),
         CheckConstraint(ISO_DATE.format(col="made_on"), name="made_on"),
         CheckConstraint("deadline IS NULL OR " + ISO_DATE.format(col="deadline"), name="deadline"),
         # Covers what judging and reporting read, so that a report scans this index alone; it
@@ -80,12 +84,12 @@ class Threat(SQLModel, table=True):
         ),
         Index("ix_threat_made_on", "made_on"),
         # The threats a date must judge again (made by then, not settled by then): few.
-        Index("ix_threat_settled_on", "settled_on", "made_on"),
+        Index(SETTLING_INDEX, "settled_on", "made_on"),
         # A report counts settled verdicts per issuer, outcome and days in this order, unsorted.
-        Index("ix_threat_report", "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on", "category"),
+        Index(REPORT_INDEX, "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on", "category"),
         # `due` reads the settled threats still owed a response, oldest test first, from here.
         Index(
-            "ix_threat_awaiting",
+            AWAITING_INDEX,
             "settled_tested_on",
             "id",
             "settled_on",
@@ -141,11 +145,9 @@ class ThreatTag(SQLModel, table=True):
 class Event(SQLModel, table=True):
     __tablename__ = "event"
     __table_args__ = (
+        CheckConstraint(_in("kind", EVENT_KINDS), name="kind"),
         CheckConstraint(
-            _in("kind", ("crossed", "deadline", "response", "complied", "withdrawn", "restated", "note")), name="kind"
-        ),
-        CheckConstraint(
-            "outcome IS NULL OR " + _in("outcome", ("followed_through", "partial", "not_followed_through")),
+            "outcome IS NULL OR " + _in("outcome", RESPONSE_OUTCOMES),
             name="outcome",
         ),
         CheckConstraint("kind <> 'response' OR outcome IS NOT NULL", name="response_outcome"),
@@ -214,7 +216,7 @@ class Change(SQLModel, table=True):
 
 class Setting(SQLModel, table=True):
     """Facts about the file itself, by key: `rules_version`, the version of the outcome rules its
-    cached verdicts and its views were made with (see `redlines.store.views`)."""
+    cached verdicts and its views were made with (see `redlines.store.rules`)."""
 
     __tablename__ = "setting"
     key: str = Field(primary_key=True)

@@ -129,7 +129,7 @@ SELECT issuer AS actor, COUNT(*) AS threats,
 FROM threat_outcome GROUP BY issuer
 """
 
-# From 0007 on, the views are made by the store from the live rule SQL (`store.views`), on open.
+# From 0007 on, the views are made by the store from the live rule SQL (`store.rules`), on open.
 _VIEW_HISTORY: dict[Key, list[tuple[str, str | None]]] = {
     ("view", "threat_outcome"): [("0002", _OUTCOME_VIEW_0002), ("0007", None)],
     ("view", "actor_scorecard"): [("0002", _SCORECARD_VIEW_0002), ("0007", None)],
@@ -140,9 +140,9 @@ def expected_views() -> dict[str, str]:
     """The views a current database holds: name -> SQL (a whole `CREATE VIEW`, or only the query).
 
     The one place that says which views are expected. For now they are the views as migration
-    0002 creates them; when the store creates its views itself (`redlines.store.views.VIEWS`),
+    0002 creates them; when the store creates its views itself (`redlines.store.rules.VIEWS`),
     this returns that dict, and nothing else here changes."""
-    from redlines.store.views import VIEWS
+    from redlines.store.rules import VIEWS
 
     return dict(VIEWS)
 

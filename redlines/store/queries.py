@@ -1,25 +1,53 @@
 """The SQL of reads and reports: portable SQL run through stdlib `sqlite3`.
 
 `judged` computes every visible threat's outcome as of a date in SQL, by the same rules as
-`redlines.domain.outcomes.judge` (tests hold the two to each other). Its parameters:
-`:as_of` (a full ISO day) and `:grace_cutoff` (see `outcomes.grace_cutoff`). Dates are ISO
-strings at their own precision, and `s <= :as_of` means "s starts on or before as_of"
-(see `redlines.domain.dates`).
+`redlines.domain.outcomes.judge` (tests hold the two to each other). How it judges is a
+`Judging`: the values it binds, `:as_of` (a full ISO day) and `:grace_cutoff` (see
+`outcomes.grace_cutoff`), and which caches may answer (`current`, `settled`), kept apart from
+them. Dates are ISO strings at their own precision, and `s <= :as_of` means "s starts on or
+before as_of" (see `redlines.domain.dates`).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from redlines.store.schema import AWAITING_INDEX, REPORT_INDEX, SETTLING_INDEX
+from redlines.store.sqlite import VALUES, chunks, select_in
+
+
+@dataclass(frozen=True)
+class Judging:
+    """How the threats are judged: as of `as_of`, the grace period ending at `grace_cutoff` (both
+    bound as values), and which caches may answer: `current` when nothing is dated after the
+    as-of date (the cached summaries), `settled` when the grace period is the default (the
+    cached verdicts of threats settled by then)."""
+
+    as_of: str
+    grace_cutoff: str | None = None
+    current: bool = False
+    settled: bool = False
+
+    def args(self) -> dict:
+        """The values the judging SQL binds."""
+        return {"as_of": self.as_of, "grace_cutoff": self.grace_cutoff}
+
 
 # What the outcome rules need from a threat's events, aggregated over events `e` grouped by
 # threat: the same expressions keep the cached summary on `threat` (see `store.summary`) and
 # judge as of a past date. The deadline in force is the `due` of the latest deadline event in
 # date order, then order of entry: its key sorts by date (char(1) sorts a month before its days),
-# then `seq` (the event's place in its threat's order of entry, kept by undo, unlike a rowid).
+# then `seq` (the event's place in its threat's order of entry, kept by undo, unlike a rowid),
+# written at a fixed width; the `due` follows, after the second separator.
+_SEQ_WIDTH = 12
 _DEADLINE_KEY = (
-    "MAX(CASE WHEN e.kind = 'deadline' THEN e.occurred_on || char(1) || printf('%012d', e.seq) || char(1) || e.due END)"
+    "MAX(CASE WHEN e.kind = 'deadline' THEN "
+    f"e.occurred_on || char(1) || printf('%0{_SEQ_WIDTH}d', e.seq) || char(1) || e.due END)"
 )
+# The due of the key: what follows the first separator, the seq and the second separator.
+_DUE_OF_KEY = f"substr({_DEADLINE_KEY}, instr({_DEADLINE_KEY}, char(1)) + {1 + _SEQ_WIDTH + 1})"
 EVENT_AGGREGATES = f"""
     MIN(CASE WHEN e.kind = 'crossed' THEN e.occurred_on END) AS first_crossed,
     MAX(CASE WHEN e.kind = 'response' THEN CASE e.outcome WHEN 'followed_through' THEN 3
@@ -28,7 +56,7 @@ EVENT_AGGREGATES = f"""
     COALESCE(MAX(e.kind = 'complied'), 0) AS complied,
     COALESCE(MAX(e.kind = 'withdrawn'), 0) AS withdrawn,
     COALESCE(SUM(e.kind = 'restated'), 0) AS restated,
-    substr({_DEADLINE_KEY}, instr({_DEADLINE_KEY}, char(1)) + 14) AS deadline_set,
+    {_DUE_OF_KEY} AS deadline_set,
     MAX(e.occurred_on) AS last_event_on"""
 SUMMARY_COLUMNS = (
     "first_crossed",
@@ -48,33 +76,47 @@ THREAT_COLUMNS = (
 SETTLED_COLUMNS = ("settled_on", "settled_outcome", "settled_rule", "settled_tested_on", "settled_days")
 _SETTLED = ", ".join(f"t.{c}" for c in SETTLED_COLUMNS)
 
-# As of today (no event after the as-of date): the summary cached on each threat row.
-_CURRENT = f"""
-  SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {_SETTLED}
-  FROM threat t{{index}} WHERE t.made_on <= :as_of"""
+_CACHED_SUMMARY = ", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)
+
+
+def _current(threats: str) -> str:
+    """As of today (no event after the as-of date): the summary cached on each threat row of
+    `threats` (the table, with any index hint)."""
+    return f"""
+  SELECT {THREAT_COLUMNS}, {_CACHED_SUMMARY}, {_SETTLED}
+  FROM {threats} WHERE t.made_on <= :as_of"""
+
 
 # As of a past date: the events known then, aggregated in one pass; only for the threats not
 # settled by then (a settled threat's cached summary is the one it had on that date).
 _FROM_EVENTS = {
     c: f"COALESCE(ev.{c}, 0)" if c in ("complied", "withdrawn", "restated") else f"ev.{c}" for c in SUMMARY_COLUMNS
 }
-_HISTORICAL = f"""
+_SUMMARY_THEN = ", ".join(
+    f"CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {then} END AS {c}" for c, then in _FROM_EVENTS.items()
+)
+
+
+def _historical(threats: str, events: str) -> str:
+    """As of a past date: the threats of `threats` (the table, with any index hint) with their
+    events aggregated, the events kept by the condition `events` (SQL after `AND`, or empty)."""
+    return f"""
   SELECT {THREAT_COLUMNS},
-    {
-    ", ".join(f"CASE WHEN t.settled_on <= :as_of THEN t.{c} ELSE {then} END AS {c}" for c, then in _FROM_EVENTS.items())
-},
+    {_SUMMARY_THEN},
     {_SETTLED}
-  FROM threat t{{index}} LEFT JOIN (
+  FROM {threats} LEFT JOIN (
     SELECT e.threat_id, {EVENT_AGGREGATES}
-    FROM event e WHERE e.occurred_on <= :as_of {{scope}} GROUP BY e.threat_id
+    FROM event e WHERE e.occurred_on <= :as_of {events} GROUP BY e.threat_id
   ) ev ON ev.threat_id = t.id
   WHERE t.made_on <= :as_of"""
-# The threats a past date must judge from their events: those not settled by then.
+
+
+# The threats a past date must judge from their events: those not settled by then, read through
+# the index of settling dates (few of them, however many threats).
 _NOT_SETTLED = "t.settled_on > :as_of"
-_SETTLING_INDEX = " INDEXED BY ix_threat_settled_on"
-_UNSETTLED = (
-    f"AND e.threat_id IN (SELECT t.id FROM threat t{_SETTLING_INDEX} WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)"
-)
+_THREATS = "threat t"
+_THREATS_SETTLING = f"threat t INDEXED BY {SETTLING_INDEX}"
+_UNSETTLED = f"AND e.threat_id IN (SELECT t.id FROM {_THREATS_SETTLING} WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)"
 
 
 def start(col: str) -> str:
@@ -166,19 +208,26 @@ def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str =
     )
 
 
-def judged(params: dict, ids: Sequence[str] = (), *, unsettled_only: bool = False) -> str:
+def judged(
+    *, current: bool = False, settled: bool = False, ids: Sequence[str] = (), unsettled_only: bool = False
+) -> str:
     """The SQL of every visible threat judged as of `:as_of`: from the cached summaries when
-    `params["current"]` (nothing is dated after the as-of date), else from the events; and from
-    the cached verdicts of settled threats when `params["settled"]` (the default grace period).
-    With `unsettled_only`, only the threats not settled by then."""
-    settled = "settled_on <= :as_of" if params.get("settled") else "0"
-    index, only = (_SETTLING_INDEX, f" AND {_NOT_SETTLED}") if unsettled_only else ("", "")
-    if params.get("current"):
-        return judge_sql(_CURRENT.format(index=index) + only, settled=settled)
-    scope = f"AND e.threat_id IN ({', '.join(f':t{n}' for n in range(len(ids)))})" if ids else ""
-    if params.get("settled"):
-        scope += " " + _UNSETTLED
-    return judge_sql(_HISTORICAL.format(scope=scope, index=index) + only, settled=settled)
+    `current` (nothing is dated after the as-of date), else from the events; and from the cached
+    verdicts of settled threats when `settled` (the default grace period). With `ids`, only
+    the events of those threats are read (bound as `:t0, :t1, ...`, the names `_bind` gives
+    them). With `unsettled_only`, only the threats not settled by then."""
+    settled_now = "settled_on <= :as_of" if settled else "0"
+    threats, only = (_THREATS_SETTLING, f" AND {_NOT_SETTLED}") if unsettled_only else (_THREATS, "")
+    if current:
+        return judge_sql(_current(threats) + only, settled=settled_now)
+    events = f"AND e.threat_id IN ({', '.join(f':t{n}' for n in range(len(ids)))})" if ids else ""
+    if settled:
+        events += " " + _UNSETTLED
+    return judge_sql(_historical(threats, events) + only, settled=settled_now)
+
+
+def _judged(judging: Judging, ids: Sequence[str] = (), *, unsettled_only: bool = False) -> str:
+    return judged(current=judging.current, settled=judging.settled, ids=ids, unsettled_only=unsettled_only)
 
 
 def nothing_after(conn: sqlite3.Connection, as_of: str) -> bool:
@@ -191,6 +240,40 @@ def actor_slugs(conn: sqlite3.Connection) -> dict[int, str]:
     return dict(conn.execute("SELECT id, slug FROM actor"))
 
 
+def known_slugs(conn: sqlite3.Connection) -> set[str]:
+    """Every actor's slug."""
+    return {r[0] for r in conn.execute("SELECT slug FROM actor")}
+
+
+def actor_by_slug(conn: sqlite3.Connection, slug: str) -> sqlite3.Row | None:
+    """The actor (id, slug) with exactly this slug, or None."""
+    return conn.execute("SELECT id, slug FROM actor WHERE slug = ?", (slug,)).fetchone()
+
+
+def threat_exists(conn: sqlite3.Connection, threat_id: str) -> bool:
+    """Is there a threat with exactly this id, whenever it was made?"""
+    return conn.execute("SELECT 1 FROM threat WHERE id = ?", (threat_id,)).fetchone() is not None
+
+
+def threat_ids_from(conn: sqlite3.Connection, base: str) -> set[str]:
+    """The ids taken among `base` and `base-...` (where a new threat's id is looked for)."""
+    like = _escape_like(base) + "-%"
+    return {r[0] for r in conn.execute("SELECT id FROM threat WHERE id = ? OR id LIKE ? ESCAPE '\\'", (base, like))}
+
+
+def event_ids_of(conn: sqlite3.Connection, threat_id: str) -> list[str]:
+    """A threat's event ids, in order of entry, whenever they happened."""
+    return [r[0] for r in conn.execute("SELECT id FROM event WHERE threat_id = ? ORDER BY seq", (threat_id,))]
+
+
+COUNTED_TABLES = ("actor", "threat", "event", "source", "run")
+
+
+def row_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """How many rows each of the main tables holds (`COUNTED_TABLES`)."""
+    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in COUNTED_TABLES}
+
+
 def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Every name an actor answers to: (id, slug, name, alias-or-null)."""
     return conn.execute(
@@ -199,10 +282,11 @@ def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def _filters(
-    params: dict, *, issuers: Sequence[int], category: str | None, since: str | None, until: str | None
+    judging: Judging, *, issuers: Sequence[int], category: str | None, since: str | None, until: str | None
 ) -> tuple[list[str], dict]:
-    """The filters that `threats` and `report` share, over the judged threats `j`."""
-    where, args = [], dict(params)
+    """The filters that `threats` and `report` share, over the judged threats `j`, and the
+    values the statement binds (the judging's first)."""
+    where, args = [], judging.args()
     if issuers:
         where.append(f"j.issuer_id IN ({_bind(args, 'i', issuers)})")
     if category:
@@ -228,12 +312,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _placeholders(values: Sequence) -> str:
-    return ", ".join("?" * len(values))
-
-
 def _threats_sql(
-    params: dict,
+    judging: Judging,
     *,
     issuers: Sequence[int] = (),
     target: int | None = None,
@@ -245,9 +325,9 @@ def _threats_sql(
     ids: Sequence[str] = (),
 ) -> tuple[str, str, dict]:
     """The judged threats (`j`), the WHERE clause of the filters, and the args."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     if ids:
-        where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(params, ids) uses
+        where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(ids=ids) uses
     if target is not None:
         where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
         args["target"] = target
@@ -260,13 +340,15 @@ def _threats_sql(
             " OR j.consequence LIKE :like ESCAPE '\\')"
         )
         args["like"] = "%" + _escape_like(search) + "%"
-    return f"({judged(params, ids)}) j", f"{'WHERE ' + ' AND '.join(where) if where else ''}", args
+    return f"({_judged(judging, ids)}) j", f"{'WHERE ' + ' AND '.join(where) if where else ''}", args
 
 
-def threats_cursor(conn: sqlite3.Connection, params: dict, *, limit: int | None = None, **filters) -> sqlite3.Cursor:
+def threats_cursor(
+    conn: sqlite3.Connection, judging: Judging, *, limit: int | None = None, **filters
+) -> sqlite3.Cursor:
     """Judged threats with their issuer, newest first, as a cursor to read a batch at a time.
     Filters as `threats` takes them."""
-    judged_j, where, args = _threats_sql(params, **filters)
+    judged_j, where, args = _threats_sql(judging, **filters)
     sql = (
         f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM {judged_j} "
         f"JOIN actor a ON a.id = j.issuer_id {where} ORDER BY j.made_on DESC, j.id"
@@ -278,40 +360,28 @@ def threats_cursor(conn: sqlite3.Connection, params: dict, *, limit: int | None 
 
 
 def threats(
-    conn: sqlite3.Connection,
-    params: dict,
-    *,
-    issuers: Sequence[int] = (),
-    target: int | None = None,
-    category: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    search: str | None = None,
-    ids: Sequence[str] = (),
-    limit: int | None = None,
+    conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str] = (), limit: int | None = None, **filters
 ) -> list[dict]:
-    """Judged threats with their issuer, newest first. `since` and `until` are bounds from
-    `dates.starts_on_or_after` and `dates.starts_on_or_before`."""
-    cursor = threats_cursor(
-        conn,
-        params,
-        issuers=issuers,
-        target=target,
-        category=category,
-        outcome=outcome,
-        since=since,
-        until=until,
-        search=search,
-        ids=ids,
-        limit=limit,
-    )
-    return [dict(r) for r in cursor]
+    """Judged threats with their issuer, newest first; the filters are `_threats_sql`'s (`since`
+    and `until` are bounds from `dates.starts_on_or_after` and `dates.starts_on_or_before`).
+    Many `ids` are judged a chunk at a time (`sqlite.chunks`), then put in order."""
+    if not ids:
+        return [dict(r) for r in threats_cursor(conn, judging, limit=limit, **filters)]
+    # the other values the statement binds: the judging's, the issuers', one for each other filter
+    reserved = len(judging.args()) + len(filters.get("issuers", ())) + len(filters)
+    rows = [
+        dict(r)
+        for chunk in chunks(conn, ids, reserved=reserved)
+        for r in threats_cursor(conn, judging, ids=chunk, **filters)
+    ]
+    rows.sort(key=lambda r: r["id"])
+    rows.sort(key=lambda r: r["made_on"], reverse=True)
+    return rows if limit is None else rows[:limit]
 
 
-def count_threats(conn: sqlite3.Connection, params: dict, **filters) -> int:
+def count_threats(conn: sqlite3.Connection, judging: Judging, **filters) -> int:
     """How many threats `threats` would give without a limit."""
-    judged_j, where, args = _threats_sql(params, **filters)
+    judged_j, where, args = _threats_sql(judging, **filters)
     return conn.execute(f"SELECT COUNT(*) FROM {judged_j} {where}", args).fetchone()[0]
 
 
@@ -368,28 +438,23 @@ def actor_slugs_with_prefix(conn: sqlite3.Connection, prefix: str, limit: int = 
 
 
 def targets_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(
-        conn,
-        f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
-        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
-        ids,
-    )
+    """The slugs of the actors each threat targets, in the order they were given."""
+    return grouped_in(conn, _TARGETS.format(name="a.slug", values=VALUES), ids)
 
 
 def tags_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
-    return grouped(
-        conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({_placeholders(ids)}) ORDER BY id", ids
-    )
+    return grouped_in(conn, "SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({values}) ORDER BY id", ids)
 
 
 def citations_of(conn: sqlite3.Connection, column: str, ids: Sequence[str]) -> dict[str, list[dict]]:
     """Sources cited by threats (`column='threat_id'`) or events (`column='event_id'`)."""
     assert column in ("threat_id", "event_id")
-    rows = conn.execute(
+    rows = select_in(
+        conn,
         f"SELECT c.{column} AS subject, s.url, s.title, s.publisher, s.published_on, c.quote "
         f"FROM citation c JOIN source s ON s.id = c.source_id "
-        f"WHERE c.{column} IN ({_placeholders(ids)}) ORDER BY c.id",
-        list(ids),
+        f"WHERE c.{column} IN ({VALUES}) ORDER BY c.id",
+        ids,
     )
     out: dict[str, list[dict]] = {}
     for r in rows:
@@ -420,20 +485,30 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
 def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) -> dict[str, list[dict]]:
     """The events known on `as_of` of many threats, in date order, by threat."""
     out: dict[str, list[dict]] = {}
-    for start in range(0, len(threat_ids), 900):
-        chunk = list(threat_ids[start : start + 900])
-        for r in conn.execute(
-            f"SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
-            f"WHERE threat_id IN ({_placeholders(chunk)}) AND occurred_on <= ? ORDER BY occurred_on, seq",
-            [*chunk, as_of],
-        ):
-            out.setdefault(r["threat_id"], []).append(dict(r))
+    for r in select_in(
+        conn,
+        "SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+        "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY occurred_on, seq",
+        threat_ids,
+        after=[as_of],
+    ):
+        out.setdefault(r["threat_id"], []).append(dict(r))
     return out
 
 
-def grouped(conn: sqlite3.Connection, sql: str, args: Iterable) -> dict[str, list]:
+def grouped(conn: sqlite3.Connection, sql: str, args: Iterable = ()) -> dict[str, list]:
+    """The second column of each row by the first, in the rows' order."""
+    return _grouped(conn.execute(sql, list(args)))
+
+
+def grouped_in(conn: sqlite3.Connection, sql: str, values: Iterable) -> dict[str, list]:
+    """`grouped` for a statement keyed by `IN ({values})`: a key's rows come from one chunk."""
+    return _grouped(select_in(conn, sql, values))
+
+
+def _grouped(rows: Iterable) -> dict[str, list]:
     out: dict[str, list] = {}
-    for key, value in conn.execute(sql, list(args)):
+    for key, value in rows:
         out.setdefault(key, []).append(value)
     return out
 
@@ -478,7 +553,7 @@ OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through
 
 def report(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     by: str,
     *,
     issuers: Sequence[int] = (),
@@ -490,12 +565,12 @@ def report(
     to the first response. SQL counts the judged threats by group base and outcome, and lists
     their days: the settled threats from their cached verdicts, through an index kept in that
     order so nothing is sorted, the others judged. Returns (rows ordered by key, median for all)."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
-    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", "j.days", where)]
-    if params.get("settled"):
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    parts = [(f"({_judged(judging, unsettled_only=judging.settled)}) j", "j.outcome", "j.days", where)]
+    if judging.settled:
         parts.append(
             (
-                "threat j INDEXED BY ix_threat_report",
+                f"threat j INDEXED BY {REPORT_INDEX}",
                 "j.settled_outcome",
                 "j.settled_days",
                 ["j.settled_on <= :as_of", *where],
@@ -567,13 +642,13 @@ def due_on(row: dict) -> str:
 
 
 def due(
-    conn: sqlite3.Connection, params: dict, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
+    conn: sqlite3.Connection, judging: Judging, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
 ) -> list[dict]:
     """Threats still waiting for a response: a deadline in force whose period ends on or before
     `horizon` (a full ISO day), a deadline passed, or a red line crossed; by the day each is due
     (`DUE_ON`), then id. With a limit, the settled ones are read in order from their own index,
     only until no later one can be among the first `limit`, and only the unsettled few are judged."""
-    where, args = _filters(params, issuers=issuers, category=None, since=None, until=None)
+    where, args = _filters(judging, issuers=issuers, category=None, since=None, until=None)
     args.update(horizon=horizon, limit=-1 if limit is None else limit)
     waiting = [
         *where,
@@ -581,11 +656,11 @@ def due(
         f"(j.first_crossed IS NOT NULL OR (j.deadline IS NOT NULL AND {end('j.deadline')} <= :horizon))",
     ]
     order = "ORDER BY due_on, j.id LIMIT :limit"
-    if limit is None or not params.get("settled"):
+    if limit is None or not judging.settled:
         return [
             dict(r)
             for r in conn.execute(
-                f"SELECT j.*, {DUE_ON} AS due_on, a.slug AS issuer, a.name AS issuer_name FROM ({judged(params)}) j "
+                f"SELECT j.*, {DUE_ON} AS due_on, a.slug AS issuer, a.name AS issuer_name FROM ({_judged(judging)}) j "
                 f"JOIN actor a ON a.id = j.issuer_id WHERE {' AND '.join(waiting)} {order}",
                 args,
             )
@@ -598,7 +673,7 @@ def due(
     heap = [
         _Last((r[0], r[1]))
         for r in conn.execute(  # the unsettled threats, judged: at most `limit` of them
-            f"SELECT {DUE_ON} AS due_on, j.id FROM ({judged(params, unsettled_only=True)}) j "
+            f"SELECT {DUE_ON} AS due_on, j.id FROM ({_judged(judging, unsettled_only=True)}) j "
             f"WHERE {' AND '.join(waiting)} {order}",
             args,
         )
@@ -608,7 +683,7 @@ def due(
     # it was tested on or before the day it settled, which is on or before the as-of date.
     settled = ["j.settled_rule IN ('deadline', 'grace')", "j.settled_on <= :as_of", *where]
     for key, tid, tested_from in conn.execute(
-        f"SELECT {_SETTLED_DUE_ON}, j.id, {start('j.settled_tested_on')} FROM threat j INDEXED BY ix_threat_awaiting "
+        f"SELECT {_SETTLED_DUE_ON}, j.id, {start('j.settled_tested_on')} FROM threat j INDEXED BY {AWAITING_INDEX} "
         f"WHERE {' AND '.join(settled)} ORDER BY j.settled_tested_on, j.id",
         args,
     ):
@@ -619,7 +694,7 @@ def due(
         elif (key, tid) < heap[0].key:
             heapq.heapreplace(heap, _Last((key, tid)))
     ids = [h.key[1] for h in heap]
-    rows = threats(conn, params, ids=ids) if ids else []
+    rows = threats(conn, judging, ids=ids) if ids else []
     return sorted(({**r, "due_on": due_on(r)} for r in rows), key=lambda r: (r["due_on"], r["id"]))
 
 
@@ -707,7 +782,7 @@ def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
 
 def decisions(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     by: str,
     *,
     issuers: Sequence[int] = (),
@@ -717,9 +792,9 @@ def decisions(
 ) -> dict[str, list[dict]]:
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     sql = (
-        f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({judged(params)}) j {joins} "
+        f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({_judged(judging)}) j {joins} "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id"
     )
     out: dict[str, list[dict]] = {}
@@ -747,7 +822,7 @@ def _visible(where: list[str]) -> str:
 
 def visible_count(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     *,
     issuers: Sequence[int] = (),
     category: str | None = None,
@@ -755,7 +830,7 @@ def visible_count(
     until: str | None = None,
 ) -> tuple[int, int]:
     """How many threats the filters leave as of `:as_of`, and how many issuers made them."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     return tuple(
         conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT j.issuer_id) FROM threat j WHERE {_visible(where)}",
@@ -766,7 +841,7 @@ def visible_count(
 
 def made_on_at(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     offset: int,
     *,
     newest: bool = False,
@@ -778,7 +853,7 @@ def made_on_at(
     """The date of the threat at `offset` in date order, oldest first (0: the oldest; with
     `newest`, newest first), read through the date index: where a chart of many threats may
     start and end."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     row = conn.execute(
         f"SELECT j.made_on FROM threat j WHERE {_visible(where)} "
         f"ORDER BY j.made_on {'DESC' if newest else ''} LIMIT 1 OFFSET :offset",
@@ -789,7 +864,7 @@ def made_on_at(
 
 def busiest_issuers(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     limit: int,
     *,
     issuers: Sequence[int] = (),
@@ -798,7 +873,7 @@ def busiest_issuers(
     until: str | None = None,
 ) -> list[dict]:
     """The `limit` issuers of most threats (id, slug, name, threats), most first."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     return [
         dict(r)
         for r in conn.execute(
@@ -813,7 +888,7 @@ def busiest_issuers(
 
 def activity(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     *,
     lanes: Sequence[int],
     origin: int,
@@ -829,14 +904,14 @@ def activity(
     threat was made (-1: before `origin`). At most (len(lanes) + 1) * bins * 6 rows, however
     many threats: the settled ones are counted from their cached verdicts through the report's
     index, the others judged, as in `report`."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     args.update(origin=origin, months=months)
     lane = f"CASE WHEN j.issuer_id IN ({_bind(args, 'l', lanes)}) THEN j.issuer_id END" if lanes else "NULL"
     month = _month_index("j.made_on")
     period = f"CASE WHEN {month} < :origin THEN -1 ELSE ({month} - :origin) / :months END"
-    parts = [(f"({judged(params, unsettled_only=bool(params.get('settled')))}) j", "j.outcome", where)]
-    if params.get("settled"):
-        parts.append(("threat j INDEXED BY ix_threat_report", "j.settled_outcome", ["j.settled_on <= :as_of", *where]))
+    parts = [(f"({_judged(judging, unsettled_only=judging.settled)}) j", "j.outcome", where)]
+    if judging.settled:
+        parts.append((f"threat j INDEXED BY {REPORT_INDEX}", "j.settled_outcome", ["j.settled_on <= :as_of", *where]))
     counted: dict[tuple, int] = {}
     for source, outcome, conditions in parts:
         for key_lane, key_bin, key_outcome, n in conn.execute(
@@ -851,7 +926,7 @@ def activity(
 
 def recent_threat_ids(
     conn: sqlite3.Connection,
-    params: dict,
+    judging: Judging,
     limit: int,
     *,
     issuers: Sequence[int] = (),
@@ -861,7 +936,7 @@ def recent_threat_ids(
 ) -> list[str]:
     """The ids of the `limit` most recent threats (newest first, as `threats` orders them),
     read through the date index: nothing is judged."""
-    where, args = _filters(params, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     return [
         r[0]
         for r in conn.execute(
@@ -873,9 +948,11 @@ def recent_threat_ids(
 
 def target_names_of(conn: sqlite3.Connection, ids: Sequence[str]) -> dict[str, list[str]]:
     """The names of the actors each threat targets, in the order they were given."""
-    return grouped(
-        conn,
-        f"SELECT tt.threat_id, a.name FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
-        f"WHERE tt.threat_id IN ({_placeholders(ids)}) ORDER BY tt.id",
-        ids,
-    )
+    return grouped_in(conn, _TARGETS.format(name="a.name", values=VALUES), ids)
+
+
+# A threat's targets by one of their names (`{name}`), for the threats whose ids fill `{values}`.
+_TARGETS = (
+    "SELECT tt.threat_id, {name} FROM threat_target tt JOIN actor a ON a.id = tt.actor_id "
+    "WHERE tt.threat_id IN ({values}) ORDER BY tt.id"
+)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from redlines.store.sqlite import select_in
 from redlines.store.write import COLUMNS, Writer
 
 
@@ -188,9 +189,9 @@ def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict
     out: dict[int, list[dict]] = {}
     if not run_ids:
         return out
-    rows = conn.execute(
-        f"SELECT run_id, table_name, row_id, op, before, after FROM change "
-        f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id",
+    rows = select_in(
+        conn,
+        "SELECT run_id, table_name, row_id, op, before, after FROM change WHERE run_id IN ({values}) ORDER BY id",
         run_ids,
     )
     for r in rows:
@@ -226,3 +227,8 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
             w.insert(table, {k: before.get(k) for k in COLUMNS[table]})  # a log older than a column lacks it
         else:
             w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id" and k in before})
+
+
+def run_by_id(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
+    """One run: id, at, command, and the run it undoes (or None)."""
+    return conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-OPEN, CLOSE = "\x02", "\x03"  # marks around matched words in snippets, replaced by the output layer
-
+from redlines.domain.snippets import CLOSE, OPEN  # marks around matched words, replaced by the output layer
 
 _THREATS = (
     "SELECT t.rowid * 3, 'threat', t.id, NULL, coalesce(t.statement, '') || ' ' || "

@@ -41,7 +41,7 @@ def _lapse(col: str) -> str:
 # threat was made, the day its last event starts, the day after its deadline in force ends and
 # the day its first crossing's grace period runs out. A date SQLite cannot compute never settles.
 # The grace period is the default one (`outcomes.DEFAULT_GRACE_DAYS`), read when the SQL is
-# built, so that a change of it reaches the cache (see `store.views.sync_rules`).
+# built, so that a change of it reaches the cache (see `store.rules.sync_rules`).
 _NEVER = "'9999-99-99'"  # models.NEVER, as SQL
 _DEADLINE = "COALESCE(t.deadline_set, t.deadline)"
 

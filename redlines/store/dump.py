@@ -1,14 +1,15 @@
-"""Reading the whole data set out, in a stable order and in batches, so that an export of any
-size streams in bounded memory."""
+"""The whole data set read out for `export` (this is the store's half; `output/export.py` writes
+it), in a stable order and in batches, so that an export of any size streams in bounded memory."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 
-from redlines.store.queries import grouped
+from redlines.store.queries import grouped, tags_of, targets_of
+from redlines.store.sqlite import VALUES, select_in
 
-BATCH = 900  # ids per query: under the bound-parameter limit of any SQLite
+BATCH = 900  # threats read a batch (their lists of ids are bound through `sqlite.select_in`)
 
 
 def actors(conn: sqlite3.Connection) -> Iterator[dict]:
@@ -45,21 +46,16 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
             return
         ids = [r["id"] for r in rows]
         last = ids[-1]
-        marks = ", ".join("?" * len(ids))
-        targets = grouped(
-            conn,
-            f"SELECT tt.threat_id, a.slug FROM threat_target tt JOIN actor a "
-            f"ON a.id = tt.actor_id WHERE tt.threat_id IN ({marks}) ORDER BY tt.id",
-            ids,
-        )
-        tags = grouped(conn, f"SELECT threat_id, tag FROM threat_tag WHERE threat_id IN ({marks}) ORDER BY id", ids)
+        targets = targets_of(conn, ids)
+        tags = tags_of(conn, ids)
         cited = _citations(conn, "threat_id", ids)
         events: dict[str, list[dict]] = {}
-        event_rows = conn.execute(
-            f"SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
-            f"WHERE threat_id IN ({marks}) ORDER BY threat_id, occurred_on, seq",
+        event_rows = select_in(
+            conn,
+            "SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
+            "WHERE threat_id IN ({values}) ORDER BY threat_id, occurred_on, seq",
             ids,
-        ).fetchall()
+        )
         event_cited = _citations(conn, "event_id", [e["id"] for e in event_rows])
         for e in event_rows:
             events.setdefault(e["threat_id"], []).append(
@@ -85,13 +81,14 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
 
 
 def _citations(conn: sqlite3.Connection, column: str, ids: list[str]) -> dict[str, list[dict]]:
+    """The sources each threat or event cites, as a document holds them: url and quote."""
+    assert column in ("threat_id", "event_id")
     out: dict[str, list[dict]] = {}
-    for start in range(0, len(ids), 900):  # stay under SQLite's limit on bound parameters
-        chunk = ids[start : start + 900]
-        for r in conn.execute(
-            f"SELECT c.{column} AS subject, s.url, c.quote FROM citation c JOIN source s ON s.id = c.source_id "
-            f"WHERE c.{column} IN ({', '.join('?' * len(chunk))}) ORDER BY c.id",
-            chunk,
-        ):
-            out.setdefault(r["subject"], []).append({"url": r["url"], "quote": r["quote"]})
+    for subject, url, quote in select_in(
+        conn,
+        f"SELECT c.{column}, s.url, c.quote FROM citation c JOIN source s ON s.id = c.source_id "
+        f"WHERE c.{column} IN ({VALUES}) ORDER BY c.id",
+        ids,
+    ):
+        out.setdefault(subject, []).append({"url": url, "quote": quote})
     return out

@@ -27,7 +27,7 @@ _STALE_MARK = "redlines_rules_stale"  # a TEMP table: the file's cache could not
 def _judged_now(grace: int, cached: bool = True) -> str:
     """Every threat judged as of today (UTC), as the commands judge it, with no parameters
     (`cached`: reading the cached verdicts of settled threats, as the commands do)."""
-    sql = queries.judged({"settled": cached})
+    sql = queries.judged(settled=cached)
     sql = re.sub(r":as_of\b", "date('now')", sql)
     return re.sub(r":grace_cutoff\b", f"date('now', '-{grace + 1} days')", sql)
 
@@ -107,9 +107,9 @@ def rules_version() -> str:
         from redlines.store import summary
 
         sql = [
-            queries.judged({}),
-            queries.judged({"settled": True}),
-            queries.judged({"current": True, "settled": True}, unsettled_only=True),
+            queries.judged(),
+            queries.judged(settled=True),
+            queries.judged(current=True, settled=True, unsettled_only=True),
             queries.EVENT_AGGREGATES,
             summary.settle_sql(grace),
             *build(grace).values(),

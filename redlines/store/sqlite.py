@@ -1,0 +1,75 @@
+"""What is particular to SQLite in the store, in one place: the seam a second engine fills.
+
+The rest of `redlines.store` is written against this module's names, not against SQLite's quirks:
+
+- `variable_limit(conn)`: how many values one statement may bind (`SQLITE_LIMIT_VARIABLE_NUMBER`,
+  999 before SQLite 3.32, 32,766 after, set lower by `setlimit` or at build time).
+- `chunks(conn, values, reserved=...)`: a list of values cut into pieces that fit that limit beside
+  `reserved` other bound values. Every query that binds a list of values goes through it (or
+  `select_in`), so that no list can ever exceed the limit, whatever the engine's build allows.
+- `select_in(conn, sql, values, ...)`: the rows of a statement whose `IN ({values})` is filled with
+  the values a fitting chunk at a time (each chunk's rows in the statement's order; a statement
+  that groups or orders across the whole list must not use it).
+
+- `journal_mode(conn)`, `integrity_problems(conn)`: the engine's own view of a file's health
+  (`PRAGMA journal_mode`, `integrity_check`, `foreign_key_check`).
+
+Still SQLite-specific elsewhere, each named where it stands: the opening pragmas and file handling
+(`engine`), the full-text index (`search`, FTS5), date arithmetic in the rules (`julianday`,
+`date(..., '+1 month')` in `queries` and `summary`), `json_each` (`summary`, `search`: one bound
+value holding a list), upserts (`ON CONFLICT` in `load` and `write`) and index hints (`INDEXED BY`).
+
+A PostgreSQL store would answer `variable_limit` with 65,535 (or bind one array with `= ANY(%s)`)
+and keep the same callers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+
+VALUES = "{values}"  # where `select_in` puts the placeholders of a chunk
+
+
+def variable_limit(conn: sqlite3.Connection) -> int:
+    """How many values one statement on this connection may bind."""
+    return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+
+def chunks(conn: sqlite3.Connection, values: Iterable, *, reserved: int = 0) -> Iterator[list]:
+    """`values` in lists short enough to bind beside `reserved` other values in one statement."""
+    values = list(values)
+    size = variable_limit(conn) - reserved
+    if size < 1:
+        raise ValueError(f"a statement binding {reserved} values leaves no room for a list")
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def marks(values: Sequence) -> str:
+    """The placeholders of a list: the inside of `IN (...)`."""
+    return ", ".join("?" * len(values))
+
+
+def select_in(
+    conn: sqlite3.Connection, sql: str, values: Iterable, *, before: Sequence = (), after: Sequence = ()
+) -> list[sqlite3.Row]:
+    """The rows of `sql` (holding `IN ({values})` once, with positional `?` for `before` and
+    `after` on either side of it) for all of `values`, a chunk at a time (each fetched whole:
+    the callers' lists are bounded, and `fetchall` is much cheaper than iterating a cursor)."""
+    rows: list[sqlite3.Row] = []
+    for chunk in chunks(conn, values, reserved=len(before) + len(after)):
+        rows += conn.execute(sql.format(values=marks(chunk)), [*before, *chunk, *after]).fetchall()
+    return rows
+
+
+def journal_mode(conn: sqlite3.Connection) -> str:
+    return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """What SQLite's integrity and foreign-key checks find wrong, one line each (none: all is well)."""
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+    return problems + [
+        f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
+    ]
