@@ -227,8 +227,3 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
             w.insert(table, {k: before.get(k) for k in COLUMNS[table]})  # a log older than a column lacks it
         else:
             w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id" and k in before})
-
-
-def run_by_id(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
-    """One run: id, at, command, and the run it undoes (or None)."""
-    return conn.execute("SELECT id, at, command, undoes FROM run WHERE id = ?", (run_id,)).fetchone()
