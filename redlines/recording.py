@@ -460,6 +460,13 @@ class Recorder:
         """Take back a run whole, as a run of its own (so an undo can be undone): run `run_id`,
         else the caller's newest run not undone yet. Refused (nothing written) when a later run
         changed a row the undo would write: an undo never overwrites a later edit."""
+        import sqlite3
+
+        if self.reader.as_of_given:
+            raise BadInput(
+                "undo takes back a run of the record as it stands today, not as of another date",
+                ["run it without --as-of"],
+            )
         with run(self.conn, "undo") as w:
             target = self._undoable(run_id) if run_id is not None else self._own_last_run()
             if expected_run is not None and target["id"] != expected_run:
@@ -470,7 +477,14 @@ class Recorder:
             # The rows the run wrote, then (after reverting) every row the undo wrote, which
             # includes what hangs off a threat it removes: none may have changed since the run.
             _refuse_later(target, records.later_runs_on_rows_of(self.conn, target["id"], after=target["id"]))
-            records.revert(w, records.changes(self.conn, [target["id"]]).get(target["id"], []))
+            try:
+                records.revert(w, records.changes(self.conn, [target["id"]]).get(target["id"], []))
+            except sqlite3.IntegrityError:  # a record made later still refers to one the run added
+                raise Conflict(
+                    f"run #{target['id']} ({target['command']}) cannot be undone: records made since refer to "
+                    "what it added; nothing was undone",
+                    ["see `redlines history`; undo or delete those records first"],
+                ) from None
             if w.run_id is not None:
                 later = records.later_runs_on_rows_of(self.conn, w.run_id, after=target["id"], before=w.run_id)
                 _refuse_later(target, later)

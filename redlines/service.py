@@ -74,6 +74,7 @@ class Tracker:
     history_of = _writes(Recorder.history_of)
     count_runs = _writes(Recorder.count_runs)
     last_run = _writes(Recorder.last_run)
+    run_to_undo = _writes(Recorder.run_to_undo)
     actor_slugs = _writes(Recorder.actor_slugs)
 
     # --- the database ------------------------------------------------------------------------
@@ -216,7 +217,7 @@ class Tracker:
             },
             "actors": dump.actors(conn),
             "sources": dump.sources(conn),
-            "threats": dump.threats(conn),
+            "threats": dump.threats(conn, self.as_of_iso),
         }
 
     def status(self) -> dict:

@@ -11,26 +11,6 @@ from pathlib import Path
 
 from redlines.errors import Conflict, DatabaseProblem, NotFound
 
-_SERVER_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_server(location: str | None) -> bool:
-    return location is not None and location.strip().lower().startswith(_SERVER_SCHEMES)
-
-
-def _no_server(location: str) -> DatabaseProblem:
-    from urllib.parse import urlsplit
-
-    try:  # the password is never shown
-        parts = urlsplit(location.strip())
-        shown = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-    except ValueError:
-        shown = "postgresql://…"
-    return DatabaseProblem(
-        f"PostgreSQL is not available in this release yet ({shown}); nothing was done",
-        ["use a SQLite file path for now"],
-    )
-
 
 def copy(source: str, target: str, *, force: bool = False) -> tuple[Path, Path, dict[str, int], Path | None]:
     """Copy the data set at `source`, history included, to `target`, which must not exist or be
@@ -40,8 +20,8 @@ def copy(source: str, target: str, *, force: bool = False) -> tuple[Path, Path, 
     from redlines.store import copying, engine
 
     for location in (source, target):
-        if is_server(location):
-            raise _no_server(location)
+        if engine.is_server(location):
+            raise engine.no_server(location)
     src_path, dst_path = engine.location(source), engine.location(target)
     if not src_path.is_file():
         raise NotFound(f"{src_path} does not exist; nothing was copied", ["give the database to copy from"])
@@ -73,8 +53,8 @@ def grant(location: str, role: str, *, write: bool) -> None:
     """Roles belong to a PostgreSQL server: on a SQLite file, this says so (exit 1)."""
     from redlines.store import engine
 
-    if is_server(location):
-        raise _no_server(location)
+    if engine.is_server(location):
+        raise engine.no_server(location)
     path = engine.location(location)
     raise DatabaseProblem(
         f"roles belong to a PostgreSQL server: {path} is a SQLite file, and its file permissions govern who may "

@@ -241,8 +241,10 @@ def parse_csv(text: str) -> dict:
         t = {k: _uncell(v) for k, v in row.items() if k is not None and k not in CSV_DERIVED}
         t = {k: (v if v != "" else None) for k, v in t.items()}
         for k in CSV_LISTS:
-            if k in t:
-                t[k] = [x for x in (t[k] or "").split("\n") if x.strip()] if t[k] is not None else None
+            if k in t and t[k] is not None:
+                items = split_cell(t[k])
+                # quotes stay aligned with sources line by line: an empty one is kept (no quote)
+                t[k] = items if k == "quotes" else [x for x in items if x.strip()]
         quotes = t.pop("quotes", None) or []
         if "sources" in t and t["sources"] is not None:
             t["sources"] = [
@@ -251,6 +253,30 @@ def parse_csv(text: str) -> dict:
             ]
         threats.append(t)
     return {"actors": [], "sources": [], "threats": threats}
+
+
+def join_cell(items: list[str]) -> str:
+    """A list as one CSV cell: an item a line; as a JSON array when an item holds a line break
+    itself (a quote of two paragraphs) or the first starts with `[`, so that it reads back whole."""
+    import json
+
+    if any("\n" in x or "\r" in x for x in items) or (items and items[0].startswith("[")):
+        return json.dumps(items, ensure_ascii=False)
+    return "\n".join(items)
+
+
+def split_cell(text: str) -> list[str]:
+    """The list `join_cell` wrote."""
+    import json
+
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except (ValueError, RecursionError):
+            items = None
+        if isinstance(items, list) and all(isinstance(x, str) for x in items):
+            return items
+    return text.split("\n")
 
 
 def _uncell(value: str | None) -> str | None:

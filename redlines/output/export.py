@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from typing import TextIO
 
+from redlines.domain.document import join_cell
 from redlines.output.formats import csv_cell
 
 CSV_FIELDS = (
@@ -62,5 +63,5 @@ def write_csv(out: TextIO, threats: Iterable[dict]) -> None:
     for t in threats:
         row = {**t, "sources": [s["url"] for s in t["sources"]], "quotes": [s["quote"] or "" for s in t["sources"]]}
         writer.writerow(
-            [csv_cell("\n".join(v) if isinstance(v, list) else v) for v in (row.get(k) for k in CSV_FIELDS)]
+            [csv_cell(join_cell(v) if isinstance(v, list) else v) for v in (row.get(k) for k in CSV_FIELDS)]
         )

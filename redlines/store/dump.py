@@ -32,15 +32,16 @@ def sources(conn: sqlite3.Connection) -> Iterator[dict]:
         yield dict(r)
 
 
-def threats(conn: sqlite3.Connection) -> Iterator[dict]:
-    """Every threat with its targets, tags, sources and events, ordered by id."""
+def threats(conn: sqlite3.Connection, as_of: str = "9999-12-31") -> Iterator[dict]:
+    """Every threat known on `as_of` with its targets, tags, sources and the events known then,
+    ordered by id (a record dated after `as_of` is hidden, as everywhere)."""
     last = ""
     while True:
         rows = conn.execute(
             "SELECT t.id, a.slug AS issuer, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
             "t.cameo, t.deadline FROM threat t JOIN actor a ON a.id = t.issuer_id "
-            "WHERE t.id > ? ORDER BY t.id LIMIT ?",
-            (last, BATCH),
+            "WHERE t.id > ? AND t.made_on <= ? ORDER BY t.id LIMIT ?",
+            (last, as_of, BATCH),
         ).fetchall()
         if not rows:
             return
@@ -53,8 +54,9 @@ def threats(conn: sqlite3.Connection) -> Iterator[dict]:
         event_rows = select_in(
             conn,
             "SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
-            "WHERE threat_id IN ({values}) ORDER BY threat_id, occurred_on, seq",
+            "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY threat_id, occurred_on, seq",
             ids,
+            after=(as_of,),
         )
         event_cited = _citations(conn, "event_id", [e["id"] for e in event_rows])
         for e in event_rows:

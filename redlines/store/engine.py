@@ -37,6 +37,27 @@ def default_path() -> Path:
     return base / "redlines" / "redlines.db"
 
 
+_SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_server(location: str | None) -> bool:
+    return location is not None and location.strip().lower().startswith(_SERVER_SCHEMES)
+
+
+def no_server(location: str) -> DatabaseProblem:
+    from urllib.parse import urlsplit
+
+    try:  # the password is never shown
+        parts = urlsplit(location.strip())
+        shown = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
+    except ValueError:
+        shown = "postgresql://…"
+    return DatabaseProblem(
+        f"PostgreSQL is not available in this release yet ({shown}); nothing was done",
+        ["use a SQLite file path for now"],
+    )
+
+
 def location(text: str | os.PathLike | None) -> Path:
     """The database file a location names: the default when none is given; an empty location
     (`--db ""`, `REDLINES_DB=`) is bad usage, never a silent fallback to the default."""
@@ -50,6 +71,8 @@ def location(text: str | os.PathLike | None) -> Path:
         raise BadInput("the database location is empty", ["give a file with --db PATH or REDLINES_DB=PATH"])
     if "\x00" in text:
         raise BadInput("a database path cannot hold a NUL character")
+    if is_server(text):  # never taken for a file name: that would write locally, password and all
+        raise no_server(text)
     return user_path(text)
 
 
