@@ -297,6 +297,8 @@ class Tracker:
 
     def resolve_threat(self, prefix: str) -> str:
         """The id of the one threat whose id is `prefix` or starts with it, as of the as-of date."""
+        if not prefix.strip():
+            raise BadInput("a threat id is needed, not an empty one", ["see `redlines list`"])
         ids = queries.threat_ids_with_prefix(self.conn, prefix.strip(), self.as_of_iso)
         if prefix.strip() in ids:
             return prefix.strip()

@@ -68,3 +68,8 @@ def test_an_undo_that_later_records_depend_on_is_refused_plainly(empty_cli):
     result = empty_cli("undo", "--run", str(added), "--yes", expect=1)
     assert "cannot be undone" in result.stderr and "FOREIGN KEY" not in result.stderr
     assert [a["slug"] for a in empty_cli.json("actors", "--json")] == ["xx"]
+
+
+def test_small_mends_from_the_review(cli):
+    assert "a threat id is needed" in cli("show", "", expect=2).stderr
+    assert cli("history", "--author", "nobody").stderr == "no runs by nobody\n"

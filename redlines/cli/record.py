@@ -337,7 +337,7 @@ def history(
     tracker = settings(ctx).tracker()
     slugs = tracker.actor_slugs()
     emit_listing(
-        lambda runs: views.history(runs, slugs),
+        lambda runs: views.history(runs, slugs, author),
         fmt,
         limit=limit,
         all_=all_,

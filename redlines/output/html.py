@@ -14,6 +14,7 @@ import shlex
 from html import escape
 from urllib.parse import urlsplit
 
+from redlines.domain import outcomes
 from redlines.domain.dates import FuzzyDate
 
 # Outcomes in the order a reader weighs them, each with its badge colours (background, text),
@@ -58,7 +59,6 @@ MONTH_NAMES = (
     "November",
     "December",
 )
-DEFAULT_GRACE_DAYS = 30
 
 # Characters that could reorder the page around a piece of text (bidi embeddings, overrides,
 # isolates and marks), hide in it (zero-width characters), or are not allowed in HTML (controls
@@ -576,7 +576,7 @@ def list_command(filters: dict, until: str | None) -> str:
             args += [f"--{option}", filters[option]]
     if until or filters.get("until"):
         args += ["--until", until or filters["until"]]
-    if filters.get("grace") not in (None, DEFAULT_GRACE_DAYS):
+    if filters.get("grace") not in (None, outcomes.DEFAULT_GRACE_DAYS):  # read now: it has one place
         args += ["--grace", str(filters["grace"])]
     return " ".join(shlex.quote(clean(a)) for a in args)
 

@@ -322,7 +322,7 @@ def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
 RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all
 
 
-def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
+def history(runs: Iterable[dict], slugs: dict[int, str] | None = None, author: str | None = None) -> View:
     """Runs, newest first; `runs` may be an iterator (written as they come, but for the table)."""
 
     def render(con) -> None:
@@ -331,7 +331,7 @@ def history(runs: Iterable[dict], slugs: dict[int, str] | None = None) -> View:
         if not runs:
             from redlines.output.messages import info
 
-            info("no changes recorded yet")
+            info(f"no runs by {author}" if author is not None else "no changes recorded yet")
         for r in runs:
             lines = flow(_run_head(r), con.width, indent=4)
             shown = {**r, "changes": r["changes"][:RUN_CHANGES]}
