@@ -73,3 +73,12 @@ def test_an_undo_that_later_records_depend_on_is_refused_plainly(empty_cli):
 def test_small_mends_from_the_review(cli):
     assert "a threat id is needed" in cli("show", "", expect=2).stderr
     assert cli("history", "--author", "nobody").stderr == "no runs by nobody\n"
+
+
+def test_due_says_when_more_are_due_than_it_shows(cli):
+    everything = cli.json("due", "--within", "1y", "--json", "--limit", "1000")
+    assert len(everything) >= 3
+    shown = cli("due", "--within", "1y", "--json", "--limit", "2")
+    assert len(json.loads(shown.stdout)) == 2
+    assert shown.stderr == "showing the first 2; more are due or waiting: --limit N for more\n"
+    assert cli("due", "--within", "1y", "--json", "--limit", str(len(everything))).stderr == ""

@@ -1,5 +1,6 @@
 """report: the follow-through scorecard."""
 
+import sys
 from typing import Annotated
 
 import typer
@@ -123,15 +124,16 @@ def due(
     """Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."""
     from redlines.output import views
     from redlines.output.formats import emit
+    from redlines.output.messages import info
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    emit(
-        views.due(
-            tracker.due(within=within, actors=actor or [], limit=limit, grace=grace), as_of=tracker.as_of.isoformat()
-        ),
-        fmt,
-    )
+    probe = limit + 1 if limit < MAX_LIMIT else limit  # one more than shown: are there more?
+    rows = tracker.due(within=within, actors=actor or [], limit=probe, grace=grace)
+    emit(views.due(rows[:limit], as_of=tracker.as_of.isoformat()), fmt)
+    if len(rows) > limit:
+        sys.stdout.flush()
+        info(f"showing the first {limit:,}; more are due or waiting: --limit N for more")
 
 
 app = command_app()
