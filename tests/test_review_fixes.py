@@ -82,3 +82,19 @@ def test_due_says_when_more_are_due_than_it_shows(cli):
     assert len(json.loads(shown.stdout)) == 2
     assert shown.stderr == "showing the first 2; more are due or waiting: --limit N for more\n"
     assert cli("due", "--within", "1y", "--json", "--limit", str(len(everything))).stderr == ""
+
+
+def test_an_event_id_is_never_given_out_twice(empty_cli, tmp_path):
+    cli = empty_cli
+    cli("add", "actor", "a", "--name", "A")
+    cli("add", "threat", "--by", "a", "--on", "2024", "--said", "t", "--id", "t")
+    assert cli("add", "event", "t", "--kind", "note", "--on", "2025", "--what", "note A").stdout == "t#1\n"
+    shared = tmp_path / "colleague.json"
+    cli("export", "-o", str(shared))  # a colleague's copy holds t#1 = note A
+    cli("delete", "t#1", "--yes")
+    assert cli("add", "event", "t", "--kind", "note", "--on", "2025", "--what", "note B").stdout == "t#2\n"
+    cli("undo", "--yes")  # the number of an undone event is not given out again either
+    assert cli("add", "event", "t", "--kind", "note", "--on", "2025", "--what", "note B").stdout == "t#3\n"
+    cli("import", str(shared))  # the colleague's t#1 comes back as itself; note B is left alone
+    events = {e["id"]: e["what"] for e in cli.json("show", "t", "--json")["events"]}
+    assert events == {"t#1": "note A", "t#3": "note B"}

@@ -345,7 +345,7 @@ class Loader:
                 if ids:
                     match[j] = ids.pop(0)
         plan: list[tuple[str, str | None, dict, dict]] = []
-        numbers = {_number(i) for i in stored}
+        numbers = {_number(i) for i in stored} | records.retired_event_numbers(self.conn, tid)
         for j, e in enumerate(incoming):
             if j in match:
                 s = stored[match[j]]

@@ -30,6 +30,7 @@ SQLModel.metadata = MetaData(
 )
 
 ISO_DATE = "length({col}) IN (4, 7, 10)"
+RETIRED_EVENTS = "table_name = 'event' AND op = 'delete'"  # the change rows of deleted events
 NEVER = "9999-99-99"  # a day after every date: what has not settled settles on it
 
 
@@ -197,14 +198,18 @@ class Run(SQLModel, table=True):
     at: str  # UTC timestamp, ISO 8601
     command: str
     undoes: int | None = Field(default=None, foreign_key="run.id", ondelete="SET NULL")
-    author: str | None = None  # REDLINES_AUTHOR, else the login name; NULL for runs before 0010
+    author: str | None = None  # REDLINES_AUTHOR, else the login name; NULL for runs before 0009
 
 
 class Change(SQLModel, table=True):
     """One row written by a run, with the row before and after as JSON (null when absent)."""
 
     __tablename__ = "change"
-    __table_args__ = (CheckConstraint(_in("op", ("insert", "update", "delete")), name="op"),)
+    __table_args__ = (
+        CheckConstraint(_in("op", ("insert", "update", "delete")), name="op"),
+        # The event ids a threat has had and lost: a number is never given out twice.
+        Index("ix_change_retired_events", "row_id", sqlite_where=text(RETIRED_EVENTS)),
+    )
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="run.id", ondelete="CASCADE", index=True)
     table_name: str

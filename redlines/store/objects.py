@@ -219,7 +219,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
     "0006": {"threat": "settled_on settled_outcome settled_rule settled_tested_on settled_days"},
     "0007": {"setting": "key value"},
     "0008": {"event": "seq"},
-    "0010": {"run": "author"},
+    "0009": {"run": "author"},
 }
 
 
@@ -239,7 +239,7 @@ def columns_at(revision: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
-_COLUMNS_LAST = "0010"  # the newest revision this shape history has been checked against
+_COLUMNS_LAST = "0009"  # the newest revision this shape history has been checked against
 
 
 @cache

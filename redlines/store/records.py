@@ -27,10 +27,26 @@ def next_seq(conn: sqlite3.Connection, threat_id: str) -> int:
 
 
 def next_event_id(conn: sqlite3.Connection, threat_id: str) -> str:
+    """The next number of a threat's events: after every number it has, and every one it had."""
     numbers = [
         int(r[0].rsplit("#", 1)[1]) for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))
     ]
-    return f"{threat_id}#{max(numbers, default=0) + 1}"
+    return f"{threat_id}#{max([*numbers, *retired_event_numbers(conn, threat_id)], default=0) + 1}"
+
+
+def retired_event_numbers(conn: sqlite3.Connection, threat_id: str) -> set[int]:
+    """The numbers of the events of a threat that were deleted (from the change log, through its
+    partial index `ix_change_retired_events`): never to be given out again."""
+    rows = conn.execute(
+        "SELECT row_id FROM change WHERE table_name = 'event' AND op = 'delete' AND row_id >= ? AND row_id < ?",
+        (f"{threat_id}#", f"{threat_id}$"),  # '$' follows '#': the ids `threat_id#...` alone
+    )
+    out = set()
+    for (row_id,) in rows:
+        tail = row_id.rsplit("#", 1)[1]
+        if tail.isdigit():
+            out.add(int(tail))
+    return out
 
 
 def actor_names(conn: sqlite3.Connection) -> list:
