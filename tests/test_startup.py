@@ -95,3 +95,12 @@ def test_python_m_redlines_without_its_dependencies_says_what_to_install(tmp_pat
         "redlines: the package 'typer' is not installed here; install redlines with its "
         "dependencies first (pip install -e . in the repository, or pip install .)\n"
     )
+
+
+def test_version_loads_no_command_module_no_output_and_no_rules():
+    """`--version` passes through the placing of global options, and no further: not the option
+    declarations (which pull in the output formats and the rules), not csv or calendar."""
+    modules = loaded("--version")
+    ours = {m for m in modules if m.startswith("redlines.")}
+    assert ours <= {"redlines.errors", "redlines.cli", "redlines.cli.completion", "redlines.cli.placement"}, ours
+    assert not {"csv", "calendar"} & modules  # (json: the probe itself uses it)

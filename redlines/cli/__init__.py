@@ -99,7 +99,7 @@ def _database_problem(e: Exception, ctx) -> RedlinesError:
 class LazyGroup(RedlinesGroup):
     """The root command: each command's module is imported only when that command runs, so
     that `--help`, `--version` and every command pay for their own imports alone. Global options
-    may stand before or after the command name (see `redlines.cli.options.place_global_options`)."""
+    may stand before or after the command name (see `redlines.cli.placement.place_global_options`)."""
 
     def list_commands(self, ctx):
         return list(COMMANDS)
@@ -117,7 +117,7 @@ class LazyGroup(RedlinesGroup):
 
     def parse_args(self, ctx, args):
         from redlines.cli.completion import with_shell_values
-        from redlines.cli.options import place_global_options
+        from redlines.cli.placement import place_global_options
 
         return super().parse_args(ctx, place_global_options(self, ctx, with_shell_values(args, COMMANDS)))
 
