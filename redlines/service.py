@@ -795,6 +795,13 @@ class Tracker:
             for h in hits
         ]
 
+    def search_as_words(self, text: str) -> str | None:
+        """The words `text` is searched for when its search syntax cannot be read (`NOT putin`,
+        an unbalanced quote); None when it is searched as typed."""
+        from redlines.store.search import as_searched
+
+        return as_searched(self.conn, text)
+
     def count_search(self, text: str) -> int:
         """How many threats known on the as-of date match the words."""
         from redlines.store.search import count

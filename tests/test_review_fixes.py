@@ -98,3 +98,10 @@ def test_an_event_id_is_never_given_out_twice(empty_cli, tmp_path):
     cli("import", str(shared))  # the colleague's t#1 comes back as itself; note B is left alone
     events = {e["id"]: e["what"] for e in cli.json("show", "t", "--json")["events"]}
     assert events == {"t#1": "note A", "t#3": "note B"}
+
+
+def test_a_search_whose_syntax_cannot_be_read_says_what_it_searched_for(cli):
+    result = cli("search", "NOT putin", "--json")
+    assert result.stderr == 'the search syntax of \'NOT putin\' cannot be read; searched for the words "NOT" "putin"\n'
+    assert json.loads(result.stdout)  # the words alone still find something
+    assert cli("search", "nuclear doctrine", "--json").stderr == ""

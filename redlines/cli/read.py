@@ -132,9 +132,13 @@ def search(
     """Full-text search over statements, triggers, consequences, events and quotes, best first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
+    from redlines.output.messages import info
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
+    words = tracker.search_as_words(text)
+    if words is not None:
+        info(f"the search syntax of {text!r} cannot be read; searched for the words {words or '(none)'}")
     emit_listing(
         lambda rows: views.search(rows, query=text),
         fmt,

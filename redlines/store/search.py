@@ -135,6 +135,13 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
     ]
 
 
+def as_searched(conn: sqlite3.Connection, query: str) -> str | None:
+    """The plain words a query is searched for when FTS5 cannot parse it as typed; None when it
+    can (it is searched as typed)."""
+    plain = _usable(conn, query)
+    return None if plain == query else plain
+
+
 def _usable(conn: sqlite3.Connection, query: str) -> str:
     """The query as FTS5 takes it: as typed, or as plain words when FTS5 cannot parse it."""
     try:
