@@ -35,10 +35,10 @@ def test_json_and_jsonl_round_trips_lose_nothing(cli, tmp_path):
         cli("export", "--format", fmt, "-o", str(path))
         other = type(cli)(tmp_path / f"copy-{fmt}.db", cli.today)
         other("db", "init", "--empty")
-        assert "threats: 7 were added, 0 were changed, 0 unchanged" in other("import", str(path)).stderr
+        assert "threats: 7 added, 0 changed, 0 unchanged" in other("import", str(path)).stderr
         assert export(other) == export(cli)
         before = dump(other.db)
-        assert "threats: 0 were added, 0 were changed, 7 unchanged" in other("import", str(path)).stderr
+        assert "threats: 0 added, 0 changed, 7 unchanged" in other("import", str(path)).stderr
         assert dump(other.db) == before
 
 
@@ -51,7 +51,7 @@ def test_csv_round_trip_keeps_threat_fields_and_leaves_events_alone(cli, tmp_pat
         "deadline_in_force,outcome,tested_on,tags,sources,quotes\n"
     )
     before = dump(cli.db)
-    assert "threats: 0 were added, 0 were changed, 7 unchanged" in cli("import", str(path)).stderr
+    assert "threats: 0 added, 0 changed, 7 unchanged" in cli("import", str(path)).stderr
     assert dump(cli.db) == before
     # a spreadsheet user edits a deadline and adds a threat
     lines = text.splitlines(keepends=True)
@@ -60,7 +60,7 @@ def test_csv_round_trip_keeps_threat_fields_and_leaves_events_alone(cli, tmp_pat
     edited += "trump-tariffs-2,trump,russia,2025-08-01,=SUM(A1) new tariffs,,,economic,,,,pending,,,,\n"
     (tmp_path / "edited.csv").write_text(edited)
     result = cli("import", str(tmp_path / "edited.csv"))
-    assert "threats: 1 were added, 1 were changed, 6 unchanged" in result.stderr
+    assert "threats: 1 added, 1 changed, 6 unchanged" in result.stderr
     t = cli.json("show", "trump-sanctions-march", "--json")
     assert t["deadline"] == "2025-04" and len(t["sources"]) == 1
     assert cli.json("show", "trump-tariffs-2", "--json")["statement"] == "=SUM(A1) new tariffs"
@@ -97,7 +97,7 @@ def test_dry_run_counts_and_writes_nothing(cli, tmp_path):
     path.write_text(json.dumps(doc))
     before = dump(cli.db)
     result = cli("import", str(path), "--dry-run")
-    assert "threats: 1 would be added, 1 would be changed, 6 unchanged" in result.stderr
+    assert "threats: 1 to add, 1 to change, 6 unchanged" in result.stderr
     assert "dry run: nothing was written" in result.stderr
     assert dump(cli.db) == before
 

@@ -48,7 +48,7 @@ def test_a_json_record_with_four_keys_changes_those_and_keeps_events_and_sources
     dry = run_import(cli, doc, "--dry-run")
     assert dry.stderr.splitlines() == [
         f"threat {LRW}: statement changed",
-        "threats: 0 would be added, 1 would be changed, 0 unchanged",
+        "threats: 0 to add, 1 to change, 0 unchanged",
         "dry run: nothing was written",
     ]
     run_import(cli, doc)
@@ -126,7 +126,7 @@ def test_importing_events_without_ids_twice_changes_nothing(small):
     assert dump_all(small.db) == before  # the change log too: it does not grow by the file
     assert small.json("history", "--json") == history
     assert first.stderr.splitlines()[0] == "threat t: events added: t#1, t#2"
-    assert "events: 0 were added, 0 were changed, 2 unchanged" in second.stderr
+    assert "events: 0 added, 0 changed, 2 unchanged" in second.stderr
 
 
 def test_an_event_id_of_a_different_stored_event_is_a_conflict_unless_renumbered(small):
@@ -142,7 +142,7 @@ def test_an_event_id_of_a_different_stored_event_is_a_conflict_unless_renumbered
     assert dump_all(small.db) == before
     assert run_import(small, clash, "--renumber").stderr.splitlines()[0] == "threat t: events added: t#2"
     again = run_import(small, clash, "--renumber")  # the renumbered event now matches by content
-    assert "events: 0 were added, 0 were changed, 1 unchanged" in again.stderr
+    assert "events: 0 added, 0 changed, 1 unchanged" in again.stderr
     same = {"threats": [{"id": "t", "events": [{"id": "t#1", "kind": "note", "on": "2025-02-01", "what": "edited"}]}]}
     assert run_import(small, same).stderr.splitlines()[0] == "threat t: events changed: t#1"
 

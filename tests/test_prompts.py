@@ -98,7 +98,7 @@ def test_a_large_import_shows_progress_on_a_terminal(installed, tmp_path):
     term = Terminal(installed, "import", str(data), env={**os.environ, "REDLINES_DB": str(db)})
     term.expect("2,000 threats loaded")
     term.expect("5,000 threats loaded")
-    term.expect("threats: 5000 were added")
+    term.expect("threats: 5000 added")
     assert term.wait() == 0
     piped = run_installed(installed, "import", str(data), db=db)
     assert "loaded" not in piped.stderr  # no progress when stderr is not a terminal

@@ -34,7 +34,7 @@ def test_a_csv_round_trip_keeps_multi_line_and_missing_quotes(cli, tmp_path):
     first = cli("import", str(out))
     assert "threat ml" not in first.stderr  # nothing of it changed
     again = cli("import", str(out))
-    assert "threat ml" not in again.stderr and "threats: 0 were added, 0 were changed" in again.stderr
+    assert "threat ml" not in again.stderr and "threats: 0 added, 0 changed" in again.stderr
     shown = cli.json("show", "ml", "--json")
     assert [(s["url"], s["quote"]) for s in shown["sources"]] == [
         ("https://a.example/one", None),

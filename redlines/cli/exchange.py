@@ -122,10 +122,10 @@ def import_(
             path.unlink(missing_ok=True)
     for line in counts.pop("changes"):
         info(line)
-    verb = "would be" if dry_run else "were"
+    added, changed = ("to add", "to change") if dry_run else ("added", "changed")
     for kind, c in counts.items():
         if any(c.values()):
-            info(f"{kind}: {c['added']} {verb} added, {c['changed']} {verb} changed, {c['unchanged']} unchanged")
+            info(f"{kind}: {c['added']} {added}, {c['changed']} {changed}, {c['unchanged']} unchanged")
     if dry_run:
         info("dry run: nothing was written")
 
