@@ -153,3 +153,18 @@ def test_upgrading_to_0010_keeps_what_search_finds(cli):
     conn.close()
     assert {q: cli.json("search", q, "--json") for q in queries} == before
     index_matches_rows(cli.db)
+
+
+def test_a_database_is_no_bigger_than_one_and_a_half_times_its_json_lines_export(tmp_path):
+    """The size goal of issue 14, on a generated data set imported into an empty database."""
+    cli = Cli(tmp_path / "r.db", TODAY)
+    cli("db", "init", "--empty")
+    cli("import", str(generate(tmp_path, 10_000)))  # the actors and fixed costs weigh less
+    export = tmp_path / "out.jsonl"
+    cli("export", "--format", "jsonl", "-o", str(export))
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size, exported = cli.db.stat().st_size, export.stat().st_size
+    assert size <= 1.5 * exported, f"{size:,} bytes for an export of {exported:,}: {size / exported:.2f}"
+    index_matches_rows(cli.db)

@@ -11,7 +11,10 @@ An external-content index forgets a text only when told the words it had: the tr
 old text to FTS5's 'delete' command, and only for rows that are indexed (a row added by an
 import is indexed when the import ends).
 
-SQLite only: on PostgreSQL this revision does nothing.
+Indexes (both engines): `ix_threat_tag_tag` goes (no query looks threats up by tag; 3% of the
+file), and `ix_threat_report_dated` comes: a report by category or by year reads the settled
+verdicts from it in order, instead of sorting every threat. The search part is SQLite's alone:
+on PostgreSQL it does nothing.
 
 Revision ID: 0010
 Revises: 0009
@@ -124,6 +127,13 @@ def _vacuum() -> None:
 
 
 def upgrade() -> None:
+    op.drop_index("ix_threat_tag_tag", table_name="threat_tag")
+    op.create_index(
+        "ix_threat_report_dated",
+        "threat",
+        ["category", "settled_outcome", "made_on", "settled_on", "settled_days", "issuer_id"],
+        unique=False,
+    )
     if not _sqlite():
         return
     for t in BODY:
@@ -151,6 +161,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_threat_report_dated", table_name="threat")
+    op.create_index("ix_threat_tag_tag", "threat_tag", ["tag"], unique=False)
     if not _sqlite():
         return
     for t in BODY:
