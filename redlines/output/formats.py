@@ -325,18 +325,24 @@ _SCALARS: dict[type, Callable[[Any], str]] = {
 }
 
 
+_KEYS: dict[tuple, list[str]] = {}  # the encoded `"key": ` of each set of keys seen (a listing has one or two)
+
+
 def _element(item: Any) -> str:
     """`json.dumps(item, ensure_ascii=False, indent=2)` indented one level, as an element of an
-    array: a flat dict (every value a scalar) is written directly, anything else by json."""
+    array: a flat dict (string keys, every value a scalar) is written directly, anything else by json."""
     if type(item) is dict and item:
-        parts = []
-        for k, v in item.items():
-            encode = _SCALARS.get(type(v))
-            if encode is None or type(k) is not str:
-                break
-            parts.append(f"{_SCALARS[str](k)}: {encode(v)}")
-        else:
-            return "{\n    " + ",\n    ".join(parts) + "\n  }"
+        keys = tuple(item)
+        names = _KEYS.get(keys)
+        if names is None and all(type(k) is str for k in keys) and len(_KEYS) < 64:
+            names = _KEYS[keys] = [f"{_SCALARS[str](k)}: " for k in keys]
+        if names is not None:
+            try:
+                values = [_SCALARS[type(v)](v) for v in item.values()]
+            except KeyError:  # a value that is not a scalar
+                pass
+            else:
+                return "{\n    " + ",\n    ".join(map(str.__add__, names, values)) + "\n  }"
     return json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
 
 
