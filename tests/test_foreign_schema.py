@@ -229,6 +229,7 @@ HEAD = engine.head_revision()
                 "DROP VIEW threat_outcome",
                 "DROP INDEX ix_threat_awaiting",
                 "DROP INDEX ix_threat_report",
+                "DROP INDEX ix_threat_report_dated",
                 "DROP INDEX ix_threat_settled_on",
                 "DROP INDEX ix_threat_judging",
                 "ALTER TABLE threat DROP COLUMN settled_days",

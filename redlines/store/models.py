@@ -17,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from redlines.domain.checks import ACTOR_KINDS
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
-from redlines.store.schema import AWAITING_INDEX, REPORT_INDEX, SETTLING_INDEX
+from redlines.store.schema import AWAITING_INDEX, REPORT_DATED_INDEX, REPORT_INDEX, SETTLING_INDEX
 
 SQLModel.metadata = MetaData(
     naming_convention={
@@ -88,6 +88,8 @@ class Threat(SQLModel, table=True):
         Index(SETTLING_INDEX, "settled_on", "made_on"),
         # A report counts settled verdicts per issuer, outcome and days in this order, unsorted.
         Index(REPORT_INDEX, "issuer_id", "settled_outcome", "settled_days", "settled_on", "made_on", "category"),
+        # A report by category or by year reads the settled verdicts from here, in that order.
+        Index(REPORT_DATED_INDEX, "category", "settled_outcome", "made_on", "settled_on", "settled_days", "issuer_id"),
         # `due` reads the settled threats still owed a response, oldest test first, from here.
         Index(
             AWAITING_INDEX,
@@ -140,7 +142,7 @@ class ThreatTag(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("threat_id", "tag"),)
     id: int | None = Field(default=None, primary_key=True)
     threat_id: str = Field(foreign_key="threat.id", ondelete="CASCADE")
-    tag: str = Field(index=True)
+    tag: str  # no index of its own: no query looks threats up by tag (dropped in 0010)
 
 
 class Event(SQLModel, table=True):

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 Key = tuple[str, str]  # (type, name): ("trigger", "search_threat_delete"), ("view", "threat_outcome")
 
-# --- triggers: the search index is kept in step by them (migrations 0002 and 0004) ------------------
+# --- triggers: the search index is kept in step by them (migrations 0002, 0004 and 0010) -------------
 
 _THREAT_BODY = "coalesce(new.statement, '') || ' ' || coalesce(new.trigger, '') || ' ' || coalesce(new.consequence, '')"
 _CITATION_THREAT = "coalesce(new.threat_id, (SELECT threat_id FROM event WHERE id = new.event_id))"
@@ -54,9 +54,54 @@ _TEXT_COLUMNS_0004 = {
 }
 
 
+# From 0010 the index keeps no copy of the texts (external content, read through the view
+# `search_source`): the triggers hand FTS5 the old words of a changed or deleted text, for rows
+# that are indexed, and only the indexed text's columns fire them.
+_BODY_0010 = {
+    "threat": "coalesce({r}.statement, '') || ' ' || coalesce({r}.trigger, '') || ' ' || coalesce({r}.consequence, '')",
+    "event": "{r}.what",
+    "citation": "{r}.quote",
+}
+_KEY_0010 = {"threat": "{r}.rowid * 3", "event": "{r}.rowid * 3 + 1", "citation": "{r}.id * 3 + 2"}
+_TEXT_COLUMNS_0010 = {"threat": "statement, trigger, consequence", "event": "what", "citation": "quote"}
+
+
+def _forget_0010(t: str) -> str:
+    key, body = _KEY_0010[t].format(r="old"), _BODY_0010[t].format(r="old")
+    return (
+        f"INSERT INTO search (search, rowid, body) SELECT 'delete', {key}, {body} "
+        f"WHERE EXISTS (SELECT 1 FROM search_docsize WHERE id = {key});"
+    )
+
+
+def _index_0010(t: str) -> str:
+    key, body = _KEY_0010[t].format(r="new"), _BODY_0010[t].format(r="new")
+    return f"INSERT INTO search (rowid, body) SELECT {key}, {body} WHERE {body} IS NOT NULL;"
+
+
+_SEARCH_SOURCE_0010 = """CREATE VIEW search_source AS
+SELECT d.id AS key,
+  CASE d.id % 3 WHEN 0 THEN 'threat' WHEN 1 THEN 'event' ELSE 'quote' END AS kind,
+  CASE d.id % 3
+    WHEN 0 THEN (SELECT t.id FROM threat t WHERE t.rowid = d.id / 3)
+    WHEN 1 THEN (SELECT e.threat_id FROM event e WHERE e.rowid = d.id / 3)
+    ELSE (SELECT coalesce(c.threat_id, (SELECT e.threat_id FROM event e WHERE e.id = c.event_id))
+          FROM citation c WHERE c.id = d.id / 3) END AS threat_id,
+  CASE d.id % 3
+    WHEN 1 THEN (SELECT e.id FROM event e WHERE e.rowid = d.id / 3)
+    WHEN 2 THEN (SELECT c.event_id FROM citation c WHERE c.id = d.id / 3) END AS event_id,
+  CASE d.id % 3
+    WHEN 0 THEN (SELECT coalesce(t.statement, '') || ' ' || coalesce(t.trigger, '') || ' '
+                   || coalesce(t.consequence, '') FROM threat t WHERE t.rowid = d.id / 3)
+    WHEN 1 THEN (SELECT e.what FROM event e WHERE e.rowid = d.id / 3)
+    ELSE (SELECT c.quote FROM citation c WHERE c.id = d.id / 3) END AS body
+FROM search_docsize d"""  # as migration 0010 wrote it
+
+
 def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
-    """Each trigger's SQL from the revision that set it (None: dropped from that revision on)."""
-    history: dict[Key, list[tuple[str, str | None]]] = {}
+    """Each search object's SQL (its triggers, and from 0010 the view its passages are read
+    through) from the revision that set it (None: dropped from that revision on)."""
+    history: dict[Key, list[tuple[str, str | None]]] = {("view", "search_source"): [("0010", _SEARCH_SOURCE_0010)]}
     for t in ("threat", "event", "citation"):
         history[("trigger", f"search_{t}_insert")] = [
             ("0002", f"CREATE TRIGGER search_{t}_insert AFTER INSERT ON {t} BEGIN {_INSERTS_0002[t]} END"),
@@ -64,6 +109,7 @@ def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
         ]
         history[("trigger", f"search_{t}_delete")] = [
             ("0002", f"CREATE TRIGGER search_{t}_delete AFTER DELETE ON {t} BEGIN {_DELETES[t]} END"),
+            ("0010", f"CREATE TRIGGER search_{t}_delete AFTER DELETE ON {t} BEGIN {_forget_0010(t)} END"),
         ]
         history[("trigger", f"search_{t}_update")] = [
             (
@@ -74,6 +120,11 @@ def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
                 "0004",
                 f"CREATE TRIGGER search_{t}_update AFTER UPDATE OF {_TEXT_COLUMNS_0004[t]} ON {t} "
                 f"BEGIN {_DELETES[t]} {_INSERTS_0004[t]} END",
+            ),
+            (
+                "0010",
+                f"CREATE TRIGGER search_{t}_update AFTER UPDATE OF {_TEXT_COLUMNS_0010[t]} ON {t} "
+                f"BEGIN {_forget_0010(t)} {_index_0010(t)} END",
             ),
         ]
     return history
@@ -220,6 +271,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
     "0007": {"setting": "key value"},
     "0008": {"event": "seq"},
     "0009": {"run": "author"},
+    "0010": {"search": "-kind -threat_id -event_id"},  # the index holds the words of `body` alone
 }
 
 
@@ -239,7 +291,7 @@ def columns_at(revision: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
-_COLUMNS_LAST = "0009"  # the newest revision this shape history has been checked against
+_COLUMNS_LAST = "0010"  # the newest revision this shape history has been checked against
 
 
 @cache

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from redlines.store.schema import AWAITING_INDEX, REPORT_INDEX, SETTLING_INDEX
+from redlines.store.schema import AWAITING_INDEX, REPORT_DATED_INDEX, REPORT_INDEX, SETTLING_INDEX
 from redlines.store.sqlite import VALUES, chunks, select_in
 
 
@@ -567,7 +567,10 @@ def report(
     order so nothing is sorted, the others judged. Returns (rows ordered by key, median for all)."""
     where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
     parts = [(f"({_judged(judging, unsettled_only=judging.settled)}) j", "j.outcome", "j.days", where)]
-    if judging.settled:
+    counted = []
+    if judging.settled and by in _DATED:
+        counted += _settled_dated(conn, by, where, args, category)
+    elif judging.settled:
         parts.append(
             (
                 f"threat j INDEXED BY {REPORT_INDEX}",
@@ -576,7 +579,6 @@ def report(
                 ["j.settled_on <= :as_of", *where],
             )
         )
-    counted = []
     for source, outcome, days_to_response, conditions in parts:
         counted += conn.execute(
             f"SELECT {_BASES[by]}, {outcome}, COUNT(*), group_concat({days_to_response}, ' ') FROM {source} "
@@ -604,6 +606,42 @@ def report(
     for r in rows:
         r["median_days_to_response"] = _median(days.get(r["key"], []))
     return rows, _median(days[None])
+
+
+_DATED = ("category", "year")  # groupings whose settled verdicts are read through REPORT_DATED_INDEX
+
+
+def _settled_dated(
+    conn: sqlite3.Connection, by: str, where: list[str], args: dict, category: str | None
+) -> list[tuple]:
+    """The settled verdicts of a report by category or by year, as `report` counts them (base,
+    outcome, count, days listed), read in the order of REPORT_DATED_INDEX (category, outcome,
+    date) so that nothing is sorted: by category, grouped as the index runs; by year, each year
+    one range of the index per category and outcome (a date at any precision starts with its year)."""
+    from redlines.domain.outcomes import CATEGORIES
+
+    conditions = ["j.settled_on <= :as_of", *where]
+    select = (
+        f"j.settled_outcome, COUNT(*), group_concat(j.settled_days, ' ') FROM threat j INDEXED BY {REPORT_DATED_INDEX}"
+    )
+    group = "GROUP BY j.category, j.settled_outcome"
+    if by == "category":
+        return conn.execute(f"SELECT j.category, {select} WHERE {' AND '.join(conditions)} {group}", args).fetchall()
+    span = "SELECT substr(MIN(made_on), 1, 4), substr(MAX(made_on), 1, 4) FROM threat"
+    first, last = conn.execute(span).fetchone()
+    years = range(int(first), int(last) + 1) if first and first.isdigit() and last.isdigit() else range(0)
+    if category is None:  # every category, so that each year is a range of the index
+        conditions.append(f"j.category IN ({', '.join(repr(c) for c in CATEGORIES)})")
+    conditions.append(f"j.settled_outcome IN ({', '.join(repr(o) for o in OUTCOME_NAMES)})")
+    rows = []
+    for start in range(0, len(years), 400):  # SQLite allows 500 SELECTs in a compound one
+        arms = [
+            f"SELECT '{y:04d}', {select} WHERE {' AND '.join(conditions)} "
+            f"AND j.made_on >= '{y:04d}' AND j.made_on < '{y + 1:04d}' {group}"
+            for y in years[start : start + 400]
+        ]
+        rows += conn.execute(" UNION ALL ".join(arms), args).fetchall()
+    return rows
 
 
 def _median(values: list[int]) -> float | None:

@@ -9,5 +9,8 @@ from __future__ import annotations
 # not exist fails at run time, so the models name them from here.
 SETTLING_INDEX = "ix_threat_settled_on"  # the threats a past date must judge again: few
 REPORT_INDEX = "ix_threat_report"  # settled verdicts per issuer, outcome and days, unsorted
+# Settled verdicts per category and outcome, then date: a report by category groups in this order,
+# and one by year reads each year as one range of each category and outcome: neither sorts.
+REPORT_DATED_INDEX = "ix_threat_report_dated"
 AWAITING_INDEX = "ix_threat_awaiting"  # settled threats still owed a response, oldest test first
-HINTED_INDEXES = (SETTLING_INDEX, REPORT_INDEX, AWAITING_INDEX)
+HINTED_INDEXES = (SETTLING_INDEX, REPORT_INDEX, REPORT_DATED_INDEX, AWAITING_INDEX)

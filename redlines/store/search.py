@@ -1,8 +1,16 @@
-"""Full-text search over the FTS5 index `search` (migrations 0002 and 0004): the one place that
-knows SQLite's FTS5. New rows are indexed here, by the code that writes them (`Writer.insert`
-one at a time, the bulk loader a batch at a time); triggers handle updates of the indexed
-text, and deletes. FTS rowids: a threat's rowid * 3, an event's rowid * 3 + 1, a citation's
-id * 3 + 2."""
+"""Full-text search over the FTS5 index `search`: the one place that knows SQLite's FTS5.
+
+The index holds the words of each text, not the text: it is an external-content table
+(migration 0010) whose texts are read, when a passage is cut, through the view `search_source`
+from the rows themselves. Its keys: a threat's rowid * 3, an event's rowid * 3 + 1, a citation's
+id * 3 + 2; the view is keyed on the index's own list of rows (`search_docsize`), so a look-up by
+key is two reads by rowid, and the view gives each indexed row's kind, threat and event.
+
+New rows are indexed here, by the code that writes them (`Writer.insert` one at a time, the bulk
+loader in one pass at the end of an import); triggers hand FTS5 the old words of a changed or
+deleted text. Rowids are the keys, so a threat's or an event's rowid must never change under the
+index: VACUUM and VACUUM INTO keep them; a migration that copies `threat` or `event` into a new
+table must build the index again."""
 
 from __future__ import annotations
 
@@ -12,15 +20,13 @@ import sqlite3
 from redlines.domain.snippets import CLOSE, OPEN  # marks around matched words, replaced by the output layer
 
 _THREATS = (
-    "SELECT t.rowid * 3, 'threat', t.id, NULL, coalesce(t.statement, '') || ' ' || "
-    "coalesce(t.trigger, '') || ' ' || coalesce(t.consequence, '') FROM threat t"
+    "SELECT t.rowid * 3, coalesce(t.statement, '') || ' ' || coalesce(t.trigger, '') || ' ' || "
+    "coalesce(t.consequence, '') FROM threat t"
 )
-_EVENTS = "SELECT e.rowid * 3 + 1, 'event', e.threat_id, e.id, e.what FROM event e"
-_CITATIONS = (
-    "SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, (SELECT threat_id FROM event WHERE id = c.event_id)), "
-    "c.event_id, c.quote FROM citation c"
-)
-_INSERT = "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+_EVENTS = "SELECT e.rowid * 3 + 1, e.what FROM event e"
+_CITATIONS = "SELECT c.id * 3 + 2, c.quote FROM citation c"
+_INSERT = "INSERT INTO search (rowid, body) "
+_INDEXED = "SELECT 1 FROM search_docsize WHERE id = {}"  # is the row with this key indexed?
 INDEXED = {
     "threat": f"{_INSERT}{_THREATS} WHERE t.id = ?",
     "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
@@ -55,9 +61,10 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     citations: those a bulk import added (an import never deletes a threat, so each new one is
     numbered above the largest rowid there was). Rows go in in rowid order, as FTS5 appends
     them fastest (a smaller rowid makes it write out what it holds): about half the time of one
-    statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone."""
+    statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone.
+    (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a larger file.)"""
     new = "(SELECT id FROM threat WHERE rowid > ?)"
-    fresh = "NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = {})"
+    fresh = f"NOT EXISTS ({_INDEXED})"
     conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')} ORDER BY t.rowid", (floor,))
     conn.execute(
         f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {new} AND {fresh.format('e.rowid * 3 + 1')} ORDER BY e.rowid",
@@ -117,7 +124,7 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
             break
         batch *= 4
     chosen = list(best.items())[:limit] if limit is not None else list(best.items())
-    passage = f"SELECT snippet(search, 3, '{OPEN}', '{CLOSE}', '…', 12) FROM search WHERE search MATCH ? AND rowid = ?"
+    passage = f"SELECT snippet(search, 0, '{OPEN}', '{CLOSE}', '…', 12) FROM search WHERE search MATCH ? AND rowid = ?"
     return [
         {
             "id": tid,
@@ -168,8 +175,8 @@ def count(conn: sqlite3.Connection, query: str, as_of: str) -> int:
     if not query:
         return 0
     return conn.execute(
-        "SELECT COUNT(DISTINCT search.threat_id) FROM search CROSS JOIN threat t ON t.id = search.threat_id "
-        "LEFT JOIN event e ON e.id = search.event_id "
+        "SELECT COUNT(DISTINCT s.threat_id) FROM search CROSS JOIN search_source s ON s.key = search.rowid "
+        "CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
         "WHERE search MATCH ? AND t.made_on <= ? AND (e.id IS NULL OR e.occurred_on <= ?)",
         (query, as_of, as_of),
     ).fetchone()[0]
@@ -182,9 +189,9 @@ def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[in
     if not rowids:
         return {}
     sql = (
-        "SELECT s.rowid AS rowid, s.threat_id, s.kind, s.event_id "
-        "FROM search s CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
-        "WHERE s.rowid IN (SELECT value FROM json_each(?)) AND t.made_on <= ? "
+        "SELECT s.key AS rowid, s.threat_id, s.kind, s.event_id "
+        "FROM search_source s CROSS JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
+        "WHERE s.key IN (SELECT value FROM json_each(?)) AND t.made_on <= ? "
         "AND (e.id IS NULL OR e.occurred_on <= ?)"
     )
     return {r["rowid"]: r for r in conn.execute(sql, (json.dumps(rowids), as_of, as_of))}
