@@ -56,6 +56,12 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     numbered above the largest rowid there was). Rows go in in rowid order, as FTS5 appends
     them fastest (a smaller rowid makes it write out what it holds): about half the time of one
     statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone."""
+    if floor == 0 and conn.execute("SELECT rowid FROM search LIMIT 1").fetchone() is None:
+        # every threat is new, and nothing is indexed yet: each table whole, in rowid order
+        conn.execute(f"{_INSERT}{_THREATS} ORDER BY t.rowid")
+        conn.execute(f"{_INSERT}{_EVENTS} ORDER BY e.rowid")
+        conn.execute(f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL ORDER BY c.id")
+        return
     new = "(SELECT id FROM threat WHERE rowid > ?)"
     fresh = "NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = {})"
     conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')} ORDER BY t.rowid", (floor,))
