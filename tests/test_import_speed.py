@@ -188,3 +188,93 @@ def test_the_one_pass_hands_each_kind_of_problem_to_the_full_check(generated):
     twice["events"] = [{"id": "t0000000#7", "kind": "note", "on": "2020", "what": "x"}] * 2
     _, problems = either_check(twice)
     assert problems == ["line 9.events[1].id: 't0000000#7' appears twice"]
+
+
+# --- the change log of a bulk import ----------------------------------------------------------------
+
+
+def _file(tmp_path: Path, name: str, threats: list[dict], actors=()) -> Path:
+    path = tmp_path / name
+    lines = [{"type": "meta", "schema_version": 1}, *({"type": "actor", **a} for a in actors)]
+    lines += [{"type": "threat", **t} for t in threats]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    return path
+
+
+def _threats(n: int, start: int = 0) -> list[dict]:
+    return [
+        {
+            "id": f"bulk{i}",
+            "issuer": "putin",
+            "targets": ["ukraine"],
+            "made_on": "2024-05",
+            "statement": f"Statement {i}",
+            "sources": [{"url": f"https://bulk.example/{i}", "quote": f"quote {i}"}],
+            "events": [{"kind": "crossed", "on": "2024-06", "what": f"crossed {i}"}],
+        }
+        for i in range(start, start + n)
+    ]
+
+
+def _rows(db: Path) -> dict:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return {
+            t: conn.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall()
+            for t in ("actor", "source", "threat", "threat_target", "event", "citation", "search")
+        }
+
+
+def test_a_bulk_import_is_logged_in_a_few_rows_and_shown_and_undone_a_record_at_a_time(tmp_path):
+    import sqlite3
+
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "r.db", "2025-08-12")
+    cli("db", "init")
+    before = _rows(cli.db)
+    cli("import", str(_file(tmp_path, "a.jsonl", _threats(2500))))  # two batches
+    run = cli.json("history", "--json", "--limit", "1")[0]
+    assert run["command"].startswith("import")
+    added = [(c["table"], c["id"]) for c in run["changes"] if c["op"] == "insert"]
+    assert [k for t, k in added if t == "threat"] == [f"bulk{i}" for i in range(2500)]
+    with sqlite3.connect(cli.db) as conn:
+        urls = dict(conn.execute("SELECT url, id FROM source WHERE url LIKE 'https://bulk.example/%'"))
+        logged = conn.execute("SELECT COUNT(*) FROM change WHERE run_id = ?", (run["run"],)).fetchone()[0]
+    assert sorted(int(k) for t, k in added if t == "source") == sorted(urls.values())
+    assert len(urls) == 2500 and len(added) == 5000
+    assert logged <= 4  # threats and sources, a row each a batch
+    assert all(c["fields"] == {} for c in run["changes"])
+    cli("undo", "--yes")
+    assert _rows(cli.db) == before
+
+
+def test_an_undo_of_a_bulk_import_is_refused_while_a_later_run_changed_one_of_its_records(tmp_path):
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "r.db", "2025-08-12")
+    cli("db", "init")
+    before = _rows(cli.db)
+    cli("import", str(_file(tmp_path, "a.jsonl", _threats(30))))
+    imported = cli.json("history", "--json", "--limit", "1")[0]["run"]
+    cli("edit", "bulk7", "--said", "Changed later")
+    out = cli("undo", "--run", str(imported), "--yes", expect=1)
+    assert "later run(s) changed the same records" in out.stderr and "edit" in out.stderr
+    assert cli.json("show", "bulk7", "--json")["statement"] == "Changed later"  # nothing was undone
+    assert len(_rows(cli.db)["threat"]) == len(before["threat"]) + 30
+
+
+def test_a_later_bulk_import_of_a_record_counts_as_a_later_change_of_it(tmp_path):
+    """The keys of a bulk row of the log are compared too when it is the later run: undoing the
+    delete of a threat that a later import added back would write over that import."""
+    from conftest import Cli
+
+    cli = Cli(tmp_path / "r.db", "2025-08-12")
+    cli("db", "init")
+    cli("import", str(_file(tmp_path, "a.jsonl", _threats(5))))
+    cli("delete", "bulk3", "--yes")
+    deleted = cli.json("history", "--json", "--limit", "1")[0]["run"]
+    cli("import", str(_file(tmp_path, "b.jsonl", _threats(1, start=3))))
+    out = cli("undo", "--run", str(deleted), "--yes", expect=1)
+    assert "later run(s) changed the same records" in out.stderr and "import" in out.stderr
