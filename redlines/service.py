@@ -162,7 +162,21 @@ class Tracker:
             raise BadInput(f"{name} is not UTF-8 text ({e.reason})") from None
         return self.import_text(text, name, dry_run=dry_run, **how)
 
-    def _import_lines(
+    def _import_lines(self, path: Path, command: str, **how) -> dict:
+        """`_read_lines` with the cyclic garbage collector paused: the records of a file form no
+        cycles (reference counting frees each batch), and its passes over the batches held took
+        a sixth of the time of checking them."""
+        import gc
+
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._read_lines(path, command, **how)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _read_lines(
         self, path: Path, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
     ) -> dict:
         from redlines.domain.document import LineChecker
