@@ -437,7 +437,8 @@ class Loader:
             for c in t.get("sources") or ():
                 cited.append((c["url"], tid, None, c["quote"]))
             n = 0
-            for n, (eid, e) in enumerate(_event_ids(t), 1):
+            events = t.get("events")
+            for n, (eid, e) in enumerate(_event_ids(tid, events) if events else (), 1):
                 event_rows.append(
                     (eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n)
                 )
@@ -459,10 +460,13 @@ class Loader:
             self.w.log_inserts("threat", ids)
         summary.refresh(conn, ids)
         self.unindexed = True  # indexed by `finish`, with all the others
-        self.counts.bump(self.counts.added, "threats", len(threats))
-        self.counts.bump(self.counts.added, "events", len(event_rows))
-        for tid, n in said:
-            self.counts.say(f"threat {tid}", [f"added, with {n} event{'s' if n != 1 else ''}"])
+        counts = self.counts
+        counts.bump(counts.added, "threats", len(threats))
+        counts.bump(counts.added, "events", len(event_rows))
+        room = max(DETAILS - len(counts.details), 0)  # the lines kept; the others are counted
+        for tid, n in said[:room]:
+            counts.say(f"threat {tid}", [f"added, with {n} event{'s' if n != 1 else ''}"])
+        counts.more += len(said[room:])
 
 
 _EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
@@ -509,13 +513,13 @@ def _short(text: str, width: int = 50) -> str:
     return repr(text if len(text) <= width else text[:width] + "…")
 
 
-def _event_ids(t: dict):
+def _event_ids(tid: str, events: list[dict]) -> list[tuple[str, dict]]:
     """Each event of a new threat with its id: the one given, or the next free `threat#n`."""
-    events = t.get("events") or []
-    numbers = [int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]]
-    next_n = max(numbers, default=0) + 1
+    next_n = max((int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]), default=0) + 1
+    out = []
     for e in events:
         eid = e["id"]
         if eid is None:
-            eid, next_n = f"{t['id']}#{next_n}", next_n + 1
-        yield eid, e
+            eid, next_n = f"{tid}#{next_n}", next_n + 1
+        out.append((eid, e))
+    return out
