@@ -278,3 +278,28 @@ def test_a_later_bulk_import_of_a_record_counts_as_a_later_change_of_it(tmp_path
     cli("import", str(_file(tmp_path, "b.jsonl", _threats(1, start=3))))
     out = cli("undo", "--run", str(deleted), "--yes", expect=1)
     assert "later run(s) changed the same records" in out.stderr and "import" in out.stderr
+
+
+def test_the_check_constraints_skipped_for_an_import_hold_for_its_rows_and_for_every_later_write(tmp_path):
+    """An import writes its rows without evaluating the tables' CHECK constraints (its rules said
+    the same already): the rows satisfy them all, and on the same connection every other write is
+    checked as before."""
+    import sqlite3
+
+    from redlines.service import Tracker
+
+    t = Tracker(tmp_path / "r.db", today=TODAY)
+    t.init()
+    t.import_file(_file(tmp_path, "a.jsonl", _threats(50)), "a.jsonl")
+    conn = t.conn
+    assert [tuple(r) for r in conn.execute("PRAGMA integrity_check")] == [("ok",)]  # checks CHECK constraints too
+    assert conn.execute("PRAGMA ignore_check_constraints").fetchone()[0] == 0
+    bad = [
+        "INSERT INTO event (id, threat_id, kind, occurred_on, what) VALUES ('bulk1#9', 'bulk1', 'bogus', '2024', 'x')",
+        "INSERT INTO threat (id, issuer_id, made_on, statement, category) VALUES ('zz', 1, '2024', 's', 'bogus')",
+        "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (1, 'bulk1', 'bulk1#1', 'q')",
+    ]
+    for sql in bad:
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            conn.execute(sql)
+    t.close()
