@@ -12,8 +12,9 @@ date taken with the stored event, names unique, no circle of `of`) is checked he
 rules of `redlines.domain.validation`, as `add` and `edit` check them. Problems are collected
 and nothing is written after the first; the caller rolls the run back (`finish` raises).
 
-Threats new to the database go in by batches of plain `executemany`, and the change log keeps
-one row for each (undo removes a threat with everything under it); threats already there are
+Threats new to the database go in by batches of plain `executemany` (without the tables' CHECK
+constraints: `checked_already`), and the change log keeps one row for each batch, holding the keys
+(`Writer.log_inserts`; undo removes a threat with everything under it); threats already there are
 compared and updated row by row, so that history shows what changed.
 """
 
