@@ -303,3 +303,50 @@ def test_the_check_constraints_skipped_for_an_import_hold_for_its_rows_and_for_e
         with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
             conn.execute(sql)
     t.close()
+
+
+# --- a large file is read in a process of its own ------------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["here", "child"])
+def test_a_file_read_in_a_process_of_its_own_is_imported_and_refused_as_one_read_here(tmp_path, monkeypatch, where):
+    """Whichever process reads the file, the same output, the same refusals with the same
+    messages, and the same rows."""
+    import sqlite3
+
+    from conftest import Cli
+
+    from redlines import reading
+
+    monkeypatch.setattr(reading, "IN_PROCESS_BELOW", 0 if where == "child" else 1 << 60)
+    started = []
+    real = reading._from_child
+    monkeypatch.setattr(reading, "_from_child", lambda *a: started.append(1) or real(*a))
+    cli = Cli(tmp_path / "r.db", "2025-08-12")
+    cli("db", "init", "--empty")
+    actors = [{"slug": "putin", "name": "Putin", "kind": "person"}, {"slug": "ukraine", "name": "Ukraine"}]
+    good = _file(tmp_path, "good.jsonl", _threats(2100), actors=actors)
+    bad_lines = good.read_text().splitlines()
+    bad_lines[5] = bad_lines[5].replace('"2024-05"', '"2025-09"')  # after today (line 6)
+    bad_lines.append('{"type": "threat", "id": "bulk3", "issuer": "nobody", "made_on": "2020"}')
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(bad_lines) + "\n")
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(good.read_bytes()[:5000] + b"\xff\xfe" + good.read_bytes()[5000:])
+    refused = cli("import", str(bad), expect=2)
+    unreadable = cli("import", str(binary), expect=2)
+    done = cli("import", str(good))
+    with sqlite3.connect(cli.db) as conn:
+        threats = conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0]
+    assert bool(started) == (where == "child")
+    assert threats == 2100
+    assert "line 6.made_on: 2025-09 is after 2025-08-12" in refused.stderr
+    assert "'bulk3' appears twice" in refused.stderr and "'nobody' is not an actor" in refused.stderr
+    assert "is not UTF-8 text" in unreadable.stderr
+    assert "threats: 2100 were added" in done.stderr + done.stdout
+    # the same words either way: kept for the other run of this test to compare
+    said = tmp_path.parent / f"said-{where}.json"
+    said.write_text(json.dumps([refused.stderr, unreadable.stderr.replace(str(tmp_path), "T"), done.stdout]))
+    other = tmp_path.parent / f"said-{'here' if where == 'child' else 'child'}.json"
+    if other.exists():
+        assert json.loads(other.read_text()) == json.loads(said.read_text())
