@@ -176,14 +176,22 @@ class Tracker:
             if paused:
                 gc.enable()
 
-    def _read_lines(
-        self, path: Path, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
-    ) -> dict:
+    def _read_lines(self, path: Path, command: str, *, dry_run: bool, progress, **how) -> dict:
         from redlines.reading import checked_batches
-        from redlines.store.load import BATCH, Loader
+        from redlines.store.load import BATCH
+
+        batches = checked_batches(path, queries.known_slugs(self.conn), self.as_of, BATCH)
+        try:
+            return self._load_batches(batches, command, dry_run=dry_run, progress=progress, **how)
+        finally:
+            batches.close()  # a reading process still running is stopped now, not when the error is freed
+
+    def _load_batches(
+        self, batches, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
+    ) -> dict:
+        from redlines.store.load import Loader
 
         seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
-        batches = checked_batches(path, queries.known_slugs(self.conn), self.as_of, BATCH)
         with run(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             for pending in batches:  # the last comes once the whole file is checked; a problem raises

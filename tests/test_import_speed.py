@@ -350,3 +350,22 @@ def test_a_file_read_in_a_process_of_its_own_is_imported_and_refused_as_one_read
     other = tmp_path.parent / f"said-{'here' if where == 'child' else 'child'}.json"
     if other.exists():
         assert json.loads(other.read_text()) == json.loads(said.read_text())
+
+
+def test_no_reading_process_is_left_behind_whatever_ends_the_import(tmp_path, monkeypatch):
+    import multiprocessing
+
+    from conftest import Cli
+
+    from redlines import reading
+
+    monkeypatch.setattr(reading, "IN_PROCESS_BELOW", 0)
+    cli = Cli(tmp_path / "r.db", "2025-08-12")
+    cli("db", "init")
+    threats = _threats(4100)
+    del threats[2500]["statement"]  # refused by the loader (a new threat needs one), in the second batch
+    cli("import", str(_file(tmp_path, "a.jsonl", threats)), expect=2)
+    assert multiprocessing.active_children() == []
+    cli("import", str(_file(tmp_path, "b.jsonl", _threats(10))))
+    assert multiprocessing.active_children() == []
+    assert cli.json("show", "bulk9", "--json")["statement"] == "Statement 9"
