@@ -3,6 +3,7 @@
     python bench/run.py                 # 10k, 100k and 1M threats (the 1M import takes minutes)
     python bench/run.py --sizes 10000   # a quicker look
     python bench/run.py --smoke         # tiny, for CI: checks that the benchmark still runs
+    python bench/run.py --only import --sizes 100000   # the import goal alone (see bench/README.md)
 
 Peers: `sqlite-utils` (PyPI), Taskwarrior `task` (Debian), the `sqlite3` CLI. Times are
 whole-process medians from hyperfine; ratios are taken within one run of this script, on the
@@ -273,8 +274,13 @@ def main() -> int:
     ap.add_argument("--smoke", action="store_true", help="tiny sizes and few runs, to check it runs")
     ap.add_argument("--work", help="keep data sets and databases here between runs")
     ap.add_argument("--redlines", default=shutil.which("redlines") or "redlines")
+    ap.add_argument(
+        "--only",
+        choices=("import", "startup", "scaling"),
+        help="measure one goal alone (import: lines/s against sqlite-utils, peak memory, exports, size)",
+    )
     args = ap.parse_args()
-    if not shutil.which("hyperfine"):
+    if not shutil.which("hyperfine") and args.only != "import":
         print("bench: hyperfine is needed (Debian package hyperfine)", file=sys.stderr)
         return 2
     sizes = [200, 1000] if args.smoke else [int(s) for s in args.sizes.split(",")]
@@ -282,9 +288,12 @@ def main() -> int:
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="redlines-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     b = Bench(work, args.redlines, runs)
-    b.importing(sizes[-1])
-    b.startup(sizes[0])
-    b.scaling(sizes[-1])
+    if args.only in (None, "import"):
+        b.importing(sizes[-1])
+    if args.only in (None, "startup"):
+        b.startup(sizes[0])
+    if args.only in (None, "scaling"):
+        b.scaling(sizes[-1])
     print(b.table())
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

@@ -328,6 +328,10 @@ _THREAT_TEXT = {"issuer": True, "statement": True, "trigger": False, "consequenc
 def check_threat(p: Problems, where: str, t: Any) -> dict | None:
     """One threat in canonical form (only the keys given); the actors it names are checked by
     the caller (`actors_named`)."""
+    if type(t) is dict:
+        fast = _fast_threat(t, where, p.today)
+        if fast is not None:
+            return fast
     t = _obj(p, where, t)
     if t is None:
         return None
@@ -351,6 +355,212 @@ def check_threat(p: Problems, where: str, t: Any) -> dict | None:
         out["sources"] = _citations(p, f"{where}.sources", t["sources"])
     if "events" in t:
         out["events"] = None if t["events"] is None else _events(p, where, tid, t["events"])
+    return out
+
+
+# --- the fast path ---------------------------------------------------------------------------------
+# A record with nothing wrong is read in one pass, without building the name of each field for a
+# message it will not need (most of the cost of checking a large file). Anything unusual (a type,
+# a blank, a date in the future, a repeated event id...) returns None, and the checks above then
+# read the record again and say what is wrong: the fast path only ever accepts what they accept,
+# and gives what they give (tests/test_import_speed.py compares the two).
+
+_CATEGORY_SET = frozenset(CATEGORIES)
+_KIND_SET = frozenset(EVENT_KINDS)
+_OUTCOME_SET = frozenset(RESPONSE_OUTCOMES)
+_fullmatch_threat_id = THREAT_ID.fullmatch
+_fullmatch_event_id = EVENT_ID.fullmatch
+
+
+def _fast_text(v: Any) -> str | None:
+    """`_text` of a value it accepts without a word (None: let `_text` say)."""
+    if type(v) is str and len(v) <= MAX_TEXT and "\x00" not in v:
+        v = v.strip()
+        if v:
+            return v
+    return None
+
+
+def _fast_date(v: Any, today: date | None) -> str | None:
+    """`_date` of a text date it accepts without a word (None: let `_date` say); `today`, when
+    given, refuses a date after it."""
+    if type(v) is not str:
+        return None
+    known = _DATES.get(v)
+    if known is None:
+        if len(v) >= 40:
+            return None
+        try:
+            iso = _canonical_date(v)
+        except ValueError:
+            return None
+        if len(_DATES) >= 1 << 16:
+            _DATES.clear()
+        known = _DATES[v] = (iso, _starts(iso))
+    if today is not None and known[1] > today:
+        return None
+    return known[0]
+
+
+_DATES: dict[str, tuple[str, date]] = {}  # text read as a date: (its canonical form, the day it starts)
+
+
+def _fast_citations(value: Any) -> list[dict] | None | bool:
+    """`_citations` of a list it accepts without a word; False: let `_citations` say."""
+    if value is None:
+        return None
+    if type(value) is not list:
+        return False
+    out: list[dict] = []
+    seen: set = set()
+    for c in value:
+        if type(c) is not dict:
+            return False
+        url = _fast_text(c.get("url"))
+        if url is None:
+            return False
+        quote = c.get("quote")
+        if quote is not None:
+            quote = _fast_text(quote)
+            if quote is None:
+                return False
+        if (url, quote) not in seen:
+            seen.add((url, quote))
+            out.append({"url": url, "quote": quote})
+    return out
+
+
+def _fast_texts(value: Any) -> list[str] | None:
+    """`_texts` of a list it accepts without a word (None: let `_texts` say)."""
+    if value is None:
+        return []
+    if type(value) is not list:
+        return None
+    out: list[str] = []
+    for x in value:
+        x = _fast_text(x)
+        if x is None:
+            return None
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def _fast_threat(t: dict, where: str, today: date | None) -> dict | None:
+    """`check_threat` of a record without a problem, in one pass; None when anything is unusual."""
+    tid = _fast_text(t.get("id"))
+    if tid is None or not _fullmatch_threat_id(tid):
+        return None
+    out: dict = {"id": tid, "_where": where}
+    for k, required in _THREAT_TEXT.items():
+        if k in t:
+            v = t[k]
+            if v is None:
+                if required:
+                    return None
+                out[k] = None
+                continue
+            v = _fast_text(v)
+            if v is None:
+                return None
+            out[k] = v
+    if "made_on" in t:
+        v = _fast_date(t["made_on"], today)
+        if v is None:
+            return None
+        out["made_on"] = v
+    if "deadline" in t:
+        v = t["deadline"]
+        if v is not None:
+            v = _fast_date(v, None)
+            if v is None:
+                return None
+        out["deadline"] = v
+    if "category" in t:
+        v = t["category"]
+        if v is None:
+            v = "other"
+        elif type(v) is not str or v not in _CATEGORY_SET:
+            return None
+        out["category"] = v
+    for k in ("targets", "tags"):
+        if k in t:
+            v = _fast_texts(t[k])
+            if v is None:
+                return None
+            out[k] = v
+    if "sources" in t:
+        v = _fast_citations(t["sources"])
+        if v is False:
+            return None
+        out["sources"] = v
+    if "events" in t:
+        events = t["events"]
+        if events is None:
+            out["events"] = None
+        else:
+            events = _fast_events(where, tid, events, today)
+            if events is None:
+                return None
+            out["events"] = events
+    return out
+
+
+def _fast_events(where: str, tid: str, events: Any, today: date | None) -> list[dict] | None:
+    """`_events` of a list it accepts without a word (None: let `_events` say)."""
+    if type(events) is not list:
+        return None
+    out, event_ids = [], set()
+    for j, e in enumerate(events):
+        if type(e) is not dict:
+            return None
+        eid = e.get("id")
+        if eid is not None:
+            eid = _fast_text(eid)
+            if eid is None:
+                return None
+            m = _fullmatch_event_id(eid)
+            if not m or m[1] != tid or eid in event_ids:
+                return None
+            eid = f"{tid}#{int(m[2])}"
+            event_ids.add(eid)
+        kind = e.get("kind")
+        if type(kind) is not str or kind not in _KIND_SET:
+            return None
+        on = _fast_date(e.get("on"), today)
+        if on is None:
+            return None
+        checked: dict = {"id": eid, "kind": kind, "on": on, "_where": f"{where}.events[{j}]"}
+        if "what" in e:
+            v = _fast_text(e["what"])
+            if v is None:
+                return None
+            checked["what"] = v
+        if "outcome" in e:
+            v = e["outcome"]
+            if v is not None and (type(v) is not str or v not in _OUTCOME_SET):
+                return None
+            checked["outcome"] = v
+        if "due" in e:
+            v = e["due"]
+            if v is not None:
+                v = _fast_date(v, None)
+                if v is None:
+                    return None
+            checked["due"] = v
+        if "cameo" in e:
+            v = e["cameo"]
+            if v is not None:
+                v = _fast_text(v)
+                if v is None:
+                    return None
+            checked["cameo"] = v
+        if "sources" in e:
+            v = _fast_citations(e["sources"])
+            if v is False:
+                return None
+            checked["sources"] = v
+        out.append(checked)
     return out
 
 
@@ -468,7 +678,9 @@ class LineChecker:
             if record["id"] in self.ids:
                 self.p.add(f"{where}.id", f"{shown(record['id'])} appears twice")
             self.ids.add(record["id"])
-            _known(self.p, actors_named(where, record, kind), self.slugs)
+            slugs, issuer = self.slugs, record.get("issuer")
+            if (issuer is not None and issuer not in slugs) or any(x not in slugs for x in record.get("targets") or ()):
+                _known(self.p, actors_named(where, record, kind), slugs)
         return (kind, record) if self.p.count == before else None
 
     def finish(self) -> None:

@@ -12,14 +12,17 @@ date taken with the stored event, names unique, no circle of `of`) is checked he
 rules of `redlines.domain.validation`, as `add` and `edit` check them. Problems are collected
 and nothing is written after the first; the caller rolls the run back (`finish` raises).
 
-Threats new to the database go in by batches of plain `executemany`, and the change log keeps
-one row for each (undo removes a threat with everything under it); threats already there are
+Threats new to the database go in by batches of plain `executemany` (without the tables' CHECK
+constraints: `checked_already`), and the change log keeps one row for each batch, holding the keys
+(`Writer.log_inserts`; undo removes a threat with everything under it); threats already there are
 compared and updated row by row, so that history shows what changed.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from redlines.domain import validation
@@ -27,10 +30,9 @@ from redlines.domain.checks import EVENT_ID
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
 from redlines.store import records, search, summary
-from redlines.store.sqlite import select_in
 from redlines.store.write import Writer
 
-BATCH = 2000  # threats a batch; lists of their ids are bound through `sqlite.select_in`
+BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
 THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
 REQUIRED = ("issuer", "made_on", "statement")
 DEFAULTS = {"category": "other", "kind": "person"}
@@ -222,7 +224,7 @@ class Loader:
         if not threats:
             return
         ids = [t["id"] for t in threats]
-        existing = {r[0] for r in select_in(self.conn, "SELECT id FROM threat WHERE id IN ({values})", ids)}
+        existing = {r[0] for r in self.conn.execute(_EXISTING, (json.dumps(ids, ensure_ascii=False),))}
         new = [t for t in threats if t["id"] not in existing]
         for t in new:
             self._check_new(t)
@@ -398,71 +400,104 @@ class Loader:
     # --- new threats, in bulk -----------------------------------------------------------------------
 
     def _source_ids(self, urls: Iterable[str]) -> dict[str, int]:
-        """The ids of these sources, adding (and logging) those not there yet."""
-        urls = list(dict.fromkeys(urls))
-        if not urls:
+        """The ids of these sources, adding (and logging) those not there yet. The list is bound
+        as one JSON value, so that each batch runs the same two statements: a statement of its
+        own per length of list (`IN (?, ?, ...)`) was kept in the connection's statement cache,
+        some 700 KiB each, which grew the memory of a large import by a hundred MiB."""
+        urls = json.dumps(list(dict.fromkeys(urls)), ensure_ascii=False)
+        if urls == "[]":
             return {}
         before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
-        self.conn.executemany("INSERT INTO source (url) VALUES (?) ON CONFLICT (url) DO NOTHING", [(u,) for u in urls])
-        ids: dict[str, int] = dict(select_in(self.conn, "SELECT url, id FROM source WHERE url IN ({values})", urls))
+        self.conn.execute(
+            "INSERT INTO source (url) SELECT value FROM json_each(?) WHERE true ON CONFLICT (url) DO NOTHING", (urls,)
+        )
+        ids: dict[str, int] = dict(
+            self.conn.execute("SELECT s.url, s.id FROM json_each(?) j JOIN source s ON s.url = j.value", (urls,))
+        )
         new = sorted(i for i in ids.values() if i > before)
         self.w.log_inserts("source", new)
         self.counts.bump(self.counts.added, "sources", len(new))
         return ids
 
     def _insert_new(self, threats: list[dict]) -> None:
+        """Threats new to the database, a batch in one `executemany` a table: the rows are built
+        in one pass over the records."""
         if not threats:
             return
+        actor_ids, defaults = self.actor_ids, DEFAULTS
+        threat_rows, target_rows, tag_rows, event_rows = [], [], [], []
+        cited: list[tuple[str, str | None, str | None, str | None]] = []  # url, threat, event, quote
+        said = []
+        for t in threats:
+            tid = t["id"]
+            threat_rows.append((tid, actor_ids[t["issuer"]], *[t.get(k) or defaults.get(k) for k in THREAT_FIELDS]))
+            for x in t.get("targets") or ():
+                target_rows.append((tid, actor_ids[x]))
+            for x in t.get("tags") or ():
+                tag_rows.append((tid, x))
+            for c in t.get("sources") or ():
+                cited.append((c["url"], tid, None, c["quote"]))
+            n = 0
+            events = t.get("events")
+            for n, (eid, e) in enumerate(_event_ids(tid, events) if events else (), 1):
+                event_rows.append(
+                    (eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n)
+                )
+                for c in e.get("sources") or ():
+                    cited.append((c["url"], None, eid, c["quote"]))
+            said.append((tid, n))
         conn = self.conn
-        events = [(t["id"], eid, n, e) for t in threats for n, (eid, e) in enumerate(_event_ids(t), 1)]
-        source_of = self._source_ids(
-            [c["url"] for t in threats for c in t.get("sources") or []]
-            + [c["url"] for _, _, _, e in events for c in e.get("sources") or []]
-        )
-        conn.executemany(
-            "INSERT INTO threat (id, issuer_id, made_on, statement, trigger, consequence, category, cameo, deadline) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (t["id"], self.actor_ids[t["issuer"]], *(t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS))
-                for t in threats
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?)",
-            [(t["id"], self.actor_ids[x]) for t in threats for x in t.get("targets") or []],
-        )
-        conn.executemany(
-            "INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?)",
-            [(t["id"], x) for t in threats for x in t.get("tags") or []],
-        )
-        conn.executemany(
-            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo, seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n)
-                for tid, eid, n, e in events
-            ],
-        )
-        conn.executemany(
-            "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (?, ?, ?, ?)",
-            [(source_of[c["url"]], t["id"], None, c["quote"]) for t in threats for c in t.get("sources") or []]
-            + [(source_of[c["url"]], None, eid, c["quote"]) for _, eid, _, e in events for c in e.get("sources") or []],
-        )
-        ids = [t["id"] for t in threats]
-        self.w.log_inserts("threat", ids)
+        with checked_already(conn):
+            source_of = self._source_ids([c[0] for c in cited])
+            conn.executemany(THREAT_INSERT, threat_rows)
+            conn.executemany("INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?) -- load", target_rows)
+            conn.executemany("INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?) -- load", tag_rows)
+            conn.executemany(EVENT_INSERT, event_rows)
+            conn.executemany(
+                "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (?, ?, ?, ?) -- load",
+                [(source_of[url], tid, eid, quote) for url, tid, eid, quote in cited],
+            )
+            ids = [row[0] for row in threat_rows]
+            self.w.log_inserts("threat", ids)
         summary.refresh(conn, ids)
         self.unindexed = True  # indexed by `finish`, with all the others
-        self.counts.bump(self.counts.added, "threats", len(threats))
-        self.counts.bump(self.counts.added, "events", len(events))
-        per_threat: dict[str, int] = {}
-        for tid, *_ in events:
-            per_threat[tid] = per_threat.get(tid, 0) + 1
-        for t in threats:
-            n = per_threat.get(t["id"], 0)
-            self.counts.say(f"threat {t['id']}", [f"added, with {n} event{'s' if n != 1 else ''}"])
+        counts = self.counts
+        counts.bump(counts.added, "threats", len(threats))
+        counts.bump(counts.added, "events", len(event_rows))
+        room = max(DETAILS - len(counts.details), 0)  # the lines kept; the others are counted
+        for tid, n in said[:room]:
+            counts.say(f"threat {tid}", [f"added, with {n} event{'s' if n != 1 else ''}"])
+        counts.more += len(said[room:])
+
+
+_EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
+THREAT_INSERT = (
+    f"INSERT INTO threat (id, issuer_id, {', '.join(THREAT_FIELDS)}) "
+    f"VALUES ({', '.join('?' * (2 + len(THREAT_FIELDS)))}) -- load"
+)
+EVENT_INSERT = (
+    "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo, seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) -- load"
+)
 
 
 _SAID = {"outcome": "an outcome", "due": "a due date"}  # how a message names a field it needs
+
+
+@contextmanager
+def checked_already(conn):
+    """Bulk writes of rows that the rules of `domain.validation` and `domain.document` have
+    checked already (kinds, outcomes, categories, dates at a precision, one subject a citation)
+    skip the table's CHECK constraints, which say the same: SQLite evaluates each `IN (...)` list
+    of them anew for every row of an `executemany`, over half the cost of writing an event.
+    Only the statements prepared inside are affected (their text is the loader's own, so no
+    other write shares a prepared statement with them); `db check` (integrity_check) still
+    verifies every constraint of the rows."""
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        yield
+    finally:
+        conn.execute("PRAGMA ignore_check_constraints = OFF")
 
 
 def _fields(names: list[str]) -> str:
@@ -479,13 +514,13 @@ def _short(text: str, width: int = 50) -> str:
     return repr(text if len(text) <= width else text[:width] + "…")
 
 
-def _event_ids(t: dict):
+def _event_ids(tid: str, events: list[dict]) -> list[tuple[str, dict]]:
     """Each event of a new threat with its id: the one given, or the next free `threat#n`."""
-    events = t.get("events") or []
-    numbers = [int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]]
-    next_n = max(numbers, default=0) + 1
+    next_n = max((int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]), default=0) + 1
+    out = []
     for e in events:
         eid = e["id"]
         if eid is None:
-            eid, next_n = f"{t['id']}#{next_n}", next_n + 1
-        yield eid, e
+            eid, next_n = f"{tid}#{next_n}", next_n + 1
+        out.append((eid, e))
+    return out

@@ -8,7 +8,7 @@ import json
 import sqlite3
 
 from redlines.store.sqlite import select_in
-from redlines.store.write import COLUMNS, Writer
+from redlines.store.write import BULK, COLUMNS, Writer
 
 
 def source_id(w: Writer, url: str) -> int:
@@ -180,11 +180,20 @@ def undone_by(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row | None:
 
 def later_runs_on_rows_of(conn: sqlite3.Connection, run_id: int, after: int, before: int | None = None) -> list:
     """The runs after run `after` (and before run `before`, if given) that changed a row that
-    run `run_id` changed: what an undo of (or recorded as) `run_id` would overwrite."""
+    run `run_id` changed: what an undo of (or recorded as) `run_id` would overwrite. A row of
+    the log for many inserted rows (`BULK`) counts for each key it holds, on either side."""
     return conn.execute(
-        f"{_RUN} WHERE id IN (SELECT l.run_id FROM change l WHERE l.run_id > ? AND l.run_id < ? "
-        "AND (l.table_name, l.row_id) IN (SELECT table_name, row_id FROM change WHERE run_id = ?)) ORDER BY id",
-        (after, before if before is not None else 2**62, run_id),
+        f"""WITH mine(table_name, row_id) AS (
+  SELECT table_name, row_id FROM change WHERE run_id = :run AND row_id <> :bulk
+  UNION ALL SELECT c.table_name, j.value FROM change c, json_each(c.after) j WHERE c.run_id = :run AND c.row_id = :bulk
+)
+{_RUN} WHERE id IN (
+  SELECT l.run_id FROM change l WHERE l.run_id > :after AND l.run_id < :before AND l.row_id <> :bulk
+    AND (l.table_name, l.row_id) IN (SELECT table_name, row_id FROM mine)
+  UNION SELECT l.run_id FROM change l, json_each(l.after) j WHERE l.run_id > :after AND l.run_id < :before
+    AND l.row_id = :bulk AND (l.table_name, j.value) IN (SELECT table_name, row_id FROM mine)
+) ORDER BY id""",
+        {"run": run_id, "after": after, "before": before if before is not None else 2**62, "bulk": BULK},
     ).fetchall()
 
 
@@ -211,6 +220,13 @@ def changes(conn: sqlite3.Connection, run_ids: list[int]) -> dict[int, list[dict
         run_ids,
     )
     for r in rows:
+        if r["row_id"] == BULK:  # many inserted rows logged as one: a change each, as history shows them
+            table = r["table_name"]
+            out.setdefault(r["run_id"], []).extend(
+                {"table": table, "row_id": key, "op": "insert", "before": None, "after": None}
+                for key in json.loads(r["after"])
+            )
+            continue
         out.setdefault(r["run_id"], []).append(
             {
                 "table": r["table_name"],

@@ -63,6 +63,12 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     them fastest (a smaller rowid makes it write out what it holds): about half the time of one
     statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone.
     (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a larger file.)"""
+    if floor == 0 and conn.execute("SELECT 1 FROM search_docsize LIMIT 1").fetchone() is None:
+        # every threat is new, and nothing is indexed yet: each table whole, in rowid order
+        conn.execute(f"{_INSERT}{_THREATS} ORDER BY t.rowid")
+        conn.execute(f"{_INSERT}{_EVENTS} ORDER BY e.rowid")
+        conn.execute(f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL ORDER BY c.id")
+        return
     new = "(SELECT id FROM threat WHERE rowid > ?)"
     fresh = f"NOT EXISTS ({_INDEXED})"
     conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')} ORDER BY t.rowid", (floor,))

@@ -26,6 +26,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# The `row_id` of a row of the change log that stands for many inserted rows (no key is `*`).
+BULK = "*"
+
 AUTHOR_MAX = 100  # characters of a REDLINES_AUTHOR
 
 
@@ -101,13 +104,15 @@ class Writer:
         return self.run_id
 
     def log_inserts(self, table: str, row_ids: list) -> None:
-        """Log rows inserted in bulk by key alone: undoing an insert needs no more (a threat or an
-        event is removed with everything under it, see `records.revert`)."""
+        """Log rows inserted in bulk by key alone, in one row of the log for the lot (`row_id`
+        BULK, the keys a JSON array in `after`): undoing an insert needs no more (a threat or an
+        event is removed with everything under it, see `records.revert`), and `records.changes`
+        gives them back one change a key, as history shows them."""
         if row_ids:
             run_id = self._run()
-            self.conn.executemany(
-                "INSERT INTO change (run_id, table_name, row_id, op) VALUES (?, ?, ?, 'insert')",
-                [(run_id, table, str(i)) for i in row_ids],
+            self.conn.execute(
+                "INSERT INTO change (run_id, table_name, row_id, op, after) VALUES (?, ?, ?, 'insert', ?)",
+                (run_id, table, BULK, json.dumps([str(i) for i in row_ids], ensure_ascii=False)),
             )
             self.changes += len(row_ids)
 
