@@ -25,6 +25,7 @@ from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
 from redlines.recording import Recorder
 from redlines.resources import data_dir
+from redlines.schema import EVENT, THREAT_AS_STORED
 from redlines.store import engine, queries, records, sqlite
 from redlines.store.write import run
 
@@ -494,7 +495,8 @@ class Tracker:
             t["sources"] = [_citation(s) for s in cited.get(t["id"], [])]
             t["events"] = [
                 {
-                    **{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
+                    "id": e["id"],
+                    **EVENT.record(e),
                     "sources": [_citation(s) for s in cited_events.get(e["id"], [])],
                 }
                 for e in events.get(t["id"], [])
@@ -593,17 +595,7 @@ class Tracker:
         events = queries.events_of(self.conn, tid, self.as_of_iso)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
         obj["events"] = [
-            {
-                "id": e["id"],
-                "kind": e["kind"],
-                "on": e["on"],
-                "what": e["what"],
-                "outcome": e["outcome"],
-                "due": e["due"],
-                "cameo": e["cameo"],
-                "sources": [_cited(s) for s in cited.get(e["id"], [])],
-            }
-            for e in events
+            {"id": e["id"], **EVENT.record(e), "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events
         ]
         if event_id:
             obj["event"] = event_id
@@ -653,12 +645,7 @@ class Tracker:
                 "issuer": r["issuer"],
                 "issuer_name": r["issuer_name"],
                 "targets": targets.get(r["id"], []),
-                "made_on": r["made_on"],
-                "statement": r["statement"],
-                "trigger": r["trigger"],
-                "consequence": r["consequence"],
-                "category": r["category"],
-                "cameo": r["cameo"],
+                **{k: r[k] for k in THREAT_AS_STORED},
                 "tags": tags.get(r["id"], []),
                 "deadline": r["deadline"],
                 "outcome": r["outcome"],

@@ -10,6 +10,7 @@ from redlines.cli.options import MAX_LIMIT, All, Format, Json, output_format
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
+from redlines.schema import spoken
 
 add_app = typer.Typer(
     cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None, help="Record a new actor, threat or event."
@@ -50,12 +51,11 @@ Quote = Annotated[
 ]
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
-_EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
 EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="|".join(EVENT_KINDS), help="What happened.")]
 Kind = Annotated[
     Text,
     typer.Option(  # edit: of an event, or of an actor
-        "--kind", "-k", metavar="KIND", help=f"Event: {_EVENT_KINDS}. Actor: person, state, organization or bloc."
+        "--kind", "-k", metavar="KIND", help=f"Event: {spoken(EVENT_KINDS)}. Actor: {spoken(ACTOR_KINDS)}."
     ),
 ]
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]

@@ -14,7 +14,17 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from redlines.store.schema import AWAITING_INDEX, REPORT_INDEX, SETTLING_INDEX
+from redlines.domain.outcomes import OUTCOMES
+from redlines.schema import (
+    AWAITING_INDEX,
+    EVENT,
+    REPORT_INDEX,
+    SETTLED_COLUMNS,
+    SETTLING_INDEX,
+    SUMMARY_COLUMNS,
+    THREAT_AS_STORED,
+    Table,
+)
 from redlines.store.sqlite import VALUES, chunks, select_in
 
 
@@ -58,22 +68,9 @@ EVENT_AGGREGATES = f"""
     COALESCE(SUM(e.kind = 'restated'), 0) AS restated,
     {_DUE_OF_KEY} AS deadline_set,
     MAX(e.occurred_on) AS last_event_on"""
-SUMMARY_COLUMNS = (
-    "first_crossed",
-    "response_rank",
-    "first_response",
-    "complied",
-    "withdrawn",
-    "restated",
-    "deadline_set",
-    "last_event_on",
-)
-
-THREAT_COLUMNS = (
-    "t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
-    "t.cameo, t.deadline AS own_deadline"
-)
-SETTLED_COLUMNS = ("settled_on", "settled_outcome", "settled_rule", "settled_tested_on", "settled_days")
+# The threat's own columns, as the rules and the listings read them (`deadline` is the one set
+# with the threat; the judged `deadline` is the one in force), and its cached columns.
+THREAT_COLUMNS = ", ".join(["t.id", "t.issuer_id", *(f"t.{c}" for c in THREAT_AS_STORED), "t.deadline AS own_deadline"])
 _SETTLED = ", ".join(f"t.{c}" for c in SETTLED_COLUMNS)
 
 _CACHED_SUMMARY = ", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)
@@ -117,6 +114,13 @@ _NOT_SETTLED = "t.settled_on > :as_of"
 _THREATS = "threat t"
 _THREATS_SETTLING = f"threat t INDEXED BY {SETTLING_INDEX}"
 _UNSETTLED = f"AND e.threat_id IN (SELECT t.id FROM {_THREATS_SETTLING} WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)"
+
+
+def field_list(table: Table, alias: str = "") -> str:
+    """A table's plain columns (`Table.plain`) for a SELECT list, each under its name in documents
+    (`occurred_on AS "on"`), so that `Table.record` reads the row."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c.name}" + (f' AS "{c.key}"' if c.key != c.name else "") for c in table.plain)
 
 
 def start(col: str) -> str:
@@ -179,7 +183,7 @@ WITH summary AS ({source}
     {tested_on} AS judged_tested_on
   FROM passed p
 )
-SELECT j.id, j.issuer_id, j.made_on, j.statement, j.trigger, j.consequence, j.category, j.cameo,
+SELECT {threat},
   j.deadline, j.own_deadline, j.restated, j.first_crossed, j.first_response, j.deadline_passed,
   CASE WHEN j.settled THEN j.settled_outcome ELSE j.judged_outcome END AS outcome,
   CASE WHEN j.settled THEN j.settled_rule ELSE j.judged_rule END AS rule,
@@ -199,6 +203,7 @@ def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str =
     (unqualified)."""
     return _JUDGE.format(
         source=source,
+        threat=", ".join(f"j.{c}" for c in ("id", "issuer_id", *THREAT_AS_STORED)),
         as_of=as_of,
         cutoff=cutoff,
         settled=settled,
@@ -475,8 +480,8 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
     return [
         dict(r)
         for r in conn.execute(
-            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
-            "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, seq",
+            f"SELECT id, {field_list(EVENT)}, seq FROM event WHERE threat_id = ? AND occurred_on <= ? "
+            "ORDER BY occurred_on, seq",
             (threat_id, as_of),
         )
     ]
@@ -487,7 +492,7 @@ def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) 
     out: dict[str, list[dict]] = {}
     for r in select_in(
         conn,
-        "SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+        f"SELECT threat_id, id, {field_list(EVENT)}, seq FROM event "
         "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY occurred_on, seq",
         threat_ids,
         after=[as_of],
@@ -548,8 +553,6 @@ _NAMES = {
     "FROM actor a LEFT JOIN actor o ON o.id = a.of_id",
 }
 
-OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
-
 
 def report(
     conn: sqlite3.Connection,
@@ -592,7 +595,7 @@ def report(
     days: dict[str | None, list[int]] = {None: []}  # key None: all groups
     for b, outcome, n, listed in counted:
         key, label = names[b]
-        g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOME_NAMES, 0)})
+        g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOMES, 0)})
         g["label"] = min(g["label"], label)
         g["threats"] += n
         g[outcome] += n

@@ -10,19 +10,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from redlines.schema import DATA_TABLES, SETTLED, SUMMARY
 from redlines.store import search
 
-# The tables a run may write, with their columns (the `id` column first). Names only ever
-# come from here, never from input, so they are safe to put into SQL text.
+# The tables a run may write, with their columns (the `id` column first), from the schema: the
+# change log keeps a row whole. Names only ever come from here, never from input, so they are safe
+# to put into SQL text.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "actor": ("id", "slug", "name", "kind", "of_id"),
-    "alias": ("id", "actor_id", "alias"),
-    "source": ("id", "url", "title", "publisher", "published_on"),
-    "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline"),
-    "threat_target": ("id", "threat_id", "actor_id"),
-    "threat_tag": ("id", "threat_id", "tag"),
-    "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq"),
-    "citation": ("id", "source_id", "threat_id", "event_id", "quote"),
+    t.name: tuple(c.name for c in t.columns if c.role not in (SUMMARY, SETTLED)) for t in DATA_TABLES
 }
 
 
