@@ -20,6 +20,7 @@ from redlines.cli.options import (
     Until,
     output_format,
 )
+from redlines.domain.filters import Filters
 
 
 def report(
@@ -69,10 +70,10 @@ def report(
     if dossiers is not None and fmt != "html":
         raise typer.BadParameter("only --format html prints dossiers", param_hint="--dossiers")
     tracker = settings(ctx).tracker()
-    filters = {"actors": actor or [], "category": category, "since": since, "until": until, "grace": grace}
-    rep = tracker.report(by=by, explain=explain, **filters)
+    filters = Filters(actor or (), category=category, since=since, until=until)
+    rep = tracker.report(filters, by=by, grace=grace, explain=explain)
     limit = {} if dossiers is None else {"limit": dossiers}
-    page = (lambda: tracker.dossiers(**filters, **limit)) if fmt == "html" else None
+    page = (lambda: tracker.dossiers(filters, grace=grace, **limit)) if fmt == "html" else None
     emit(views.report(rep, page), fmt, output)
 
 
@@ -95,14 +96,14 @@ def timeline(
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    span = {"actors": actor or [], "since": since, "until": until}
+    span = Filters(actor or (), since=since, until=until)
     emit_listing(
         views.timeline,
         fmt,
         limit=limit,
         all_=all_,
-        fetch=lambda n: tracker.timeline(limit=n, **span),
-        count=lambda: tracker.count_timeline(**span),
+        fetch=lambda n: tracker.timeline(span, limit=n),
+        count=lambda: tracker.count_timeline(span),
         noun="entries",
     )
 
@@ -129,7 +130,7 @@ def due(
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     probe = limit + 1 if limit < MAX_LIMIT else limit  # one more than shown: are there more?
-    rows = tracker.due(within=within, actors=actor or [], limit=probe, grace=grace)
+    rows = tracker.due(Filters(actor or ()), within=within, limit=probe, grace=grace)
     emit(views.due(rows[:limit], as_of=tracker.as_of.isoformat()), fmt)
     if len(rows) > limit:
         sys.stdout.flush()

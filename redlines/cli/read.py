@@ -18,6 +18,7 @@ from redlines.cli.options import (
     Until,
     output_format,
 )
+from redlines.domain.filters import Filters
 from redlines.domain.outcomes import OUTCOMES
 
 
@@ -62,23 +63,14 @@ def list_threats(
 
     fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    filters = {
-        "actors": actor or [],
-        "target": target,
-        "category": category,
-        "outcome": outcome,
-        "since": since,
-        "until": until,
-        "search": search,
-        "grace": grace,
-    }
+    filters = Filters(actor or (), target, category, outcome, since, until, search)
     emit_listing(
         lambda rows: views.threats(rows, as_of=tracker.as_of.isoformat()),
         fmt,
         limit=limit,
         all_=all_,
-        fetch=lambda n: tracker.threats_stream(limit=n, **filters),
-        count=lambda: tracker.count_threats(**filters),
+        fetch=lambda n: tracker.threats_stream(filters, limit=n, grace=grace),
+        count=lambda: tracker.count_threats(filters, grace=grace),
         noun="threats",
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from redlines.domain.outcomes import OUTCOMES
 from redlines.schema import (
@@ -43,6 +43,25 @@ class Judging:
     def args(self) -> dict:
         """The values the judging SQL binds."""
         return {"as_of": self.as_of, "grace_cutoff": self.grace_cutoff}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which threats a read keeps, resolved by the service: the issuers and the target by actor
+    id, `since` and `until` as the bounds `dates.starts_on_or_after` and `dates.starts_on_or_before`
+    give (made after `since`, on or before `until`), a category, an outcome, and text that the
+    statement, trigger or consequence holds. The default keeps every threat."""
+
+    issuers: tuple[int, ...] = ()
+    target: int | None = None
+    category: str | None = None
+    outcome: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+
+
+EVERY = Where()
 
 
 # What the outcome rules need from a threat's events, aggregated over events `e` grouped by
@@ -286,23 +305,21 @@ def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _filters(
-    judging: Judging, *, issuers: Sequence[int], category: str | None, since: str | None, until: str | None
-) -> tuple[list[str], dict]:
-    """The filters that `threats` and `report` share, over the judged threats `j`, and the
-    values the statement binds (the judging's first)."""
+def _filters(judging: Judging, kept: Where) -> tuple[list[str], dict]:
+    """The filters that every read of threats shares (issuers, category, dates), over the threats
+    `j`, and the values the statement binds (the judging's first)."""
     where, args = [], judging.args()
-    if issuers:
-        where.append(f"j.issuer_id IN ({_bind(args, 'i', issuers)})")
-    if category:
+    if kept.issuers:
+        where.append(f"j.issuer_id IN ({_bind(args, 'i', kept.issuers)})")
+    if kept.category:
         where.append("j.category = :category")
-        args["category"] = category
-    if since:
+        args["category"] = kept.category
+    if kept.since:
         where.append("j.made_on > :since")
-        args["since"] = since
-    if until:
+        args["since"] = kept.since
+    if kept.until:
         where.append("j.made_on <= :until")
-        args["until"] = until
+        args["until"] = kept.until
     return where, args
 
 
@@ -317,43 +334,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _threats_sql(
-    judging: Judging,
-    *,
-    issuers: Sequence[int] = (),
-    target: int | None = None,
-    category: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    search: str | None = None,
-    ids: Sequence[str] = (),
-) -> tuple[str, str, dict]:
+def _threats_sql(judging: Judging, kept: Where, ids: Sequence[str] = ()) -> tuple[str, str, dict]:
     """The judged threats (`j`), the WHERE clause of the filters, and the args."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     if ids:
         where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(ids=ids) uses
-    if target is not None:
+    if kept.target is not None:
         where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
-        args["target"] = target
-    if outcome:
+        args["target"] = kept.target
+    if kept.outcome:
         where.append("j.outcome = :outcome")
-        args["outcome"] = outcome
-    if search:
+        args["outcome"] = kept.outcome
+    if kept.search:
         where.append(
             "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
             " OR j.consequence LIKE :like ESCAPE '\\')"
         )
-        args["like"] = "%" + _escape_like(search) + "%"
+        args["like"] = "%" + _escape_like(kept.search) + "%"
     return f"({_judged(judging, ids)}) j", f"{'WHERE ' + ' AND '.join(where) if where else ''}", args
 
 
 def threats_cursor(
-    conn: sqlite3.Connection, judging: Judging, *, limit: int | None = None, **filters
+    conn: sqlite3.Connection,
+    judging: Judging,
+    kept: Where = EVERY,
+    *,
+    ids: Sequence[str] = (),
+    limit: int | None = None,
 ) -> sqlite3.Cursor:
-    """Judged threats with their issuer, newest first, as a cursor to read a batch at a time.
-    Filters as `threats` takes them."""
-    judged_j, where, args = _threats_sql(judging, **filters)
+    """Judged threats with their issuer, newest first, as a cursor to read a batch at a time."""
+    judged_j, where, args = _threats_sql(judging, kept, ids)
     sql = (
         f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM {judged_j} "
         f"JOIN actor a ON a.id = j.issuer_id {where} ORDER BY j.made_on DESC, j.id"
@@ -365,28 +375,32 @@ def threats_cursor(
 
 
 def threats(
-    conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str] = (), limit: int | None = None, **filters
+    conn: sqlite3.Connection,
+    judging: Judging,
+    kept: Where = EVERY,
+    *,
+    ids: Sequence[str] = (),
+    limit: int | None = None,
 ) -> list[dict]:
-    """Judged threats with their issuer, newest first; the filters are `_threats_sql`'s (`since`
-    and `until` are bounds from `dates.starts_on_or_after` and `dates.starts_on_or_before`).
+    """Judged threats with their issuer, newest first, those `kept` keeps (of `ids`, if given).
     Many `ids` are judged a chunk at a time (`sqlite.chunks`), then put in order."""
     if not ids:
-        return [dict(r) for r in threats_cursor(conn, judging, limit=limit, **filters)]
+        return [dict(r) for r in threats_cursor(conn, judging, kept, limit=limit)]
     # the other values the statement binds: the judging's, the issuers', one for each other filter
-    reserved = len(judging.args()) + len(filters.get("issuers", ())) + len(filters)
+    reserved = len(judging.args()) + len(kept.issuers) + len(fields(Where))
     rows = [
         dict(r)
         for chunk in chunks(conn, ids, reserved=reserved)
-        for r in threats_cursor(conn, judging, ids=chunk, **filters)
+        for r in threats_cursor(conn, judging, kept, ids=chunk)
     ]
     rows.sort(key=lambda r: r["id"])
     rows.sort(key=lambda r: r["made_on"], reverse=True)
     return rows if limit is None else rows[:limit]
 
 
-def count_threats(conn: sqlite3.Connection, judging: Judging, **filters) -> int:
+def count_threats(conn: sqlite3.Connection, judging: Judging, kept: Where = EVERY) -> int:
     """How many threats `threats` would give without a limit."""
-    judged_j, where, args = _threats_sql(judging, **filters)
+    judged_j, where, args = _threats_sql(judging, kept)
     return conn.execute(f"SELECT COUNT(*) FROM {judged_j} {where}", args).fetchone()[0]
 
 
@@ -558,17 +572,13 @@ def report(
     conn: sqlite3.Connection,
     judging: Judging,
     by: str,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    kept: Where = EVERY,
 ) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
     to the first response. SQL counts the judged threats by group base and outcome, and lists
     their days: the settled threats from their cached verdicts, through an index kept in that
     order so nothing is sorted, the others judged. Returns (rows ordered by key, median for all)."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     parts = [(f"({_judged(judging, unsettled_only=judging.settled)}) j", "j.outcome", "j.days", where)]
     if judging.settled:
         parts.append(
@@ -645,13 +655,13 @@ def due_on(row: dict) -> str:
 
 
 def due(
-    conn: sqlite3.Connection, judging: Judging, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
+    conn: sqlite3.Connection, judging: Judging, horizon: str, kept: Where = EVERY, *, limit: int | None = None
 ) -> list[dict]:
     """Threats still waiting for a response: a deadline in force whose period ends on or before
     `horizon` (a full ISO day), a deadline passed, or a red line crossed; by the day each is due
     (`DUE_ON`), then id. With a limit, the settled ones are read in order from their own index,
     only until no later one can be among the first `limit`, and only the unsettled few are judged."""
-    where, args = _filters(judging, issuers=issuers, category=None, since=None, until=None)
+    where, args = _filters(judging, kept)
     args.update(horizon=horizon, limit=-1 if limit is None else limit)
     waiting = [
         *where,
@@ -713,11 +723,11 @@ class _Last:
         return self.key > other.key
 
 
-def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until: str | None, limit: int | None):
-    """The threats made and the events of the timeline, as two SELECTs (each newest first,
-    limited when a limit is given), and their args."""
-    args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
-    who = f"AND t.issuer_id IN ({_bind(args, 'i', issuers)})" if issuers else ""
+def _timeline_parts(as_of: str, kept: Where, limit: int | None = None):
+    """The threats made and the events of the timeline (of the issuers and dates `kept` keeps),
+    as two SELECTs (each newest first, limited when a limit is given), and their args."""
+    args: dict = {"as_of": as_of, "since": kept.since, "until": kept.until, "limit": -1 if limit is None else limit}
+    who = f"AND t.issuer_id IN ({_bind(args, 'i', kept.issuers)})" if kept.issuers else ""
     window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
     made = f"""
           SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
@@ -731,18 +741,10 @@ def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until
     return made, happened, args
 
 
-def timeline(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-    limit: int | None = None,
-) -> list[dict]:
+def timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY, *, limit: int | None = None) -> list[dict]:
     """Threats made and their events, in date order (a threat before its events on a day): the
     `limit` latest of them, found through the date indexes rather than by sorting everything."""
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, limit)
+    made, happened, args = _timeline_parts(as_of, kept, limit)
     sql = f"""
       SELECT * FROM (
         SELECT * FROM ({made} ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
@@ -752,28 +754,14 @@ def timeline(
     return [dict(r) for r in conn.execute(sql, args)][::-1]
 
 
-def timeline_cursor(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-) -> sqlite3.Cursor:
+def timeline_cursor(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> sqlite3.Cursor:
     """The whole timeline in date order, as a cursor to read as it comes."""
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+    made, happened, args = _timeline_parts(as_of, kept)
     return conn.execute(f'SELECT * FROM ({made} UNION ALL {happened}) ORDER BY "on", step, seq', args)
 
 
-def count_timeline(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-) -> int:
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+def count_timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> int:
+    made, happened, args = _timeline_parts(as_of, kept)
     return conn.execute(
         f"SELECT (SELECT COUNT(*) FROM ({made})) + (SELECT COUNT(*) FROM ({happened}))", args
     ).fetchone()[0]
@@ -787,15 +775,11 @@ def decisions(
     conn: sqlite3.Connection,
     judging: Judging,
     by: str,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    kept: Where = EVERY,
 ) -> dict[str, list[dict]]:
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     sql = (
         f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({_judged(judging)}) j {joins} "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id"
@@ -826,14 +810,10 @@ def _visible(where: list[str]) -> str:
 def visible_count(
     conn: sqlite3.Connection,
     judging: Judging,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    kept: Where = EVERY,
 ) -> tuple[int, int]:
     """How many threats the filters leave as of `:as_of`, and how many issuers made them."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return tuple(
         conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT j.issuer_id) FROM threat j WHERE {_visible(where)}",
@@ -846,17 +826,14 @@ def made_on_at(
     conn: sqlite3.Connection,
     judging: Judging,
     offset: int,
+    kept: Where = EVERY,
     *,
     newest: bool = False,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
 ) -> str | None:
     """The date of the threat at `offset` in date order, oldest first (0: the oldest; with
     `newest`, newest first), read through the date index: where a chart of many threats may
     start and end."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     row = conn.execute(
         f"SELECT j.made_on FROM threat j WHERE {_visible(where)} "
         f"ORDER BY j.made_on {'DESC' if newest else ''} LIMIT 1 OFFSET :offset",
@@ -869,14 +846,10 @@ def busiest_issuers(
     conn: sqlite3.Connection,
     judging: Judging,
     limit: int,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    kept: Where = EVERY,
 ) -> list[dict]:
     """The `limit` issuers of most threats (id, slug, name, threats), most first."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return [
         dict(r)
         for r in conn.execute(
@@ -892,14 +865,11 @@ def busiest_issuers(
 def activity(
     conn: sqlite3.Connection,
     judging: Judging,
+    kept: Where = EVERY,
     *,
     lanes: Sequence[int],
     origin: int,
     months: int,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
 ) -> list[tuple]:
     """Judged threats counted per lane, period and outcome: (lane, bin, outcome, count). The lane
     is the issuer's id for the issuers in `lanes`, NULL for all others together; the bin is the
@@ -907,7 +877,7 @@ def activity(
     threat was made (-1: before `origin`). At most (len(lanes) + 1) * bins * 6 rows, however
     many threats: the settled ones are counted from their cached verdicts through the report's
     index, the others judged, as in `report`."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     args.update(origin=origin, months=months)
     lane = f"CASE WHEN j.issuer_id IN ({_bind(args, 'l', lanes)}) THEN j.issuer_id END" if lanes else "NULL"
     month = _month_index("j.made_on")
@@ -931,15 +901,11 @@ def recent_threat_ids(
     conn: sqlite3.Connection,
     judging: Judging,
     limit: int,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    kept: Where = EVERY,
 ) -> list[str]:
     """The ids of the `limit` most recent threats (newest first, as `threats` orders them),
     read through the date index: nothing is judged."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return [
         r[0]
         for r in conn.execute(
