@@ -82,3 +82,30 @@ OPTION_OF = {
     **{f: f"--{f}" for f in ("what", "name", "kind", "of", "category", "deadline", "due", "outcome", "cameo")},
     **{f: f"--{f}" for f in ("since", "until", "within", "grace", "dossiers")},
 }
+
+
+def gathered(options: dict, into: str = "given"):
+    """A command that takes `options` (name: the `Annotated` option, each None when not given)
+    where its parameter `into` stands, and receives their values there as one dict: commands
+    that share options (`add threat` and `edit`) declare them once."""
+    import functools
+    import inspect
+
+    def wrap(command):
+        sig = inspect.signature(command)
+        params = []
+        for p in sig.parameters.values():
+            if p.name == into:
+                params += [inspect.Parameter(n, p.kind, default=None, annotation=t) for n, t in options.items()]
+            else:
+                params.append(p)
+
+        @functools.wraps(command)
+        def gathering(*args, **kwargs):
+            return command(*args, **{into: {n: kwargs.pop(n) for n in options}}, **kwargs)
+
+        gathering.__signature__ = sig.replace(parameters=params)
+        gathering.__annotations__ = {p.name: p.annotation for p in params}
+        return gathering
+
+    return wrap
