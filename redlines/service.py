@@ -28,7 +28,7 @@ from redlines.recording import Recorder
 from redlines.resources import data_dir
 from redlines.schema import EVENT, THREAT_AS_STORED
 from redlines.store import engine, queries, records, sqlite
-from redlines.store.write import run
+from redlines.store.write import writing
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
 # The filters a report (and its HTML page) and a timeline take; listings take all of `Filters`.
@@ -103,7 +103,7 @@ class Tracker:
 
         with open(data_dir() / "seed.toml", "rb") as f:
             doc = check_document(tomllib.load(f))
-        with run(conn, "seed (the bundled data set)") as w:
+        with writing(conn, "seed (the bundled data set)") as w:
             load_document(w, doc)
 
     def init(self, *, empty: bool = False, force: bool = False) -> Path | None:
@@ -133,7 +133,7 @@ class Tracker:
         known = queries.known_slugs(self.conn)
         problems = Problems(self.as_of)
         doc = check_document(doc, known_actors=known, problems=problems)
-        with run(self.conn, command, dry_run=dry_run) as w:
+        with writing(self.conn, command, dry_run=dry_run) as w:
             counts = load_document(w, doc, replace=replace, renumber=renumber, problems=problems)
         return _counted(
             counts,
@@ -175,7 +175,7 @@ class Tracker:
         from redlines.store.seen import SeenKeys
 
         checker = LineChecker(queries.known_slugs(self.conn), today=self.as_of, ids=SeenKeys())
-        with run(self.conn, command, dry_run=dry_run) as w:
+        with writing(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
 

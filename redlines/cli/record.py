@@ -303,11 +303,11 @@ def undo(
     from redlines.output.messages import info
 
     tracker = settings(ctx).tracker()
-    run = tracker.run_to_undo(run_id)
-    info(views.run_summary(run, tracker.actor_slugs()))
+    target = tracker.run_to_undo(run_id)
+    info(views.run_summary(target, tracker.actor_slugs()))
     _confirm(ctx, "Undo it?", yes)
-    tracker.undo(expected_run=run["run"], run_id=run_id)
-    info(f"undone: #{run['run']} {run['command']}")
+    tracker.undo(expected_run=target["run"], run_id=run_id)
+    info(f"undone: #{target['run']} {target['command']}")
 
 
 app = command_app()

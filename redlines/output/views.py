@@ -275,12 +275,12 @@ def _field(table: str, key: str, value, slugs: dict[int, str]) -> tuple[str, obj
     return _SHOWN_REFS[key], slugs.get(value, value) if key in _ACTOR_REFS else value
 
 
-def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
+def change_lines(logged: dict, slugs: dict[int, str] | None = None) -> list[str]:
     """A run's changes for people: + added, ~ changed (from -> to), - removed; the actors a
     row refers to named by their slugs."""
     slugs = slugs or {}
     lines = []
-    for c in run["changes"]:
+    for c in logged["changes"]:
         label = f"{c['table']} {safe_text(c['id'])}"
         if c["op"] == "update":
             shown = [
@@ -302,21 +302,21 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
     return lines
 
 
-def _run_head(run: dict) -> list[tuple[str, str]]:
-    n = len(run["changes"])
+def _run_head(logged: dict) -> list[tuple[str, str]]:
+    n = len(logged["changes"])
     return [
-        (f"#{run['run']}", "bold"),
-        (run["at"], ""),
-        (run.get("author") or "(author unknown)", "cyan"),
-        (run["command"], ""),
+        (f"#{logged['run']}", "bold"),
+        (logged["at"], ""),
+        (logged.get("author") or "(author unknown)", "cyan"),
+        (logged["command"], ""),
         (f"({n} change{'s' * (n != 1)})", ""),
     ]
 
 
-def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
+def run_summary(logged: dict, slugs: dict[int, str] | None = None) -> str:
     """A run and its changes, as `undo` shows it before asking."""
-    head = "  ".join(safe_text(text) for text, _ in _run_head(run))
-    return "\n".join([head, *(f"    {line}" for line in change_lines(run, slugs))])
+    head = "  ".join(safe_text(text) for text, _ in _run_head(logged))
+    return "\n".join([head, *(f"    {line}" for line in change_lines(logged, slugs))])
 
 
 RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all

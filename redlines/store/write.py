@@ -49,9 +49,10 @@ def current_author() -> str:
 
 
 @contextmanager
-def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
-    """One command run: one write transaction that lands whole or not at all (nothing lands on a
-    dry run). Before it commits, the summaries of the threats it touched are brought up to date."""
+def writing(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
+    """The writes of one command run (a row of the table `run`, once it writes): one transaction
+    that lands whole or not at all (nothing lands on a dry run). Before it commits, the summaries
+    of the threats it touched are brought up to date."""
     from redlines.store import summary
 
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
@@ -86,7 +87,7 @@ class Writer:
         self.changes = 0
         self.touched: set[str] = set()  # threats written, or whose events were
 
-    def _run(self) -> int:
+    def _run_id(self) -> int:
         if self.run_id is None:
             at = datetime.now(UTC).isoformat(timespec="seconds")
             self.run_id = self.conn.execute(
@@ -99,7 +100,7 @@ class Writer:
         """Log rows inserted in bulk by key alone: undoing an insert needs no more (a threat or an
         event is removed with everything under it, see `records.revert`)."""
         if row_ids:
-            run_id = self._run()
+            run_id = self._run_id()
             self.conn.executemany(
                 "INSERT INTO change (run_id, table_name, row_id, op) VALUES (?, ?, ?, 'insert')",
                 [(run_id, table, str(i)) for i in row_ids],
@@ -107,7 +108,7 @@ class Writer:
             self.changes += len(row_ids)
 
     def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
-        self._run()
+        self._run_id()
         self.conn.execute(
             "INSERT INTO change (run_id, table_name, row_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
             (
