@@ -9,7 +9,6 @@ from redlines.cli import command_app, settings
 from redlines.cli.options import (
     MAX_LIMIT,
     Actors,
-    All,
     Category,
     Explain,
     Format,
@@ -18,7 +17,9 @@ from redlines.cli.options import (
     Output,
     Since,
     Until,
+    gathered,
     output_format,
+    page,
 )
 from redlines.domain.filters import Filters
 
@@ -77,16 +78,13 @@ def report(
     emit(views.report(rep, page), fmt, output)
 
 
+@gathered(page("latest entries"), into="page")
 def timeline(
     ctx: typer.Context,
     actor: Actors = None,
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     fmt: Format = "table",
     json_: Json = False,
 ) -> None:
@@ -100,8 +98,7 @@ def timeline(
     emit_listing(
         views.timeline,
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda n: tracker.timeline(span, limit=n),
         count=lambda: tracker.count_timeline(span),
         noun="entries",

@@ -52,6 +52,14 @@ Until = Annotated[
 All = Annotated[
     bool, typer.Option("--all", help="Every row, not a page of 50 (json, jsonl, csv and md give every row anyway).")
 ]
+
+
+def page(what: str) -> dict:
+    """The options of a listing, for `gathered`: --limit N (the N `what`) and --all."""
+    limit = typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help=f"The N {what} (a table shows 50 by default).")
+    return {"limit": Annotated[int | None, limit], "all_": All}
+
+
 Output = Annotated[str | None, typer.Option("-o", "--output", metavar="FILE", help="Write to FILE instead of stdout.")]
 
 

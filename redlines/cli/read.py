@@ -6,9 +6,7 @@ import typer
 
 from redlines.cli import command_app, completion, settings
 from redlines.cli.options import (
-    MAX_LIMIT,
     Actors,
-    All,
     Category,
     Explain,
     Format,
@@ -16,12 +14,15 @@ from redlines.cli.options import (
     Json,
     Since,
     Until,
+    gathered,
     output_format,
+    page,
 )
 from redlines.domain.filters import Filters
 from redlines.domain.outcomes import OUTCOMES
 
 
+@gathered(page("newest threats"), into="page")
 def list_threats(
     ctx: typer.Context,
     actor: Actors = None,
@@ -48,11 +49,7 @@ def list_threats(
             "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT."
         ),
     ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest threats (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
@@ -67,8 +64,7 @@ def list_threats(
     emit_listing(
         lambda rows: views.threats(rows, as_of=tracker.as_of.isoformat()),
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda n: tracker.threats_stream(filters, limit=n, grace=grace),
         count=lambda: tracker.count_threats(filters, grace=grace),
         noun="threats",
@@ -107,16 +103,13 @@ def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> No
     emit(views.actors(settings(ctx).tracker().actors()), fmt)
 
 
+@gathered(page("best threats"), into="page")
 def search(
     ctx: typer.Context,
     text: Annotated[
         str, typer.Argument(metavar="TEXT", help='Words to find (FTS5 syntax works too: "red line", nucl*, a OR b).')
     ],
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N best threats (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
     fmt: Format = "table",
     json_: Json = False,
@@ -134,8 +127,7 @@ def search(
     emit_listing(
         lambda rows: views.search(rows, query=text),
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda n: tracker.search(text, limit=n, grace=grace),
         count=lambda: tracker.count_search(text),
         noun="matching threats",

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, completion, settings
-from redlines.cli.options import MAX_LIMIT, All, Format, Json, gathered, output_format
+from redlines.cli.options import Format, Json, gathered, output_format, page
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
@@ -256,13 +256,10 @@ def delete(
     info(f"deleted {rec.label}" + (f" and {len(doomed) - 1} event(s)" if len(doomed) > 1 else ""))
 
 
+@gathered(page("newest runs"), into="page")
 def history(
     ctx: typer.Context,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     author: Annotated[
         str | None, typer.Option("--author", metavar="NAME", help="Only the runs this author made.")
     ] = None,
@@ -279,8 +276,7 @@ def history(
     emit_listing(
         lambda runs: views.history(runs, slugs, author),
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda limit: tracker.history_stream(limit, author),
         count=lambda: tracker.count_runs(author),
         noun="runs",
