@@ -11,19 +11,23 @@ from redlines.cli.options import (
     Actors,
     Category,
     Explain,
-    Format,
     Grace,
-    Json,
     Output,
     Since,
     Until,
+    formatted,
     gathered,
-    output_format,
     page,
 )
 from redlines.domain.filters import Filters
+from redlines.output.formats import FORMATS
 
 
+@formatted(
+    (*FORMATS, "html"),
+    "Output format; html is one self-contained page: the scorecard, a chart of every threat, "
+    "and the dossiers of the most recent.",
+)
 def report(
     ctx: typer.Context,
     actor: Actors = None,
@@ -40,17 +44,7 @@ def report(
     until: Until = None,
     grace: Grace = None,
     explain: Explain = False,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="table|json|jsonl|csv|md|html",
-            help="Output format; html is one self-contained page: the scorecard, a chart of every threat, "
-            "and the dossiers of the most recent.",
-        ),
-    ] = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
     output: Output = None,
     dossiers: Annotated[
         int | None,
@@ -65,9 +59,8 @@ def report(
 ) -> None:
     """The follow-through scorecard: outcomes per group, the rate and its 95% interval."""
     from redlines.output import views
-    from redlines.output.formats import FORMATS, emit
+    from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_, (*FORMATS, "html"))
     if dossiers is not None and fmt != "html":
         raise typer.BadParameter("only --format html prints dossiers", param_hint="--dossiers")
     tracker = settings(ctx).tracker()
@@ -78,6 +71,7 @@ def report(
     emit(views.report(rep, page), fmt, output)
 
 
+@formatted()
 @gathered(page("latest entries"), into="page")
 def timeline(
     ctx: typer.Context,
@@ -85,14 +79,12 @@ def timeline(
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
     page: dict = None,  # --limit, --all: see `gathered`
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Threats and their events in date order: a chronology of the latest entries."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     span = Filters(actor or (), since=since, until=until)
     emit_listing(
@@ -105,6 +97,7 @@ def timeline(
     )
 
 
+@formatted()
 def due(
     ctx: typer.Context,
     within: Annotated[
@@ -116,15 +109,13 @@ def due(
     actor: Actors = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N, oldest first.")] = 50,
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."""
     from redlines.output import views
     from redlines.output.formats import emit
     from redlines.output.messages import info
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     probe = limit + 1 if limit < MAX_LIMIT else limit  # one more than shown: are there more?
     rows = tracker.due(Filters(actor or ()), within=within, limit=probe, grace=grace)

@@ -9,19 +9,18 @@ from redlines.cli.options import (
     Actors,
     Category,
     Explain,
-    Format,
     Grace,
-    Json,
     Since,
     Until,
+    formatted,
     gathered,
-    output_format,
     page,
 )
 from redlines.domain.filters import Filters
 from redlines.domain.outcomes import OUTCOMES
 
 
+@formatted()
 @gathered(page("newest threats"), into="page")
 def list_threats(
     ctx: typer.Context,
@@ -51,14 +50,12 @@ def list_threats(
     ] = None,
     page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Threats, newest first, with the outcome each has as of today (or --as-of)."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     filters = Filters(actor or (), target, category, outcome, since, until, search)
     emit_listing(
@@ -71,6 +68,7 @@ def list_threats(
     )
 
 
+@formatted()
 def show(
     ctx: typer.Context,
     threat_id: Annotated[
@@ -83,26 +81,25 @@ def show(
     ],
     grace: Grace = None,
     explain: Explain = False,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """One threat: its statement, trigger, consequence, deadline, timeline of events and sources."""
     from redlines.output import views
     from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_)
     emit(views.threat(settings(ctx).tracker().threat(threat_id, grace=grace, explain=explain)), fmt)
 
 
-def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
+@formatted()
+def actors(ctx: typer.Context, fmt: str = "table") -> None:  # --format, --json: see `formatted`
     """Actors with their aliases, the state or body they speak for, and their counts."""
     from redlines.output import views
     from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_)
     emit(views.actors(settings(ctx).tracker().actors()), fmt)
 
 
+@formatted()
 @gathered(page("best threats"), into="page")
 def search(
     ctx: typer.Context,
@@ -111,15 +108,13 @@ def search(
     ],
     page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Full-text search over statements, triggers, consequences, events and quotes, best first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
     from redlines.output.messages import info
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     words = tracker.search_as_words(text)
     if words is not None:

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, completion, settings
-from redlines.cli.options import Format, Json, gathered, output_format, page
+from redlines.cli.options import formatted, gathered, page
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
@@ -256,6 +256,7 @@ def delete(
     info(f"deleted {rec.label}" + (f" and {len(doomed) - 1} event(s)" if len(doomed) > 1 else ""))
 
 
+@formatted()
 @gathered(page("newest runs"), into="page")
 def history(
     ctx: typer.Context,
@@ -263,14 +264,12 @@ def history(
     author: Annotated[
         str | None, typer.Option("--author", metavar="NAME", help="Only the runs this author made.")
     ] = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Every change, grouped per command run, with its author, newest first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     slugs = tracker.actor_slugs()
     emit_listing(
