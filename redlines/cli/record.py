@@ -36,14 +36,17 @@ Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What 
 CategoryOpt = Annotated[
     Text, typer.Option("--category", "-c", metavar="|".join(CATEGORIES), help="What kind of threat it is.")
 ]
-Deadline = Annotated[
-    Text,
-    typer.Option(
-        "--deadline",
-        metavar="DATE",
-        help="The deadline set with it (may be future); relative forms (+30d, in 2 weeks) count from --on.",
-    ),
-]
+
+
+def _after_on(flag: str, what: str, example: str):
+    """A date option that may lie in the future, whose relative forms count from --on."""
+    return Annotated[
+        Text,
+        typer.Option(flag, metavar="DATE", help=f"{what}; relative forms ({example}, in 2 weeks) count from --on."),
+    ]
+
+
+Deadline = _after_on("--deadline", "The deadline set with it (may be future)", "+30d")
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
 Quote = Annotated[
     Many,
@@ -63,14 +66,7 @@ OutcomeOpt = Annotated[
     Text,
     typer.Option("--outcome", metavar="|".join(RESPONSE_OUTCOMES), help="For a response: what it amounts to."),
 ]
-Due = Annotated[
-    Text,
-    typer.Option(
-        "--due",
-        metavar="DATE",
-        help="For a deadline event: the new deadline; relative forms (+10d, in 2 weeks) count from --on.",
-    ),
-]
+Due = _after_on("--due", "For a deadline event: the new deadline", "+10d")
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
 Of = Annotated[
     Text,
