@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from redlines.domain.outcomes import OUTCOMES
 from redlines.schema import (
@@ -305,21 +305,28 @@ def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _filters(judging: Judging, kept: Where) -> tuple[list[str], dict]:
-    """The filters that every read of threats shares (issuers, category, dates), over the threats
-    `j`, and the values the statement binds (the judging's first)."""
+# The condition on the threats `j` that each filter of one value (`Where`) sets, the value bound
+# under the filter's name.
+_CONDITIONS = {
+    "category": "j.category = :category",
+    "since": "j.made_on > :since",
+    "until": "j.made_on <= :until",
+    "target": "EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)",
+    "outcome": "j.outcome = :outcome",
+}
+_SHARED = ("category", "since", "until")  # what every read of threats filters by, besides issuers
+
+
+def _filters(judging: Judging, kept: Where, names: tuple[str, ...] = _SHARED) -> tuple[list[str], dict]:
+    """The conditions of the filters over the threats `j` (the issuers and those `names`), and
+    the values the statement binds (the judging's first)."""
     where, args = [], judging.args()
     if kept.issuers:
         where.append(f"j.issuer_id IN ({_bind(args, 'i', kept.issuers)})")
-    if kept.category:
-        where.append("j.category = :category")
-        args["category"] = kept.category
-    if kept.since:
-        where.append("j.made_on > :since")
-        args["since"] = kept.since
-    if kept.until:
-        where.append("j.made_on <= :until")
-        args["until"] = kept.until
+    for name in names:
+        if getattr(kept, name):
+            where.append(_CONDITIONS[name])
+            args[name] = getattr(kept, name)
     return where, args
 
 
@@ -336,15 +343,9 @@ def _escape_like(text: str) -> str:
 
 def _threats_sql(judging: Judging, kept: Where, ids: Sequence[str] = ()) -> tuple[str, str, dict]:
     """The judged threats (`j`), the WHERE clause of the filters, and the args."""
-    where, args = _filters(judging, kept)
+    where, args = _filters(judging, kept, (*_SHARED, "target", "outcome"))
     if ids:
         where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(ids=ids) uses
-    if kept.target is not None:
-        where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
-        args["target"] = kept.target
-    if kept.outcome:
-        where.append("j.outcome = :outcome")
-        args["outcome"] = kept.outcome
     if kept.search:
         where.append(
             "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
@@ -374,28 +375,17 @@ def threats_cursor(
     return conn.execute(sql, args)
 
 
-def threats(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    kept: Where = EVERY,
-    *,
-    ids: Sequence[str] = (),
-    limit: int | None = None,
-) -> list[dict]:
-    """Judged threats with their issuer, newest first, those `kept` keeps (of `ids`, if given).
-    Many `ids` are judged a chunk at a time (`sqlite.chunks`), then put in order."""
-    if not ids:
-        return [dict(r) for r in threats_cursor(conn, judging, kept, limit=limit)]
-    # the other values the statement binds: the judging's, the issuers', one for each other filter
-    reserved = len(judging.args()) + len(kept.issuers) + len(fields(Where))
+def threats(conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str]) -> list[dict]:
+    """The judged threats with these ids, with their issuer, newest first: many ids are judged a
+    chunk at a time (`sqlite.chunks`), then put in order."""
     rows = [
         dict(r)
-        for chunk in chunks(conn, ids, reserved=reserved)
-        for r in threats_cursor(conn, judging, kept, ids=chunk)
+        for chunk in chunks(conn, ids, reserved=len(judging.args()))
+        for r in threats_cursor(conn, judging, ids=chunk)
     ]
     rows.sort(key=lambda r: r["id"])
     rows.sort(key=lambda r: r["made_on"], reverse=True)
-    return rows if limit is None else rows[:limit]
+    return rows
 
 
 def count_threats(conn: sqlite3.Connection, judging: Judging, kept: Where = EVERY) -> int:
@@ -568,12 +558,7 @@ _NAMES = {
 }
 
 
-def report(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    by: str,
-    kept: Where = EVERY,
-) -> tuple[list[dict], float | None]:
+def report(conn: sqlite3.Connection, judging: Judging, by: str, kept: Where = EVERY) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
     to the first response. SQL counts the judged threats by group base and outcome, and lists
     their days: the settled threats from their cached verdicts, through an index kept in that
@@ -771,12 +756,7 @@ def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
     return conn.execute("SELECT deadline FROM threat WHERE id = ?", (threat_id,)).fetchone()[0]
 
 
-def decisions(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    by: str,
-    kept: Where = EVERY,
-) -> dict[str, list[dict]]:
+def decisions(conn: sqlite3.Connection, judging: Judging, by: str, kept: Where = EVERY) -> dict[str, list[dict]]:
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
     where, args = _filters(judging, kept)
@@ -807,11 +787,7 @@ def _visible(where: list[str]) -> str:
     return " AND ".join(["j.made_on <= :as_of", *where])
 
 
-def visible_count(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    kept: Where = EVERY,
-) -> tuple[int, int]:
+def visible_count(conn: sqlite3.Connection, judging: Judging, kept: Where = EVERY) -> tuple[int, int]:
     """How many threats the filters leave as of `:as_of`, and how many issuers made them."""
     where, args = _filters(judging, kept)
     return tuple(
@@ -842,12 +818,7 @@ def made_on_at(
     return None if row is None else row[0]
 
 
-def busiest_issuers(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    limit: int,
-    kept: Where = EVERY,
-) -> list[dict]:
+def busiest_issuers(conn: sqlite3.Connection, judging: Judging, limit: int, kept: Where = EVERY) -> list[dict]:
     """The `limit` issuers of most threats (id, slug, name, threats), most first."""
     where, args = _filters(judging, kept)
     return [
@@ -897,12 +868,7 @@ def activity(
     return [(*key, n) for key, n in counted.items()]
 
 
-def recent_threat_ids(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    limit: int,
-    kept: Where = EVERY,
-) -> list[str]:
+def recent_threat_ids(conn: sqlite3.Connection, judging: Judging, limit: int, kept: Where = EVERY) -> list[str]:
     """The ids of the `limit` most recent threats (newest first, as `threats` orders them),
     read through the date index: nothing is judged."""
     where, args = _filters(judging, kept)
