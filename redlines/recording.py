@@ -19,6 +19,7 @@ from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
 from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, Conflict, NotFound
+from redlines.schema import THREAT_OPTIONAL_TEXT
 from redlines.store import queries, records
 from redlines.store.write import Writer, current_author, writing
 
@@ -129,26 +130,27 @@ class Recorder:
         on: str,
         said: str,
         against=(),
-        trigger: str | None = None,
-        consequence: str | None = None,
         category: str | None = None,
         deadline: str | None = None,
         sources=(),
         quotes=(),
         tags=(),
-        cameo: str | None = None,
         threat_id: str | None = None,
+        **texts: str | None,
     ) -> str:
+        """Record a threat; returns its id. `texts`: its optional text fields, by name
+        (`schema.THREAT_OPTIONAL_TEXT`: trigger, consequence, cameo)."""
+        unknown = sorted(set(texts) - set(THREAT_OPTIONAL_TEXT))
+        if unknown:
+            raise TypeError(f"add_threat() got unexpected keyword arguments: {', '.join(unknown)}")
         issuer = self.reader.resolve_actor(by)
         made_on = self._date(on, "made_on", past=True)
         values = {
             "issuer_id": issuer["id"],
             "made_on": made_on,
             "statement": _text(said, "statement"),
-            "trigger": _text(trigger, "trigger", required=False),
-            "consequence": _text(consequence, "consequence", required=False),
+            **{k: _text(texts.get(k), k, required=False) for k in THREAT_OPTIONAL_TEXT},
             "category": category or "other",
-            "cameo": _text(cameo, "cameo", required=False),
             "deadline": self._date(deadline, "deadline", past=False, base=made_on) if deadline else None,
         }
         _choice("category", values["category"], CATEGORIES)
@@ -274,8 +276,8 @@ class Recorder:
         wrong = sorted(set(given) - allowed)
         if wrong:
             raise BadInput(
-                f"{', '.join(_OPTION[k] for k in wrong)} cannot be changed on a {rec.kind}",
-                [f"a {rec.kind} takes: {', '.join(sorted(_OPTION[k] for k in allowed))}"],
+                f"{', '.join(_OPTION.get(k, f'--{k}') for k in wrong)} cannot be changed on a {rec.kind}",
+                [f"a {rec.kind} takes: {', '.join(sorted(_OPTION.get(k, f'--{k}') for k in allowed))}"],
             )
         if not given:
             raise BadInput(f"nothing to change: give the options to change on the {rec.kind}")
@@ -310,7 +312,7 @@ class Recorder:
             values["made_on"] = self._date(given["on"], "made_on", past=True)
         if "said" in given:
             values["statement"] = _text(given["said"], "statement")
-        for key in ("trigger", "consequence", "cameo"):
+        for key in THREAT_OPTIONAL_TEXT:
             if key in given:
                 values[key] = _text(given[key], key, required=False)
         if "category" in given:
@@ -568,14 +570,12 @@ _EDITABLE = {
         "on",
         "said",
         "against",
-        "trigger",
-        "consequence",
         "category",
         "deadline",
         "tags",
-        "cameo",
         "sources",
         "quotes",
+        *THREAT_OPTIONAL_TEXT,
     },
     "event": {"kind", "on", "what", "outcome", "due", "cameo", "sources", "quotes"},
 }

@@ -381,6 +381,14 @@ REQUIRED = {
     for t in DATA_TABLES
 }
 THREAT_REQUIRED = REQUIRED["threat"]
+# A threat's fields that documents give as text (an issuer by its slug), each with whether it is
+# required (`import` reads them so).
+THREAT_TEXT = {
+    c.key: not c.nullable
+    for c in THREAT.documented
+    if c.references or (c.type is str and not (c.primary_key or c.choices or c.date))
+}
+THREAT_OPTIONAL_TEXT = tuple(k for k, required in THREAT_TEXT.items() if not required)
 
 
 def spoken(values: tuple[str, ...], last: str = "or") -> str:

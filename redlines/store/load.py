@@ -419,8 +419,8 @@ class Loader:
             + [c["url"] for _, _, _, e in events for c in e.get("sources") or []]
         )
         conn.executemany(
-            "INSERT INTO threat (id, issuer_id, made_on, statement, trigger, consequence, category, cameo, deadline) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO threat (id, issuer_id, {', '.join(THREAT_FIELDS)}) "
+            f"VALUES ({', '.join('?' * (2 + len(THREAT_FIELDS)))})",
             [
                 (t["id"], self.actor_ids[t["issuer"]], *(t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS))
                 for t in threats
