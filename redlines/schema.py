@@ -17,6 +17,7 @@ the change log record and undo any write generically.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from redlines.domain.checks import ACTOR_KINDS
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
@@ -103,7 +104,7 @@ class Table:
     natural_key: str | None = None  # the column that names a row in documents
     doc: str = ""
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Every column's name, in order (the `id` first)."""
         return tuple(c.name for c in self.columns)
@@ -115,17 +116,17 @@ class Table:
         """The names of the columns of a role, in order."""
         return tuple(c.name for c in self.columns if c.role == role)
 
-    @property
+    @cached_property
     def documented(self) -> tuple[Column, ...]:
         """The columns a document carries, in order."""
         return tuple(c for c in self.columns if c.key is not None)
 
-    @property
+    @cached_property
     def plain(self) -> tuple[Column, ...]:
         """The columns a document carries as they are stored: neither the key nor a reference."""
         return tuple(c for c in self.documented if not c.primary_key and c.references is None)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[str, ...]:
         """The names of the `plain` columns in documents."""
         return tuple(c.key for c in self.plain)
