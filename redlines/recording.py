@@ -19,8 +19,9 @@ from redlines.domain.checks import limit as _limit
 from redlines.domain.checks import text as _text
 from redlines.domain.outcomes import CATEGORIES
 from redlines.errors import BadInput, Conflict, NotFound
+from redlines.schema import THREAT_OPTIONAL_TEXT
 from redlines.store import queries, records
-from redlines.store.write import Writer, current_author, run
+from redlines.store.write import Writer, current_author, writing
 
 _WHOLE = "edit and delete need the whole id"
 
@@ -116,7 +117,7 @@ class Recorder:
         of_actor = self.reader.resolve_actor(of) if of else None
         of_id = of_actor["id"] if of_actor else None
         aliases = self._check_actor(slug, name, list(aliases or []), of_actor["slug"] if of_actor else None)
-        with run(self.conn, f"add actor {slug}") as w:
+        with writing(self.conn, f"add actor {slug}") as w:
             actor_id = w.insert("actor", {"slug": slug, "name": name, "kind": kind, "of_id": of_id})
             for a in aliases:
                 w.insert("alias", {"actor_id": actor_id, "alias": a})
@@ -129,26 +130,27 @@ class Recorder:
         on: str,
         said: str,
         against=(),
-        trigger: str | None = None,
-        consequence: str | None = None,
         category: str | None = None,
         deadline: str | None = None,
         sources=(),
         quotes=(),
         tags=(),
-        cameo: str | None = None,
         threat_id: str | None = None,
+        **texts: str | None,
     ) -> str:
+        """Record a threat; returns its id. `texts`: its optional text fields, by name
+        (`schema.THREAT_OPTIONAL_TEXT`: trigger, consequence, cameo)."""
+        unknown = sorted(set(texts) - set(THREAT_OPTIONAL_TEXT))
+        if unknown:
+            raise TypeError(f"add_threat() got unexpected keyword arguments: {', '.join(unknown)}")
         issuer = self.reader.resolve_actor(by)
         made_on = self._date(on, "made_on", past=True)
         values = {
             "issuer_id": issuer["id"],
             "made_on": made_on,
             "statement": _text(said, "statement"),
-            "trigger": _text(trigger, "trigger", required=False),
-            "consequence": _text(consequence, "consequence", required=False),
+            **{k: _text(texts.get(k), k, required=False) for k in THREAT_OPTIONAL_TEXT},
             "category": category or "other",
-            "cameo": _text(cameo, "cameo", required=False),
             "deadline": self._date(deadline, "deadline", past=False, base=made_on) if deadline else None,
         }
         _choice("category", values["category"], CATEGORIES)
@@ -160,7 +162,7 @@ class Recorder:
                 raise BadInput(f"the id {threat_id!r} is not valid: use letters, digits and -")
             if queries.threat_exists(self.conn, threat_id):
                 raise Conflict(f"a threat with the id {threat_id!r} exists already")
-        with run(self.conn, "add threat") as w:
+        with writing(self.conn, "add threat") as w:
             tid = threat_id or self._new_threat_id(issuer["slug"], values["statement"])
             w.command = f"add threat {tid}"
             w.insert("threat", {"id": tid, **values})
@@ -198,7 +200,7 @@ class Recorder:
         }
         self._check_event(kind, outcome, values["due"])
         cited = self._sources(sources, quotes)
-        with run(self.conn, "add event") as w:
+        with writing(self.conn, "add event") as w:
             eid = records.next_event_id(self.conn, tid)
             w.command = f"add event {eid}"
             w.insert("event", {"id": eid, **values})
@@ -274,13 +276,13 @@ class Recorder:
         wrong = sorted(set(given) - allowed)
         if wrong:
             raise BadInput(
-                f"{', '.join(_OPTION[k] for k in wrong)} cannot be changed on a {rec.kind}",
-                [f"a {rec.kind} takes: {', '.join(sorted(_OPTION[k] for k in allowed))}"],
+                f"{', '.join(_OPTION.get(k, f'--{k}') for k in wrong)} cannot be changed on a {rec.kind}",
+                [f"a {rec.kind} takes: {', '.join(sorted(_OPTION.get(k, f'--{k}') for k in allowed))}"],
             )
         if not given:
             raise BadInput(f"nothing to change: give the options to change on the {rec.kind}")
         edit = getattr(self, f"_edit_{rec.kind}")
-        with run(self.conn, f"edit {rec.label}") as w:
+        with writing(self.conn, f"edit {rec.label}") as w:
             edit(w, rec, given)
         return rec, w.changes
 
@@ -310,7 +312,7 @@ class Recorder:
             values["made_on"] = self._date(given["on"], "made_on", past=True)
         if "said" in given:
             values["statement"] = _text(given["said"], "statement")
-        for key in ("trigger", "consequence", "cameo"):
+        for key in THREAT_OPTIONAL_TEXT:
             if key in given:
                 values[key] = _text(given[key], key, required=False)
         if "category" in given:
@@ -374,7 +376,7 @@ class Recorder:
 
     def delete(self, record_id: str) -> Record:
         rec, _ = self.describe_delete(record_id)
-        with run(self.conn, f"delete {rec.label}") as w:
+        with writing(self.conn, f"delete {rec.label}") as w:
             {"actor": records.delete_actor, "threat": records.delete_threat, "event": records.delete_event}[rec.kind](
                 w, rec.key
             )
@@ -399,7 +401,7 @@ class Recorder:
                 batch = runs[start : start + 500]
                 changes = records.changes(self.conn, [r["id"] for r in batch])
                 for r in batch:
-                    yield _run(r, changes.get(r["id"], []))
+                    yield _logged(r, changes.get(r["id"], []))
 
         return batches()
 
@@ -413,15 +415,15 @@ class Recorder:
 
     def _own_last_run(self):
         author = current_author()
-        run = records.last_run(self.conn, author)
-        if run is None:
+        found = records.last_run(self.conn, author)
+        if found is None:
             if not records.count_runs(self.conn):
                 raise NotFound("there is nothing to undo: no change has been recorded")
             raise NotFound(
                 f"there is nothing to undo: no run of yours ({author}) is left to take back",
                 ["`redlines history` lists every run with its author; `redlines undo --run N` takes back one"],
             )
-        return run
+        return found
 
     def run_to_undo(self, run_id: int | None = None) -> dict:
         """The run `undo` (or `undo --run N`) would take back, with its changes; refuses a run
@@ -431,8 +433,8 @@ class Recorder:
         return self.history_of(self._undoable(run_id)["id"])
 
     def _undoable(self, run_id: int):
-        run = records.run_by_id(self.conn, run_id)
-        if run is None:
+        found = records.run_by_id(self.conn, run_id)
+        if found is None:
             raise NotFound(f"there is no run #{run_id}", ["`redlines history` lists the runs"])
         chain, by = [], records.undone_by(self.conn, run_id)
         while by is not None:  # undone, redone, undone again...: the newest of them is in effect
@@ -442,19 +444,19 @@ class Recorder:
             last = chain[-1]
             if len(chain) % 2:
                 raise Conflict(
-                    f"run #{run_id} ({run['command']}) was undone already by run #{last['id']} ({_who(last)})",
+                    f"run #{run_id} ({found['command']}) was undone already by run #{last['id']} ({_who(last)})",
                     [f"`redlines undo --run {last['id']}` redoes it"],
                 )
             raise Conflict(
-                f"run #{run_id} ({run['command']}) was undone and redone; run #{last['id']} ({_who(last)}) "
+                f"run #{run_id} ({found['command']}) was undone and redone; run #{last['id']} ({_who(last)}) "
                 "redid it last",
                 [f"`redlines undo --run {last['id']}` takes it back"],
             )
-        return run
+        return found
 
     def history_of(self, run_id: int) -> dict:
-        run = records.run_by_id(self.conn, run_id)
-        return _run(run, records.changes(self.conn, [run_id]).get(run_id, []))
+        found = records.run_by_id(self.conn, run_id)
+        return _logged(found, records.changes(self.conn, [run_id]).get(run_id, []))
 
     def undo(self, expected_run: int | None = None, run_id: int | None = None) -> dict:
         """Take back a run whole, as a run of its own (so an undo can be undone): run `run_id`,
@@ -467,7 +469,7 @@ class Recorder:
                 "undo takes back a run of the record as it stands today, not as of another date",
                 ["run it without --as-of"],
             )
-        with run(self.conn, "undo") as w:
+        with writing(self.conn, "undo") as w:
             target = self._undoable(run_id) if run_id is not None else self._own_last_run()
             if expected_run is not None and target["id"] != expected_run:
                 raise Conflict(
@@ -507,11 +509,11 @@ def _author(author: str | None) -> str | None:
     return None if author is None else author.strip()
 
 
-def _who(run) -> str:
-    return run["author"] or "author unknown"
+def _who(r) -> str:
+    return r["author"] or "author unknown"
 
 
-def _run(r, changes: list[dict]) -> dict:
+def _logged(r, changes: list[dict]) -> dict:
     return {
         "run": r["id"],
         "at": r["at"],
@@ -568,14 +570,12 @@ _EDITABLE = {
         "on",
         "said",
         "against",
-        "trigger",
-        "consequence",
         "category",
         "deadline",
         "tags",
-        "cameo",
         "sources",
         "quotes",
+        *THREAT_OPTIONAL_TEXT,
     },
     "event": {"kind", "on", "what", "outcome", "due", "cameo", "sources", "quotes"},
 }

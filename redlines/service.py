@@ -21,14 +21,19 @@ from redlines import DOCUMENT_VERSION
 from redlines.domain import dates, outcomes
 from redlines.domain.checks import EVENT_ID, choice
 from redlines.domain.checks import limit as _limit
+from redlines.domain.filters import Filters
 from redlines.errors import BadInput, Conflict, DatabaseProblem, NotFound
 from redlines.paths import user_path
 from redlines.recording import Recorder
 from redlines.resources import data_dir
+from redlines.schema import EVENT, THREAT_AS_STORED
 from redlines.store import engine, queries, records, sqlite
-from redlines.store.write import run
+from redlines.store.write import writing
 
 REPORT_GROUPINGS = tuple(queries.GROUPINGS)
+# The filters a report (and its HTML page) and a timeline take; listings take all of `Filters`.
+SCORED_BY = ("actors", "category", "since", "until")
+IN_TIME_BY = ("actors", "since", "until")
 # Fewer tested threats than this and a group's rate is shown as too few to judge (its interval
 # spans most of 0-1 anyway); the numbers stay in the JSON.
 MIN_TESTED = 3
@@ -98,7 +103,7 @@ class Tracker:
 
         with open(data_dir() / "seed.toml", "rb") as f:
             doc = check_document(tomllib.load(f))
-        with run(conn, "seed (the bundled data set)") as w:
+        with writing(conn, "seed (the bundled data set)") as w:
             load_document(w, doc)
 
     def init(self, *, empty: bool = False, force: bool = False) -> Path | None:
@@ -128,7 +133,7 @@ class Tracker:
         known = queries.known_slugs(self.conn)
         problems = Problems(self.as_of)
         doc = check_document(doc, known_actors=known, problems=problems)
-        with run(self.conn, command, dry_run=dry_run) as w:
+        with writing(self.conn, command, dry_run=dry_run) as w:
             counts = load_document(w, doc, replace=replace, renumber=renumber, problems=problems)
         return _counted(
             counts,
@@ -192,7 +197,7 @@ class Tracker:
         from redlines.store.load import Loader
 
         seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
-        with run(self.conn, command, dry_run=dry_run) as w:
+        with writing(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             for pending in batches:  # the last comes once the whole file is checked; a problem raises
                 loader.actors(pending["actor"])
@@ -375,64 +380,38 @@ class Tracker:
             "until": dates.starts_on_or_before(last.end()) if last else None,
         }
 
-    def list_threats(
-        self,
-        *,
-        actors: list[str] = (),
-        target: str | None = None,
-        category: str | None = None,
-        outcome: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        search: str | None = None,
-        limit: int | None = None,
-        grace: int | None = None,
-    ) -> list[dict]:
-        return list(
-            self.threats_stream(
-                actors=actors,
-                target=target,
-                category=category,
-                outcome=outcome,
-                since=since,
-                until=until,
-                search=search,
-                limit=limit,
-                grace=grace,
-            )
+    def where(self, filters: Filters, allowed: tuple[str, ...] | None = None) -> queries.Where:
+        """What the store filters by for these filters: every name resolved and every value checked
+        (so that a bad one is refused before anything is read). `allowed`: the filters a command
+        takes, if not all."""
+        extra = sorted(filters.given() - set(allowed)) if allowed is not None else []
+        if extra:
+            raise BadInput(f"{{field}} cannot narrow this command (it takes {', '.join(allowed)})", field=extra[0])
+        choice("category", filters.category, outcomes.CATEGORIES)
+        choice("outcome", filters.outcome, outcomes.OUTCOMES)
+        return queries.Where(
+            issuers=tuple(self.resolve_actor(a)["id"] for a in filters.actors),
+            target=self.resolve_actor(filters.target)["id"] if filters.target else None,
+            category=filters.category,
+            outcome=filters.outcome,
+            search=filters.search,
+            **self._bounds(filters.since, filters.until),
         )
 
-    def _threat_filters(
-        self,
-        *,
-        actors: list[str] = (),
-        target: str | None = None,
-        category: str | None = None,
-        outcome: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        search: str | None = None,
-        grace: int | None = None,
-    ) -> tuple[dict, dict]:
-        """The judging parameters and the store's filters for a listing of threats: every name
-        resolved and every value checked (so a bad one is refused before anything is written)."""
-        choice("category", category, outcomes.CATEGORIES)
-        choice("outcome", outcome, outcomes.OUTCOMES)
-        return self._judging(grace), {
-            "issuers": [self.resolve_actor(a)["id"] for a in actors],
-            "target": self.resolve_actor(target)["id"] if target else None,
-            "category": category,
-            "outcome": outcome,
-            "search": search,
-            **self._bounds(since, until),
-        }
+    def list_threats(
+        self, filters: Filters | None = None, *, limit: int | None = None, grace: int | None = None, **given
+    ) -> list[dict]:
+        """Threats, newest first (see `threats_stream`)."""
+        return list(self.threats_stream(filters, limit=limit, grace=grace, **given))
 
-    def threats_stream(self, *, limit: int | None = None, **filters) -> Iterator[dict]:
+    def threats_stream(
+        self, filters: Filters | None = None, *, limit: int | None = None, grace: int | None = None, **given
+    ) -> Iterator[dict]:
         """Threats, newest first, as an iterator that reads the database a batch at a time (so
-        that a listing of every threat is written as it comes, in bounded memory). Filters as
-        `list_threats` takes them; they are checked now, before the first threat is read."""
-        judging, where = self._threat_filters(**filters)
-        cursor = queries.threats_cursor(self.conn, judging, limit=_limit(limit), **where)
+        that a listing of every threat is written as it comes, in bounded memory). The filters
+        (`Filters`, or its fields as keywords) are checked now, before the first threat is read."""
+        where = self.where(Filters.of(filters, **given))
+        cursor = queries.threats_cursor(self.conn, self._judging(grace), where, limit=_limit(limit))
 
         def batches() -> Iterator[dict]:
             while rows := cursor.fetchmany(500):
@@ -440,22 +419,20 @@ class Tracker:
 
         return batches()
 
-    def count_threats(self, **filters) -> int:
+    def count_threats(self, filters: Filters | None = None, *, grace: int | None = None, **given) -> int:
         """How many threats `threats_stream` gives without a limit."""
-        judging, where = self._threat_filters(**filters)
-        return queries.count_threats(self.conn, judging, **where)
+        where = self.where(Filters.of(filters, **given))
+        return queries.count_threats(self.conn, self._judging(grace), where)
 
     def dossiers(
         self,
+        filters: Filters | None = None,
         *,
-        actors: list[str] = (),
-        category: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
         grace: int | None = None,
         limit: int = DOSSIERS,
         lanes: int = CHART_LANES,
         periods: int = CHART_PERIODS,
+        **given,
     ) -> dict:
         """What the HTML report shows besides the scorecard, in memory bounded by `limit`,
         `lanes` and `periods` whatever the number of threats: `threats`, the `limit` most recent
@@ -465,13 +442,10 @@ class Tracker:
         if limit < 0:
             raise BadInput("{field} must be 0 or more", field="dossiers")
         judging = self._judging(grace)
-        filters = {
-            "issuers": [self.resolve_actor(a)["id"] for a in actors],
-            "category": category,
-            **self._bounds(since, until),
-        }
-        total, issuers = queries.visible_count(self.conn, judging, **filters)
-        ids = queries.recent_threat_ids(self.conn, judging, limit, **filters) if limit else []
+        filters = Filters.of(filters, **given)
+        where = self.where(filters, SCORED_BY)
+        total, issuers = queries.visible_count(self.conn, judging, where)
+        ids = queries.recent_threat_ids(self.conn, judging, limit, where) if limit else []
         threats = []
         for start in range(0, len(ids), 500):  # a few hundred bound values at a time, whatever the build allows
             threats += self._dossiers_of(judging, ids[start : start + 500])
@@ -480,12 +454,12 @@ class Tracker:
         return {
             "threats": threats,
             "total": total,
-            "chart": self._activity(judging, filters, total, issuers, lanes, periods),
+            "chart": self._activity(judging, where, total, issuers, lanes, periods),
             "filters": {
-                "actors": list(actors),
-                "category": category,
-                "since": since,
-                "until": until,
+                "actors": list(filters.actors),
+                "category": filters.category,
+                "since": filters.since,
+                "until": filters.until,
                 "grace": grace,
                 "as_of": self.as_of_iso if self.as_of_given else None,
             },
@@ -502,7 +476,8 @@ class Tracker:
             t["sources"] = [_citation(s) for s in cited.get(t["id"], [])]
             t["events"] = [
                 {
-                    **{k: e[k] for k in ("id", "kind", "on", "what", "outcome", "due", "cameo")},
+                    "id": e["id"],
+                    **EVENT.record(e),
                     "sources": [_citation(s) for s in cited_events.get(e["id"], [])],
                 }
                 for e in events.get(t["id"], [])
@@ -510,20 +485,20 @@ class Tracker:
         return threats
 
     def _activity(
-        self, judging: queries.Judging, filters: dict, total: int, issuers: int, lanes: int, periods: int
+        self, judging: queries.Judging, where: queries.Where, total: int, issuers: int, lanes: int, periods: int
     ) -> dict:
         """The threats counted per issuer (the `lanes` busiest; the others together) and period
         (at most `periods` of them, each of 1, 3, 6, 12, ... months) up to the newest threat;
         older threats than the chart's start are counted as `earlier`. By outcome."""
         if not total:
             return {"origin": None, "months": 12, "periods": 0, "lanes": [], "others": None, "earlier": {}}
-        newest = queries.made_on_at(self.conn, judging, 0, newest=True, **filters)
+        newest = queries.made_on_at(self.conn, judging, 0, where, newest=True)
         end = _month_index(newest)
         end = self.as_of.year * 12 + self.as_of.month - 1 if end is None else end
         # From the oldest hundredth on, but no further back before the oldest tenth than the
         # tenth is from the end (one threat dated a century early does not squash the rest);
         # a year at least, 50 years at most.
-        p1, p10 = (_month_index(queries.made_on_at(self.conn, judging, total // k, **filters)) for k in (100, 10))
+        p1, p10 = (_month_index(queries.made_on_at(self.conn, judging, total // k, where)) for k in (100, 10))
         start = end - 50 * 12 + 1 if p1 is None else p1
         if p10 is not None:
             start = max(start, p10 - (end - p10))
@@ -532,9 +507,9 @@ class Tracker:
             origin = start - start % months
             if (end - origin) // months + 1 <= periods:
                 break
-        busiest = queries.busiest_issuers(self.conn, judging, lanes, **filters)
+        busiest = queries.busiest_issuers(self.conn, judging, lanes, where)
         counts = queries.activity(
-            self.conn, judging, lanes=[b["id"] for b in busiest], origin=origin, months=months, **filters
+            self.conn, judging, where, lanes=[b["id"] for b in busiest], origin=origin, months=months
         )
         by_lane: dict[int | None, dict] = {
             b["id"]: {"slug": b["slug"], "name": b["name"], "threats": b["threats"], "cells": {}} for b in busiest
@@ -601,17 +576,7 @@ class Tracker:
         events = queries.events_of(self.conn, tid, self.as_of_iso)
         cited = queries.citations_of(self.conn, "event_id", [e["id"] for e in events])
         obj["events"] = [
-            {
-                "id": e["id"],
-                "kind": e["kind"],
-                "on": e["on"],
-                "what": e["what"],
-                "outcome": e["outcome"],
-                "due": e["due"],
-                "cameo": e["cameo"],
-                "sources": [_cited(s) for s in cited.get(e["id"], [])],
-            }
-            for e in events
+            {"id": e["id"], **EVENT.record(e), "sources": [_cited(s) for s in cited.get(e["id"], [])]} for e in events
         ]
         if event_id:
             obj["event"] = event_id
@@ -661,12 +626,7 @@ class Tracker:
                 "issuer": r["issuer"],
                 "issuer_name": r["issuer_name"],
                 "targets": targets.get(r["id"], []),
-                "made_on": r["made_on"],
-                "statement": r["statement"],
-                "trigger": r["trigger"],
-                "consequence": r["consequence"],
-                "category": r["category"],
-                "cameo": r["cameo"],
+                **{k: r[k] for k in THREAT_AS_STORED},
                 "tags": tags.get(r["id"], []),
                 "deadline": r["deadline"],
                 "outcome": r["outcome"],
@@ -685,26 +645,19 @@ class Tracker:
 
     def report(
         self,
+        filters: Filters | None = None,
         *,
         by: str = "actor",
-        actors: list[str] = (),
-        category: str | None = None,
-        since: str | None = None,
-        until: str | None = None,
         grace: int | None = None,
         explain: bool = False,
+        **given,
     ) -> dict:
         """The follow-through scorecard, one row per group, and the total; with `explain`, each
         row lists its threats with the rule that decided each."""
         choice("by", by, REPORT_GROUPINGS)
-        choice("category", category, outcomes.CATEGORIES)
         judging = self._judging(grace)
-        filters = {
-            "issuers": [self.resolve_actor(a)["id"] for a in actors],
-            "category": category,
-            **self._bounds(since, until),
-        }
-        rows, total_median = queries.report(self.conn, judging, by, **filters)
+        where = self.where(Filters.of(filters, **given), SCORED_BY)
+        rows, total_median = queries.report(self.conn, judging, by, where)
         scored = [_scored(r, r["median_days_to_response"]) for r in rows]
         # Years in year order (a chronology); other groups, the biggest first.
         scored.sort(key=(lambda r: r["key"]) if by == "year" else (lambda r: (-r["threats"], r["key"])))
@@ -721,18 +674,19 @@ class Tracker:
             "total": _scored(total, total_median),
         }
         if explain:
-            decided = queries.decisions(self.conn, judging, by, **filters)
+            decided = queries.decisions(self.conn, judging, by, where)
             for row in scored:
                 row["threats_judged"] = decided.get(row["key"], [])
         return report
 
     def due(
         self,
+        filters: Filters | None = None,
         *,
         within: str = "30d",
-        actors: list[str] = (),
         limit: int | None = 50,
         grace: int | None = None,
+        **given,
     ) -> list[dict]:
         """What to check next: deadlines coming up within the span, and deadlines passed or red
         lines crossed with no response recorded, oldest first."""
@@ -747,13 +701,8 @@ class Tracker:
             horizon = dates.FuzzyDate.of(date.max)  # a span past 9999-12-31 reaches the end of the calendar
         if horizon.end() < self.as_of:
             raise BadInput(f"{{field}} {within!r} lies in the past; give a span such as 30d, 2w or 3m", field="within")
-        rows = queries.due(
-            self.conn,
-            self._judging(grace),
-            horizon.end().isoformat(),
-            issuers=[self.resolve_actor(a)["id"] for a in actors],
-            limit=_limit(limit),
-        )
+        where = self.where(Filters.of(filters, **given), ("actors",))
+        rows = queries.due(self.conn, self._judging(grace), horizon.end().isoformat(), where, limit=_limit(limit))
         out = []
         for r in rows:
             if r["deadline_passed"]:
@@ -817,18 +766,18 @@ class Tracker:
         return count(self.conn, text, self.as_of_iso)
 
     def timeline(
-        self, *, actors: list[str] = (), since: str | None = None, until: str | None = None, limit: int | None = None
+        self, filters: Filters | None = None, *, limit: int | None = None, **given
     ) -> list[dict] | Iterator[dict]:
         """Threats made and their events, in date order: the latest `limit` of them (a list),
         or without a limit all of them (an iterator, read as it comes)."""
-        where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
+        where = self.where(Filters.of(filters, **given), IN_TIME_BY)
         if limit is None:
-            return (dict(r) for r in queries.timeline_cursor(self.conn, self.as_of_iso, **where))
-        return queries.timeline(self.conn, self.as_of_iso, limit=_limit(limit), **where)
+            return (dict(r) for r in queries.timeline_cursor(self.conn, self.as_of_iso, where))
+        return queries.timeline(self.conn, self.as_of_iso, where, limit=_limit(limit))
 
-    def count_timeline(self, *, actors: list[str] = (), since: str | None = None, until: str | None = None) -> int:
-        where = {"issuers": [self.resolve_actor(a)["id"] for a in actors], **self._bounds(since, until)}
-        return queries.count_timeline(self.conn, self.as_of_iso, **where)
+    def count_timeline(self, filters: Filters | None = None, **given) -> int:
+        where = self.where(Filters.of(filters, **given), IN_TIME_BY)
+        return queries.count_timeline(self.conn, self.as_of_iso, where)
 
 
 def _grace(grace: int | None) -> int:

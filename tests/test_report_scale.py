@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from redlines.store import queries
-from redlines.store.schema import REPORT_DATED_INDEX
+from redlines.schema import REPORT_DATED_INDEX
 
 ROOT = Path(__file__).resolve().parent.parent
 

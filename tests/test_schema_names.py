@@ -9,9 +9,10 @@ from pathlib import Path
 
 from conftest import Cli
 
+from redlines import schema
 from redlines.domain.checks import ACTOR_KINDS
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
-from redlines.store import models, queries, schema
+from redlines.store import models, queries
 
 
 def test_every_hinted_index_is_made_by_the_models():

@@ -245,13 +245,23 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _completion(action: str):
+def _completion(action: str, help: str):
+    """--install-completion or --show-completion: done at once, for the shell named."""
+
     def callback(ctx: typer.Context, value: str | None) -> None:
         from redlines.cli import completion
 
         getattr(completion, action)(ctx, value)
 
-    return callback
+    option = typer.Option(
+        f"--{action}-completion",
+        metavar="[bash|zsh|fish]",
+        callback=callback,
+        is_eager=True,
+        expose_value=False,
+        help=help,
+    )
+    return Annotated[str | None, option]
 
 
 @app.callback()
@@ -290,28 +300,10 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
-    install_completion: Annotated[
-        str | None,
-        typer.Option(
-            "--install-completion",
-            metavar="[bash|zsh|fish]",
-            callback=_completion("install"),
-            is_eager=True,
-            expose_value=False,
-            help="Install shell completion for the shell named, else the one running redlines.",
-        ),
-    ] = None,
-    show_completion: Annotated[
-        str | None,
-        typer.Option(
-            "--show-completion",
-            metavar="[bash|zsh|fish]",
-            callback=_completion("show"),
-            is_eager=True,
-            expose_value=False,
-            help="Print the shell completion script, to install it by hand.",
-        ),
-    ] = None,
+    install_completion: _completion(
+        "install", "Install shell completion for the shell named, else the one running redlines."
+    ) = None,
+    show_completion: _completion("show", "Print the shell completion script, to install it by hand.") = None,
 ) -> None:
     ctx.obj = Settings(db=db, as_of=as_of, no_input=no_input)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, settings
-from redlines.cli.options import Format, Json, Output, output_format
+from redlines.cli.options import Output, formatted
 
 group = typer.Typer(
     cls=RedlinesGroup,
@@ -38,11 +38,11 @@ def init(
 
 
 @group.command("status")
-def status(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
+@formatted()
+def status(ctx: typer.Context, fmt: str = "table") -> None:  # --format, --json: see `formatted`
     """What the database holds and which schema it is at."""
     from redlines.output.formats import Column, View, emit
 
-    fmt = output_format(fmt, json_)
     st = settings(ctx).tracker().status()
     rows = [{"field": k, "value": v if not isinstance(v, dict) else f"{v['at']} {v['command']}"} for k, v in st.items()]
     emit(View(document=st, rows=rows, columns=[Column("field", "field"), Column("value", "value")]), fmt)

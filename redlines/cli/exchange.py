@@ -5,7 +5,7 @@ from typing import Annotated
 import typer
 
 from redlines.cli import command_app, settings
-from redlines.cli.options import Grace, Json, Output, output_format
+from redlines.cli.options import Grace, Output, formatted
 from redlines.output.formats import destination
 
 # The commands whose JSON output has a schema (redlines.output.shapes.SHAPES, which imports
@@ -34,25 +34,16 @@ def schema(
 EXPORT_FORMATS = ("json", "jsonl", "csv")
 
 
+@formatted(EXPORT_FORMATS, "json: one document; jsonl: one record a line; csv: one threat a row.", default="json")
 def export(
     ctx: typer.Context,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="json|jsonl|csv",
-            help="json: one document; jsonl: one record a line; csv: one threat a row.",
-        ),
-    ] = "json",
-    json_: Json = False,
+    fmt: str = "json",  # --format, --json: see `formatted`
     output: Output = None,
     grace: Grace = None,
 ) -> None:
     """The whole data set, in a stable order, to rebuild it elsewhere with `import`."""
     from redlines.output import export as writers
 
-    fmt = output_format(fmt, json_, EXPORT_FORMATS)
     tracker = settings(ctx).tracker()
     with destination(output) as out:
         if fmt == "csv":

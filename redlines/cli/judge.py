@@ -9,19 +9,25 @@ from redlines.cli import command_app, settings
 from redlines.cli.options import (
     MAX_LIMIT,
     Actors,
-    All,
     Category,
     Explain,
-    Format,
     Grace,
-    Json,
     Output,
     Since,
     Until,
-    output_format,
+    formatted,
+    gathered,
+    page,
 )
+from redlines.domain.filters import Filters
+from redlines.output.formats import FORMATS
 
 
+@formatted(
+    (*FORMATS, "html"),
+    "Output format; html is one self-contained page: the scorecard, a chart of every threat, "
+    "and the dossiers of the most recent.",
+)
 def report(
     ctx: typer.Context,
     actor: Actors = None,
@@ -38,17 +44,7 @@ def report(
     until: Until = None,
     grace: Grace = None,
     explain: Explain = False,
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="table|json|jsonl|csv|md|html",
-            help="Output format; html is one self-contained page: the scorecard, a chart of every threat, "
-            "and the dossiers of the most recent.",
-        ),
-    ] = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
     output: Output = None,
     dossiers: Annotated[
         int | None,
@@ -63,50 +59,45 @@ def report(
 ) -> None:
     """The follow-through scorecard: outcomes per group, the rate and its 95% interval."""
     from redlines.output import views
-    from redlines.output.formats import FORMATS, emit
+    from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_, (*FORMATS, "html"))
     if dossiers is not None and fmt != "html":
         raise typer.BadParameter("only --format html prints dossiers", param_hint="--dossiers")
     tracker = settings(ctx).tracker()
-    filters = {"actors": actor or [], "category": category, "since": since, "until": until, "grace": grace}
-    rep = tracker.report(by=by, explain=explain, **filters)
+    filters = Filters(actor or (), category=category, since=since, until=until)
+    rep = tracker.report(filters, by=by, grace=grace, explain=explain)
     limit = {} if dossiers is None else {"limit": dossiers}
-    page = (lambda: tracker.dossiers(**filters, **limit)) if fmt == "html" else None
+    page = (lambda: tracker.dossiers(filters, grace=grace, **limit)) if fmt == "html" else None
     emit(views.report(rep, page), fmt, output)
 
 
+@formatted()
+@gathered(page("latest entries"), into="page")
 def timeline(
     ctx: typer.Context,
     actor: Actors = None,
     since: Annotated[str | None, typer.Option("--since", metavar="DATE", help="From DATE on.")] = None,
     until: Annotated[str | None, typer.Option("--until", metavar="DATE", help="Up to DATE.")] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N latest entries (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
-    fmt: Format = "table",
-    json_: Json = False,
+    page: dict = None,  # --limit, --all: see `gathered`
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Threats and their events in date order: a chronology of the latest entries."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    span = {"actors": actor or [], "since": since, "until": until}
+    span = Filters(actor or (), since=since, until=until)
     emit_listing(
         views.timeline,
         fmt,
-        limit=limit,
-        all_=all_,
-        fetch=lambda n: tracker.timeline(limit=n, **span),
-        count=lambda: tracker.count_timeline(**span),
+        **page,
+        fetch=lambda n: tracker.timeline(span, limit=n),
+        count=lambda: tracker.count_timeline(span),
         noun="entries",
     )
 
 
+@formatted()
 def due(
     ctx: typer.Context,
     within: Annotated[
@@ -118,18 +109,16 @@ def due(
     actor: Actors = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="At most N, oldest first.")] = 50,
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Deadlines coming up, and deadlines passed or red lines crossed with no response, oldest first."""
     from redlines.output import views
     from redlines.output.formats import emit
     from redlines.output.messages import info
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     probe = limit + 1 if limit < MAX_LIMIT else limit  # one more than shown: are there more?
-    rows = tracker.due(within=within, actors=actor or [], limit=probe, grace=grace)
+    rows = tracker.due(Filters(actor or ()), within=within, limit=probe, grace=grace)
     emit(views.due(rows[:limit], as_of=tracker.as_of.isoformat()), fmt)
     if len(rows) > limit:
         sys.stdout.flush()

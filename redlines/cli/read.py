@@ -6,21 +6,22 @@ import typer
 
 from redlines.cli import command_app, completion, settings
 from redlines.cli.options import (
-    MAX_LIMIT,
     Actors,
-    All,
     Category,
     Explain,
-    Format,
     Grace,
-    Json,
     Since,
     Until,
-    output_format,
+    formatted,
+    gathered,
+    page,
 )
+from redlines.domain.filters import Filters
 from redlines.domain.outcomes import OUTCOMES
 
 
+@formatted()
+@gathered(page("newest threats"), into="page")
 def list_threats(
     ctx: typer.Context,
     actor: Actors = None,
@@ -47,42 +48,27 @@ def list_threats(
             "--search", "-s", metavar="TEXT", help="Only threats whose statement, trigger or consequence holds TEXT."
         ),
     ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest threats (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Threats, newest first, with the outcome each has as of today (or --as-of)."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
-    filters = {
-        "actors": actor or [],
-        "target": target,
-        "category": category,
-        "outcome": outcome,
-        "since": since,
-        "until": until,
-        "search": search,
-        "grace": grace,
-    }
+    filters = Filters(actor or (), target, category, outcome, since, until, search)
     emit_listing(
         lambda rows: views.threats(rows, as_of=tracker.as_of.isoformat()),
         fmt,
-        limit=limit,
-        all_=all_,
-        fetch=lambda n: tracker.threats_stream(limit=n, **filters),
-        count=lambda: tracker.count_threats(**filters),
+        **page,
+        fetch=lambda n: tracker.threats_stream(filters, limit=n, grace=grace),
+        count=lambda: tracker.count_threats(filters, grace=grace),
         noun="threats",
     )
 
 
+@formatted()
 def show(
     ctx: typer.Context,
     threat_id: Annotated[
@@ -95,46 +81,40 @@ def show(
     ],
     grace: Grace = None,
     explain: Explain = False,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """One threat: its statement, trigger, consequence, deadline, timeline of events and sources."""
     from redlines.output import views
     from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_)
     emit(views.threat(settings(ctx).tracker().threat(threat_id, grace=grace, explain=explain)), fmt)
 
 
-def actors(ctx: typer.Context, fmt: Format = "table", json_: Json = False) -> None:
+@formatted()
+def actors(ctx: typer.Context, fmt: str = "table") -> None:  # --format, --json: see `formatted`
     """Actors with their aliases, the state or body they speak for, and their counts."""
     from redlines.output import views
     from redlines.output.formats import emit
 
-    fmt = output_format(fmt, json_)
     emit(views.actors(settings(ctx).tracker().actors()), fmt)
 
 
+@formatted()
+@gathered(page("best threats"), into="page")
 def search(
     ctx: typer.Context,
     text: Annotated[
         str, typer.Argument(metavar="TEXT", help='Words to find (FTS5 syntax works too: "red line", nucl*, a OR b).')
     ],
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N best threats (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     grace: Grace = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Full-text search over statements, triggers, consequences, events and quotes, best first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
     from redlines.output.messages import info
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     words = tracker.search_as_words(text)
     if words is not None:
@@ -142,8 +122,7 @@ def search(
     emit_listing(
         lambda rows: views.search(rows, query=text),
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda n: tracker.search(text, limit=n, grace=grace),
         count=lambda: tracker.count_search(text),
         noun="matching threats",

@@ -6,10 +6,11 @@ from typing import Annotated
 import typer
 
 from redlines.cli import RedlinesGroup, command_app, completion, settings
-from redlines.cli.options import MAX_LIMIT, All, Format, Json, output_format
+from redlines.cli.options import formatted, gathered, page
 from redlines.domain.checks import ACTOR_KINDS, choice
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.errors import BadInput, RedlinesError
+from redlines.schema import spoken
 
 add_app = typer.Typer(
     cls=RedlinesGroup, no_args_is_help=True, rich_markup_mode=None, help="Record a new actor, threat or event."
@@ -35,14 +36,17 @@ Then = Annotated[Text, typer.Option("--then", metavar="CONSEQUENCE", help="What 
 CategoryOpt = Annotated[
     Text, typer.Option("--category", "-c", metavar="|".join(CATEGORIES), help="What kind of threat it is.")
 ]
-Deadline = Annotated[
-    Text,
-    typer.Option(
-        "--deadline",
-        metavar="DATE",
-        help="The deadline set with it (may be future); relative forms (+30d, in 2 weeks) count from --on.",
-    ),
-]
+
+
+def _after_on(flag: str, what: str, example: str):
+    """A date option that may lie in the future, whose relative forms count from --on."""
+    return Annotated[
+        Text,
+        typer.Option(flag, metavar="DATE", help=f"{what}; relative forms ({example}, in 2 weeks) count from --on."),
+    ]
+
+
+Deadline = _after_on("--deadline", "The deadline set with it (may be future)", "+30d")
 Source = Annotated[Many, typer.Option("--source", metavar="URL", help="A source; repeatable.")]
 Quote = Annotated[
     Many,
@@ -50,12 +54,11 @@ Quote = Annotated[
 ]
 Tag = Annotated[Many, typer.Option("--tag", metavar="TAG", help="A tag; repeatable.")]
 Cameo = Annotated[Text, typer.Option("--cameo", metavar="CODE", help="A CAMEO event code, to join with event data.")]
-_EVENT_KINDS = "crossed, deadline, response, complied, withdrawn, restated or note"
 EventKind = Annotated[Text, typer.Option("--kind", "-k", metavar="|".join(EVENT_KINDS), help="What happened.")]
 Kind = Annotated[
     Text,
     typer.Option(  # edit: of an event, or of an actor
-        "--kind", "-k", metavar="KIND", help=f"Event: {_EVENT_KINDS}. Actor: person, state, organization or bloc."
+        "--kind", "-k", metavar="KIND", help=f"Event: {spoken(EVENT_KINDS)}. Actor: {spoken(ACTOR_KINDS)}."
     ),
 ]
 What = Annotated[Text, typer.Option("--what", metavar="TEXT", help="What happened.")]
@@ -63,14 +66,7 @@ OutcomeOpt = Annotated[
     Text,
     typer.Option("--outcome", metavar="|".join(RESPONSE_OUTCOMES), help="For a response: what it amounts to."),
 ]
-Due = Annotated[
-    Text,
-    typer.Option(
-        "--due",
-        metavar="DATE",
-        help="For a deadline event: the new deadline; relative forms (+10d, in 2 weeks) count from --on.",
-    ),
-]
+Due = _after_on("--due", "For a deadline event: the new deadline", "+10d")
 Name = Annotated[Text, typer.Option("--name", metavar="NAME", help="The actor's name.")]
 Of = Annotated[
     Text,
@@ -80,6 +76,33 @@ Of = Annotated[
 ]
 Alias = Annotated[Many, typer.Option("--alias", metavar="NAME", help="Another name it goes by; repeatable.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+# The options of a threat, of an event and of an actor, as `add` and `edit` take them.
+THREAT = {
+    "by": By,
+    "on": On,
+    "said": Said,
+    "against": Against,
+    "trigger": If,
+    "consequence": Then,
+    "category": CategoryOpt,
+    "deadline": Deadline,
+    "source": Source,
+    "quote": Quote,
+    "tag": Tag,
+    "cameo": Cameo,
+}
+EVENT = {"what": What, "outcome": OutcomeOpt, "due": Due}
+ACTOR = {"name": Name, "of": Of, "alias": Alias}
+# The library's names of the fields whose options are named for one item.
+FIELD_OF = {"source": "sources", "quote": "quotes", "tag": "tags", "alias": "aliases"}
+
+
+def _fields(given: dict, lists: list[str] | None = None) -> dict:
+    """The options given, under the library's names; the lists named in `lists` empty if not given."""
+    out = {FIELD_OF.get(k, k): v for k, v in given.items()}
+    for k in lists or []:
+        out[FIELD_OF.get(k, k)] = given[k] or []
+    return out
 
 
 def _needed(what: str) -> Callable[[str], None]:
@@ -131,99 +154,55 @@ def add_actor(
 
 
 @add_app.command("threat")
+@gathered(THREAT)
 def add_threat(
     ctx: typer.Context,
-    by: By = None,
-    on: On = None,
-    said: Said = None,
-    against: Against = None,
-    trigger: If = None,
-    consequence: Then = None,
-    category: CategoryOpt = None,
-    deadline: Deadline = None,
-    source: Source = None,
-    quote: Quote = None,
-    tag: Tag = None,
-    cameo: Cameo = None,
+    given: dict,
     threat_id: Annotated[Text, typer.Option("--id", metavar="ID", help="Choose the id (letters, digits, -).")] = None,
 ) -> None:
     """Record a threat; prints its new id. On a terminal, asks for what is missing."""
     s = settings(ctx)
     tracker = s.tracker()
-    missing = [o for o, v in (("--by", by), ("--on", on), ("--said", said)) if v is None]
+    t = dict(given)
+    missing = [f"--{o}" for o in ("by", "on", "said") if t[o] is None]
     if missing and not s.interactive():
         raise BadInput(f"missing {', '.join(missing)} (or run on a terminal to be asked)")
-    if by is None:
-        by = _ask("Made by (actor)", tracker.resolve_actor)
-    if on is None:
-        on = _ask("Made on (date)", lambda d: tracker.read_date(d, "date", past=True), default="today")
-    if said is None:
-        said = _ask("Statement", _needed("a statement"))
-        if category is None:
-            category = _ask(
+    if t["by"] is None:
+        t["by"] = _ask("Made by (actor)", tracker.resolve_actor)
+    if t["on"] is None:
+        t["on"] = _ask("Made on (date)", lambda d: tracker.read_date(d, "date", past=True), default="today")
+    if t["said"] is None:
+        t["said"] = _ask("Statement", _needed("a statement"))
+        if t["category"] is None:
+            t["category"] = _ask(
                 f"Category ({', '.join(CATEGORIES)})", lambda c: choice("category", c, CATEGORIES), default="other"
             )
-    if missing and not source:  # asked for the rest: ask for the source too, which Enter skips
+    if missing and not t["source"]:  # asked for the rest: ask for the source too, which Enter skips
         url = _optional("Source URL (Enter skips)")
         if url:
-            source = [url]
-            quote = [q] if (q := _optional("Quote from it, verbatim (Enter skips)")) else quote
-    typer.echo(
-        tracker.add_threat(
-            by=by,
-            on=on,
-            said=said,
-            against=against or [],
-            trigger=trigger,
-            consequence=consequence,
-            category=category,
-            deadline=deadline,
-            sources=source or [],
-            quotes=quote or [],
-            tags=tag or [],
-            cameo=cameo,
-            threat_id=threat_id,
-        )
-    )
+            t["source"] = [url]
+            t["quote"] = [q] if (q := _optional("Quote from it, verbatim (Enter skips)")) else t["quote"]
+    typer.echo(tracker.add_threat(**_fields(t, ["against", "source", "quote", "tag"]), threat_id=threat_id))
 
 
 @add_app.command("event")
+@gathered({"kind": EventKind, "on": On, **EVENT, "source": Source, "quote": Quote, "cameo": Cameo})
 def add_event(
     ctx: typer.Context,
     threat_id: Annotated[
         str,
         typer.Argument(metavar="THREAT_ID", help="The threat it happened to.", autocompletion=completion.threats),
     ],
-    kind: EventKind = None,
-    on: On = None,
-    what: What = None,
-    outcome: OutcomeOpt = None,
-    due: Due = None,
-    source: Source = None,
-    quote: Quote = None,
-    cameo: Cameo = None,
+    given: dict,
 ) -> None:
     """Record something that happened to a threat; prints the event's id."""
-    missing = [o for o, v in (("--kind", kind), ("--on", on), ("--what", what)) if v is None]
+    missing = [f"--{o}" for o in ("kind", "on", "what") if given[o] is None]
     if missing:
         raise BadInput(f"missing {', '.join(missing)}")
-    typer.echo(
-        settings(ctx)
-        .tracker()
-        .add_event(
-            threat_id,
-            kind=kind,
-            on=on,
-            what=what,
-            outcome=outcome,
-            due=due,
-            sources=source or [],
-            quotes=quote or [],
-            cameo=cameo,
-        )
-    )
+    typer.echo(settings(ctx).tracker().add_event(threat_id, **_fields(given, ["source", "quote"])))
 
 
+@gathered({**THREAT, "kind": Kind, **EVENT, **ACTOR})
 def edit(
     ctx: typer.Context,
     record_id: Annotated[
@@ -232,56 +211,13 @@ def edit(
             metavar="ID", help="A threat id, an event id (THREAT#N) or an actor.", autocompletion=completion.records
         ),
     ],
-    by: By = None,
-    on: On = None,
-    said: Said = None,
-    against: Against = None,
-    trigger: If = None,
-    consequence: Then = None,
-    category: CategoryOpt = None,
-    deadline: Deadline = None,
-    source: Source = None,
-    quote: Quote = None,
-    tag: Tag = None,
-    cameo: Cameo = None,
-    kind: Kind = None,
-    what: What = None,
-    outcome: OutcomeOpt = None,
-    due: Due = None,
-    name: Name = None,
-    of: Of = None,
-    alias: Alias = None,
+    given: dict,
 ) -> None:
     """Change a threat, event or actor. "" clears an optional field; --against, --tag and --alias
     replace their lists; --source adds a source."""
     from redlines.output.messages import info
 
-    rec, changed = (
-        settings(ctx)
-        .tracker()
-        .edit(
-            record_id,
-            by=by,
-            on=on,
-            said=said,
-            against=against,
-            trigger=trigger,
-            consequence=consequence,
-            category=category,
-            deadline=deadline,
-            sources=source,
-            quotes=quote,
-            tags=tag,
-            cameo=cameo,
-            kind=kind,
-            what=what,
-            outcome=outcome,
-            due=due,
-            name=name,
-            of=of,
-            aliases=alias,
-        )
-    )
+    rec, changed = settings(ctx).tracker().edit(record_id, **_fields(given))
     info(f"changed {rec.label} ({changed} row{'s' * (changed != 1)})" if changed else f"{rec.label}: nothing changed")
 
 
@@ -316,31 +252,26 @@ def delete(
     info(f"deleted {rec.label}" + (f" and {len(doomed) - 1} event(s)" if len(doomed) > 1 else ""))
 
 
+@formatted()
+@gathered(page("newest runs"), into="page")
 def history(
     ctx: typer.Context,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", min=0, max=MAX_LIMIT, help="The N newest runs (a table shows 50 by default)."),
-    ] = None,
-    all_: All = False,
+    page: dict = None,  # --limit, --all: see `gathered`
     author: Annotated[
         str | None, typer.Option("--author", metavar="NAME", help="Only the runs this author made.")
     ] = None,
-    fmt: Format = "table",
-    json_: Json = False,
+    fmt: str = "table",  # --format, --json: see `formatted`
 ) -> None:
     """Every change, grouped per command run, with its author, newest first."""
     from redlines.output import views
     from redlines.output.formats import emit_listing
 
-    fmt = output_format(fmt, json_)
     tracker = settings(ctx).tracker()
     slugs = tracker.actor_slugs()
     emit_listing(
         lambda runs: views.history(runs, slugs, author),
         fmt,
-        limit=limit,
-        all_=all_,
+        **page,
         fetch=lambda limit: tracker.history_stream(limit, author),
         count=lambda: tracker.count_runs(author),
         noun="runs",
@@ -363,11 +294,11 @@ def undo(
     from redlines.output.messages import info
 
     tracker = settings(ctx).tracker()
-    run = tracker.run_to_undo(run_id)
-    info(views.run_summary(run, tracker.actor_slugs()))
+    target = tracker.run_to_undo(run_id)
+    info(views.run_summary(target, tracker.actor_slugs()))
     _confirm(ctx, "Undo it?", yes)
-    tracker.undo(expected_run=run["run"], run_id=run_id)
-    info(f"undone: #{run['run']} {run['command']}")
+    tracker.undo(expected_run=target["run"], run_id=run_id)
+    info(f"undone: #{target['run']} {target['command']}")
 
 
 app = command_app()

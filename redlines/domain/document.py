@@ -30,6 +30,7 @@ from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.domain.validation import in_the_future, shown
 from redlines.errors import BadInput
+from redlines.schema import THREAT_TEXT
 
 
 class Problems:
@@ -322,7 +323,7 @@ def check_source(p: Problems, where: str, s: Any) -> dict | None:
 
 
 # A threat's fields as the input names them: how each is read, when present.
-_THREAT_TEXT = {"issuer": True, "statement": True, "trigger": False, "consequence": False, "cameo": False}
+_THREAT_TEXT = THREAT_TEXT  # from the schema: issuer, statement, trigger, consequence, cameo
 
 
 def check_threat(p: Problems, where: str, t: Any) -> dict | None:

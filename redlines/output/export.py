@@ -10,18 +10,15 @@ from typing import TextIO
 
 from redlines.domain.document import join_cell
 from redlines.output.formats import csv_cell
+from redlines.schema import THREAT_FIELDS
 
+# A threat a row: its fields as an export holds them (those that `import` reads back from a CSV),
+# with its outcome as of the as-of date and the deadline in force besides.
 CSV_FIELDS = (
     "id",
     "issuer",
     "targets",
-    "made_on",
-    "statement",
-    "trigger",
-    "consequence",
-    "category",
-    "cameo",
-    "deadline",
+    *THREAT_FIELDS,
     "deadline_in_force",
     "outcome",
     "tested_on",

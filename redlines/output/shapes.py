@@ -12,6 +12,10 @@ from typing import Annotated, Literal, NotRequired
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict
 
+from redlines import schema
+from redlines.domain.checks import ACTOR_KINDS
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, OUTCOMES, RESPONSE_OUTCOMES, RULES
+
 IsoDate = Annotated[
     str,
     Field(
@@ -19,12 +23,32 @@ IsoDate = Annotated[
         description="An ISO date at its own precision: 2025-01-05, 2025-01 or 2025.",
     ),
 ]
-Outcome = Literal["pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn"]
-ResponseOutcome = Literal["followed_through", "partial", "not_followed_through"]
-Category = Literal["military", "nuclear", "economic", "diplomatic", "other"]
-EventKind = Literal["crossed", "deadline", "response", "complied", "withdrawn", "restated", "note"]
-Rule = Literal["response", "complied", "withdrawn", "deadline", "grace", "pending"]
+Outcome = Literal[OUTCOMES]
+ResponseOutcome = Literal[RESPONSE_OUTCOMES]
+Category = Literal[CATEGORIES]
+EventKind = Literal[EVENT_KINDS]
+Rule = Literal[tuple(RULES)]
 STRICT = ConfigDict(extra="forbid")
+
+
+def _value(c: schema.Column):
+    """The JSON type of a column's value, from the schema."""
+    t = Literal[c.choices] if c.choices else IsoDate if c.date else c.type
+    return t | None if c.nullable else t
+
+
+def _fields(table: schema.Table, *names: str) -> dict:
+    """The typed fields of a table's columns, by their names in documents (all its plain ones
+    unless named)."""
+    columns = {c.key: c for c in table.plain}
+    return {n: _value(columns[n]) for n in names or columns}
+
+
+def _shape(name: str, fields: dict, doc: str | None = None) -> type:
+    """A strict typed dictionary of these fields (no other key allowed)."""
+    shape = TypedDict(name, fields)
+    shape.__doc__ = doc
+    return with_config(STRICT)(shape)
 
 
 @with_config(STRICT)
@@ -34,16 +58,7 @@ class Source(TypedDict):
     quote: str | None
 
 
-@with_config(STRICT)
-class Event(TypedDict):
-    id: str
-    kind: EventKind
-    on: IsoDate
-    what: str
-    outcome: ResponseOutcome | None
-    due: IsoDate | None
-    cameo: str | None
-    sources: list[Source]
+Event = _shape("Event", {"id": str, **_fields(schema.EVENT), "sources": list[Source]})
 
 
 @with_config(STRICT)
@@ -59,38 +74,35 @@ class Explanation(TypedDict):
     grace_days: int
 
 
-@with_config(STRICT)
-class Threat(TypedDict):
+Threat = _shape(
+    "Threat",
+    {
+        "schema_version": NotRequired[int],
+        "id": str,
+        "issuer": str,
+        "issuer_name": str,
+        "targets": list[str],
+        **_fields(schema.THREAT, *schema.THREAT_AS_STORED),
+        "tags": list[str],
+        "deadline": IsoDate | None,
+        "outcome": Outcome,
+        "tested_on": IsoDate | None,
+        "restated": int,
+        "sources": list[Source],
+        "events": NotRequired[list[Event]],
+        "event": NotRequired[str],  # `show THREAT#N`: the event asked for, marked in the timeline
+        "explanation": NotRequired[Explanation],
+    },
     """A threat as `list --json` gives it; `show --json` adds its events (and, with --explain,
-    the explanation of its outcome)."""
-
-    schema_version: NotRequired[int]
-    id: str
-    issuer: str
-    issuer_name: str
-    targets: list[str]
-    made_on: IsoDate
-    statement: str
-    trigger: str | None
-    consequence: str | None
-    category: Category
-    cameo: str | None
-    tags: list[str]
-    deadline: IsoDate | None
-    outcome: Outcome
-    tested_on: IsoDate | None
-    restated: int
-    sources: list[Source]
-    events: NotRequired[list[Event]]
-    event: NotRequired[str]  # `show THREAT#N`: the event asked for, marked in the timeline
-    explanation: NotRequired[Explanation]
+    the explanation of its outcome).""",
+)
 
 
 @with_config(STRICT)
 class Actor(TypedDict):
     slug: str
     name: str
-    kind: Literal["person", "state", "organization", "bloc"]
+    kind: Literal[ACTOR_KINDS]
     of: str | None
     aliases: list[str]
     threats: int
@@ -230,50 +242,21 @@ class Citation(TypedDict):
     quote: str | None
 
 
-@with_config(STRICT)
-class ExportEvent(TypedDict):
-    id: str
-    kind: EventKind
-    on: IsoDate
-    what: str
-    outcome: ResponseOutcome | None
-    due: IsoDate | None
-    cameo: str | None
-    sources: list[Citation]
-
-
-@with_config(STRICT)
-class ExportThreat(TypedDict):
-    id: str
-    issuer: str
-    made_on: IsoDate
-    statement: str
-    trigger: str | None
-    consequence: str | None
-    category: Category
-    cameo: str | None
-    deadline: IsoDate | None
-    targets: list[str]
-    tags: list[str]
-    sources: list[Citation]
-    events: list[ExportEvent]
-
-
-@with_config(STRICT)
-class ExportActor(TypedDict):
-    slug: str
-    name: str
-    kind: Literal["person", "state", "organization", "bloc"]
-    of: str | None
-    aliases: list[str]
-
-
-@with_config(STRICT)
-class ExportSource(TypedDict):
-    url: str
-    title: str | None
-    publisher: str | None
-    published_on: IsoDate | None
+ExportEvent = _shape("ExportEvent", {"id": str, **_fields(schema.EVENT), "sources": list[Citation]})
+ExportThreat = _shape(
+    "ExportThreat",
+    {
+        "id": str,
+        "issuer": str,
+        **_fields(schema.THREAT),
+        "targets": list[str],
+        "tags": list[str],
+        "sources": list[Citation],
+        "events": list[ExportEvent],
+    },
+)
+ExportActor = _shape("ExportActor", {**_fields(schema.ACTOR), "of": str | None, "aliases": list[str]})
+ExportSource = _shape("ExportSource", _fields(schema.SOURCE))
 
 
 @with_config(STRICT)

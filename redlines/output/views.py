@@ -25,22 +25,29 @@ OUTCOME_LABEL = {
 }
 
 
+def _columns(spec: str, bold: str | None = None) -> list[Column]:
+    """Plain columns, a word each: `header=key:kind`, the header left out where it is the key and
+    the kind where it is text; a closing `>` right-justifies. `bold`: the key shown in bold."""
+    out = []
+    for word in spec.split():
+        named, _, kind = word.rstrip(">").partition(":")
+        header, _, key = named.rpartition("=")
+        justify = "right" if word.endswith(">") else "left"
+        style = "bold" if key == bold else None
+        out.append(Column(header or key, key, kind=kind or "text", style=style, justify=justify))
+    return out
+
+
 def threats(rows: Iterable[dict], *, as_of: str) -> View:
     """Threats; `rows` may be an iterator (JSON lines and CSV are written as they come). The
     table form is a paragraph per threat, and needs a list."""
     return View(
         document=rows,
         rows=rows,
-        columns=[
-            Column("id", "id", kind="id", style="bold"),
-            Column("made", "made_on", kind="id"),
-            Column("by", "issuer", kind="name"),
-            Column("against", "targets", kind="name"),
-            Column("category", "category", kind="id"),
-            Column("statement", "statement"),
-            Column("deadline", "deadline", kind="id"),
-            Column("outcome", "outcome", kind="id"),
-        ],
+        columns=_columns(
+            "id:id made=made_on:id by=issuer:name against=targets:name category:id statement deadline:id outcome:id",
+            bold="id",
+        ),
         render=lambda con: _threat_lines(con, rows, as_of),
     )
 
@@ -81,15 +88,7 @@ def actors(rows: list[dict]) -> View:
     return View(
         document=rows,
         rows=rows,
-        columns=[
-            Column("slug", "slug", kind="id", style="bold"),
-            Column("name", "name", kind="name"),
-            Column("kind", "kind", kind="id"),
-            Column("of", "of", kind="name"),
-            Column("aliases", "aliases"),
-            Column("threats", "threats", kind="number", justify="right"),
-            Column("targeted", "targeted", kind="number", justify="right"),
-        ],
+        columns=_columns("slug:id name:name kind:id of:name aliases threats:number> targeted:number>", bold="slug"),
         empty="no actors yet: add one with `redlines add actor`",
     )
 
@@ -275,12 +274,12 @@ def _field(table: str, key: str, value, slugs: dict[int, str]) -> tuple[str, obj
     return _SHOWN_REFS[key], slugs.get(value, value) if key in _ACTOR_REFS else value
 
 
-def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
+def change_lines(logged: dict, slugs: dict[int, str] | None = None) -> list[str]:
     """A run's changes for people: + added, ~ changed (from -> to), - removed; the actors a
     row refers to named by their slugs."""
     slugs = slugs or {}
     lines = []
-    for c in run["changes"]:
+    for c in logged["changes"]:
         label = f"{c['table']} {safe_text(c['id'])}"
         if c["op"] == "update":
             shown = [
@@ -302,21 +301,21 @@ def change_lines(run: dict, slugs: dict[int, str] | None = None) -> list[str]:
     return lines
 
 
-def _run_head(run: dict) -> list[tuple[str, str]]:
-    n = len(run["changes"])
+def _run_head(logged: dict) -> list[tuple[str, str]]:
+    n = len(logged["changes"])
     return [
-        (f"#{run['run']}", "bold"),
-        (run["at"], ""),
-        (run.get("author") or "(author unknown)", "cyan"),
-        (run["command"], ""),
+        (f"#{logged['run']}", "bold"),
+        (logged["at"], ""),
+        (logged.get("author") or "(author unknown)", "cyan"),
+        (logged["command"], ""),
         (f"({n} change{'s' * (n != 1)})", ""),
     ]
 
 
-def run_summary(run: dict, slugs: dict[int, str] | None = None) -> str:
+def run_summary(logged: dict, slugs: dict[int, str] | None = None) -> str:
     """A run and its changes, as `undo` shows it before asking."""
-    head = "  ".join(safe_text(text) for text, _ in _run_head(run))
-    return "\n".join([head, *(f"    {line}" for line in change_lines(run, slugs))])
+    head = "  ".join(safe_text(text) for text, _ in _run_head(logged))
+    return "\n".join([head, *(f"    {line}" for line in change_lines(logged, slugs))])
 
 
 RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all
@@ -348,13 +347,7 @@ def history(runs: Iterable[dict], slugs: dict[int, str] | None = None, author: s
             {**{k: r[k] for k in ("run", "at", "author", "command", "undoes")}, "changes": len(r["changes"])}
             for r in runs
         ),
-        columns=[
-            Column("run", "run", kind="number"),
-            Column("at", "at", kind="id"),
-            Column("author", "author"),
-            Column("command", "command"),
-            Column("changes", "changes", kind="number"),
-        ],
+        columns=_columns("run:number at:id author command changes:number"),
         render=render,
     )
 
@@ -374,15 +367,7 @@ def timeline(rows: Iterable[dict]) -> View:
     return View(
         document=rows,
         rows=rows,
-        columns=[
-            Column("on", "on", kind="id"),
-            Column("kind", "kind", kind="id"),
-            Column("threat", "threat", kind="id"),
-            Column("issuer", "issuer", kind="name"),
-            Column("what", "what"),
-            Column("outcome", "outcome", kind="id"),
-            Column("due", "due", kind="id"),
-        ],
+        columns=_columns("on:id kind:id threat:id issuer:name what outcome:id due:id"),
         render=render,
     )
 
@@ -406,15 +391,7 @@ def due(rows: list[dict], *, as_of: str) -> View:
     return View(
         document=rows,
         rows=rows,
-        columns=[
-            Column("id", "id", kind="id"),
-            Column("issuer", "issuer", kind="name"),
-            Column("status", "status", kind="id"),
-            Column("on", "on", kind="id"),
-            Column("days", "days", kind="number"),
-            Column("outcome", "outcome", kind="id"),
-            Column("statement", "statement"),
-        ],
+        columns=_columns("id:id issuer:name status:id on:id days:number outcome:id statement"),
         render=render,
     )
 
@@ -475,12 +452,6 @@ def search(rows: list[dict], *, query: str) -> View:
     return View(
         document=({**r, "matches": [{**m, "snippet": marked(m["snippet"])} for m in r["matches"]]} for r in rows),
         rows=({**r, "matches": "; ".join(safe_text(marked(m["snippet"])) for m in r["matches"])} for r in rows),
-        columns=[
-            Column("id", "id", kind="id"),
-            Column("made", "made_on", kind="id"),
-            Column("by", "issuer", kind="name"),
-            Column("outcome", "outcome", kind="id"),
-            Column("matches", "matches"),
-        ],
+        columns=_columns("id:id made=made_on:id by=issuer:name outcome:id matches"),
         render=render,
     )

@@ -6,7 +6,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 
-from redlines.store.queries import grouped, tags_of, targets_of
+from redlines.schema import ACTOR, EVENT, SOURCE, THREAT
+from redlines.store.queries import field_list, grouped, tags_of, targets_of
 from redlines.store.sqlite import VALUES, select_in
 
 BATCH = 900  # threats read a batch (their lists of ids are bound through `sqlite.select_in`)
@@ -15,21 +16,15 @@ BATCH = 900  # threats read a batch (their lists of ids are bound through `sqlit
 def actors(conn: sqlite3.Connection) -> Iterator[dict]:
     aliases = grouped(conn, "SELECT actor_id, alias FROM alias ORDER BY id", ())
     for r in conn.execute(
-        "SELECT a.id, a.slug, a.name, a.kind, o.slug AS 'of' FROM actor a "
+        f"SELECT a.id, {field_list(ACTOR, 'a')}, o.slug AS 'of' FROM actor a "
         "LEFT JOIN actor o ON o.id = a.of_id ORDER BY a.slug"
     ):
-        yield {
-            "slug": r["slug"],
-            "name": r["name"],
-            "kind": r["kind"],
-            "of": r["of"],
-            "aliases": aliases.get(r["id"], []),
-        }
+        yield {**ACTOR.record(r), "of": r["of"], "aliases": aliases.get(r["id"], [])}
 
 
 def sources(conn: sqlite3.Connection) -> Iterator[dict]:
-    for r in conn.execute("SELECT url, title, publisher, published_on FROM source ORDER BY url"):
-        yield dict(r)
+    for r in conn.execute(f"SELECT {field_list(SOURCE)} FROM source ORDER BY url"):
+        yield SOURCE.record(r)
 
 
 def threats(conn: sqlite3.Connection, as_of: str = "9999-12-31") -> Iterator[dict]:
@@ -38,9 +33,8 @@ def threats(conn: sqlite3.Connection, as_of: str = "9999-12-31") -> Iterator[dic
     last = ""
     while True:
         rows = conn.execute(
-            "SELECT t.id, a.slug AS issuer, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
-            "t.cameo, t.deadline FROM threat t JOIN actor a ON a.id = t.issuer_id "
-            "WHERE t.id > ? AND t.made_on <= ? ORDER BY t.id LIMIT ?",
+            f"SELECT t.id, a.slug AS issuer, {field_list(THREAT, 't')} "
+            "FROM threat t JOIN actor a ON a.id = t.issuer_id WHERE t.id > ? AND t.made_on <= ? ORDER BY t.id LIMIT ?",
             (last, as_of, BATCH),
         ).fetchall()
         if not rows:
@@ -53,7 +47,7 @@ def threats(conn: sqlite3.Connection, as_of: str = "9999-12-31") -> Iterator[dic
         events: dict[str, list[dict]] = {}
         event_rows = select_in(
             conn,
-            "SELECT id, threat_id, kind, occurred_on, what, outcome, due, cameo FROM event "
+            f"SELECT id, threat_id, {field_list(EVENT)} FROM event "
             "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY threat_id, occurred_on, seq",
             ids,
             after=(as_of,),
@@ -61,16 +55,7 @@ def threats(conn: sqlite3.Connection, as_of: str = "9999-12-31") -> Iterator[dic
         event_cited = _citations(conn, "event_id", [e["id"] for e in event_rows])
         for e in event_rows:
             events.setdefault(e["threat_id"], []).append(
-                {
-                    "id": e["id"],
-                    "kind": e["kind"],
-                    "on": e["occurred_on"],
-                    "what": e["what"],
-                    "outcome": e["outcome"],
-                    "due": e["due"],
-                    "cameo": e["cameo"],
-                    "sources": event_cited.get(e["id"], []),
-                }
+                {"id": e["id"], **EVENT.record(e), "sources": event_cited.get(e["id"], [])}
             )
         for r in rows:
             yield {

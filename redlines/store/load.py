@@ -29,13 +29,12 @@ from redlines.domain import validation
 from redlines.domain.checks import EVENT_ID
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
+from redlines.schema import DEFAULTS, THREAT_FIELDS
+from redlines.schema import THREAT_REQUIRED as REQUIRED
 from redlines.store import records, search, summary
 from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
-THREAT_FIELDS = ("made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline")
-REQUIRED = ("issuer", "made_on", "statement")
-DEFAULTS = {"category": "other", "kind": "person"}
 # Loading into a database without threats, the indexes of these tables are built after the rows,
 # all but those the load reads by (events of a threat to summarise it, citations to index them).
 DEFERRED_TABLES = ("threat", "threat_tag", "threat_target", "event", "citation")

@@ -132,59 +132,31 @@ def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
 
 # --- views: the CLI's answers for sqlite3, sqlite-utils and Datasette users (migration 0002) ---------
 
-_OUTCOME_VIEW_0002 = """
-CREATE VIEW threat_outcome AS
-WITH params AS (SELECT date('now') AS as_of, date('now', '-31 days') AS grace_cutoff),
-visible AS (
-  SELECT t.id, t.issuer_id, t.made_on, t.category,
-    COALESCE((SELECT e.due FROM event e WHERE e.threat_id = t.id AND e.kind = 'deadline'
-              AND e.occurred_on <= p.as_of ORDER BY e.occurred_on DESC, e.rowid DESC LIMIT 1),
-             t.deadline) AS deadline,
-    (SELECT MIN(e.occurred_on) FROM event e WHERE e.threat_id = t.id AND e.kind = 'crossed'
-     AND e.occurred_on <= p.as_of) AS first_crossed,
-    (SELECT MAX(CASE e.outcome WHEN 'followed_through' THEN 3 WHEN 'partial' THEN 2
-                               WHEN 'not_followed_through' THEN 1 END)
-     FROM event e WHERE e.threat_id = t.id AND e.kind = 'response' AND e.occurred_on <= p.as_of) AS response_rank,
-    EXISTS (SELECT 1 FROM event e WHERE e.threat_id = t.id AND e.kind = 'complied' AND e.occurred_on <= p.as_of) AS complied,
-    EXISTS (SELECT 1 FROM event e WHERE e.threat_id = t.id AND e.kind = 'withdrawn' AND e.occurred_on <= p.as_of) AS withdrawn,
-    p.as_of, p.grace_cutoff
-  FROM threat t, params p
-  WHERE t.made_on <= p.as_of
-), passed AS (
-  SELECT v.*, (v.deadline IS NOT NULL AND substr(v.as_of, 1, length(v.deadline)) > v.deadline) AS deadline_passed
-  FROM visible v
-)
-SELECT p.id, a.slug AS issuer, p.made_on, p.category, p.deadline,
-  CASE WHEN p.response_rank = 3 THEN 'followed_through'
-       WHEN p.response_rank = 2 THEN 'partial'
-       WHEN p.response_rank = 1 THEN 'not_followed_through'
-       WHEN p.complied THEN 'complied'
-       WHEN p.withdrawn THEN 'withdrawn'
-       WHEN p.deadline_passed THEN 'not_followed_through'
-       WHEN p.first_crossed <= p.grace_cutoff THEN 'not_followed_through'
-       ELSE 'pending' END AS outcome,
-  CASE WHEN p.deadline_passed AND (p.first_crossed IS NULL OR p.deadline < p.first_crossed)
-       THEN p.deadline ELSE p.first_crossed END AS tested_on
-FROM passed p JOIN actor a ON a.id = p.issuer_id
-"""  # noqa: E501  (as migration 0002 wrote it)
 
-_SCORECARD_VIEW_0002 = """
-CREATE VIEW actor_scorecard AS
-SELECT issuer AS actor, COUNT(*) AS threats,
-  SUM(outcome = 'pending') AS pending, SUM(outcome = 'followed_through') AS followed_through,
-  SUM(outcome = 'partial') AS partial, SUM(outcome = 'not_followed_through') AS not_followed_through,
-  SUM(outcome = 'complied') AS complied, SUM(outcome = 'withdrawn') AS withdrawn,
-  SUM(outcome IN ('followed_through', 'partial', 'not_followed_through')) AS tested,
-  (SUM(outcome = 'followed_through') + SUM(outcome = 'partial') / 2.0)
-    / NULLIF(SUM(outcome IN ('followed_through', 'partial', 'not_followed_through')), 0) AS follow_through_rate
-FROM threat_outcome GROUP BY issuer
-"""
+def frozen(migration: str, name: str) -> str:
+    """A statement a migration froze (the constant `name` of migrations/versions/`migration`),
+    read from its source without running it (that would import Alembic): the migration is its
+    one copy."""
+    import ast
 
-# From 0007 on, the views are made by the store from the live rule SQL (`store.rules`), on open.
-_VIEW_HISTORY: dict[Key, list[tuple[str, str | None]]] = {
-    ("view", "threat_outcome"): [("0002", _OUTCOME_VIEW_0002), ("0007", None)],
-    ("view", "actor_scorecard"): [("0002", _SCORECARD_VIEW_0002), ("0007", None)],
-}
+    from redlines.resources import migrations_dir
+
+    tree = ast.parse((migrations_dir() / "versions" / migration).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(f"{migration} has no constant {name}")
+
+
+@cache
+def _view_history() -> dict[Key, list[tuple[str, str | None]]]:
+    """The views migration 0002 made; from 0007 on, the store makes them from the live rule SQL
+    (`store.rules`), on open."""
+    made = "0002_search_and_views.py"
+    return {
+        ("view", "threat_outcome"): [("0002", frozen(made, "OUTCOME_VIEW")), ("0007", None)],
+        ("view", "actor_scorecard"): [("0002", frozen(made, "SCORECARD_VIEW")), ("0007", None)],
+    }
 
 
 def expected_views() -> dict[str, str]:
@@ -211,7 +183,7 @@ def expected_at(revision: str) -> dict[Key, str]:
     """The triggers and views a database at `revision` holds (the newest: `expected_objects()`)."""
     if revision >= _head():
         return expected_objects()
-    return _at({**_trigger_history(), **_VIEW_HISTORY}, revision)
+    return _at({**_trigger_history(), **_view_history()}, revision)
 
 
 def _at(history: dict[Key, list[tuple[str, str | None]]], revision: str) -> dict[Key, str]:
@@ -350,7 +322,7 @@ class Finding(NamedTuple):
 def known_sql() -> dict[Key, list[str]]:
     """Every SQL text each trigger and view has had in some revision (ours, if out of date)."""
     out: dict[Key, list[str]] = {}
-    for key, steps in {**_trigger_history(), **_VIEW_HISTORY}.items():
+    for key, steps in {**_trigger_history(), **_view_history()}.items():
         out[key] = [sql for _, sql in steps if sql is not None]
     return out
 

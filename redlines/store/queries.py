@@ -14,7 +14,18 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from redlines.store.schema import AWAITING_INDEX, REPORT_DATED_INDEX, REPORT_INDEX, SETTLING_INDEX
+from redlines.domain.outcomes import OUTCOMES
+from redlines.schema import (
+    AWAITING_INDEX,
+    REPORT_DATED_INDEX,
+    EVENT,
+    REPORT_INDEX,
+    SETTLED_COLUMNS,
+    SETTLING_INDEX,
+    SUMMARY_COLUMNS,
+    THREAT_AS_STORED,
+    Table,
+)
 from redlines.store.sqlite import VALUES, chunks, select_in
 
 
@@ -33,6 +44,25 @@ class Judging:
     def args(self) -> dict:
         """The values the judging SQL binds."""
         return {"as_of": self.as_of, "grace_cutoff": self.grace_cutoff}
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which threats a read keeps, resolved by the service: the issuers and the target by actor
+    id, `since` and `until` as the bounds `dates.starts_on_or_after` and `dates.starts_on_or_before`
+    give (made after `since`, on or before `until`), a category, an outcome, and text that the
+    statement, trigger or consequence holds. The default keeps every threat."""
+
+    issuers: tuple[int, ...] = ()
+    target: int | None = None
+    category: str | None = None
+    outcome: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+
+
+EVERY = Where()
 
 
 # What the outcome rules need from a threat's events, aggregated over events `e` grouped by
@@ -58,22 +88,9 @@ EVENT_AGGREGATES = f"""
     COALESCE(SUM(e.kind = 'restated'), 0) AS restated,
     {_DUE_OF_KEY} AS deadline_set,
     MAX(e.occurred_on) AS last_event_on"""
-SUMMARY_COLUMNS = (
-    "first_crossed",
-    "response_rank",
-    "first_response",
-    "complied",
-    "withdrawn",
-    "restated",
-    "deadline_set",
-    "last_event_on",
-)
-
-THREAT_COLUMNS = (
-    "t.id, t.issuer_id, t.made_on, t.statement, t.trigger, t.consequence, t.category, "
-    "t.cameo, t.deadline AS own_deadline"
-)
-SETTLED_COLUMNS = ("settled_on", "settled_outcome", "settled_rule", "settled_tested_on", "settled_days")
+# The threat's own columns, as the rules and the listings read them (`deadline` is the one set
+# with the threat; the judged `deadline` is the one in force), and its cached columns.
+THREAT_COLUMNS = ", ".join(["t.id", "t.issuer_id", *(f"t.{c}" for c in THREAT_AS_STORED), "t.deadline AS own_deadline"])
 _SETTLED = ", ".join(f"t.{c}" for c in SETTLED_COLUMNS)
 
 _CACHED_SUMMARY = ", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)
@@ -117,6 +134,13 @@ _NOT_SETTLED = "t.settled_on > :as_of"
 _THREATS = "threat t"
 _THREATS_SETTLING = f"threat t INDEXED BY {SETTLING_INDEX}"
 _UNSETTLED = f"AND e.threat_id IN (SELECT t.id FROM {_THREATS_SETTLING} WHERE {_NOT_SETTLED} AND t.made_on <= :as_of)"
+
+
+def field_list(table: Table, alias: str = "") -> str:
+    """A table's plain columns (`Table.plain`) for a SELECT list, each under its name in documents
+    (`occurred_on AS "on"`), so that `Table.record` reads the row."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(f"{prefix}{c.name}" + (f' AS "{c.key}"' if c.key != c.name else "") for c in table.plain)
 
 
 def start(col: str) -> str:
@@ -179,7 +203,7 @@ WITH summary AS ({source}
     {tested_on} AS judged_tested_on
   FROM passed p
 )
-SELECT j.id, j.issuer_id, j.made_on, j.statement, j.trigger, j.consequence, j.category, j.cameo,
+SELECT {threat},
   j.deadline, j.own_deadline, j.restated, j.first_crossed, j.first_response, j.deadline_passed,
   CASE WHEN j.settled THEN j.settled_outcome ELSE j.judged_outcome END AS outcome,
   CASE WHEN j.settled THEN j.settled_rule ELSE j.judged_rule END AS rule,
@@ -199,6 +223,7 @@ def judge_sql(source: str, *, settled: str, as_of: str = ":as_of", cutoff: str =
     (unqualified)."""
     return _JUDGE.format(
         source=source,
+        threat=", ".join(f"j.{c}" for c in ("id", "issuer_id", *THREAT_AS_STORED)),
         as_of=as_of,
         cutoff=cutoff,
         settled=settled,
@@ -281,23 +306,28 @@ def actor_names(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _filters(
-    judging: Judging, *, issuers: Sequence[int], category: str | None, since: str | None, until: str | None
-) -> tuple[list[str], dict]:
-    """The filters that `threats` and `report` share, over the judged threats `j`, and the
-    values the statement binds (the judging's first)."""
+# The condition on the threats `j` that each filter of one value (`Where`) sets, the value bound
+# under the filter's name.
+_CONDITIONS = {
+    "category": "j.category = :category",
+    "since": "j.made_on > :since",
+    "until": "j.made_on <= :until",
+    "target": "EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)",
+    "outcome": "j.outcome = :outcome",
+}
+_SHARED = ("category", "since", "until")  # what every read of threats filters by, besides issuers
+
+
+def _filters(judging: Judging, kept: Where, names: tuple[str, ...] = _SHARED) -> tuple[list[str], dict]:
+    """The conditions of the filters over the threats `j` (the issuers and those `names`), and
+    the values the statement binds (the judging's first)."""
     where, args = [], judging.args()
-    if issuers:
-        where.append(f"j.issuer_id IN ({_bind(args, 'i', issuers)})")
-    if category:
-        where.append("j.category = :category")
-        args["category"] = category
-    if since:
-        where.append("j.made_on > :since")
-        args["since"] = since
-    if until:
-        where.append("j.made_on <= :until")
-        args["until"] = until
+    if kept.issuers:
+        where.append(f"j.issuer_id IN ({_bind(args, 'i', kept.issuers)})")
+    for name in names:
+        if getattr(kept, name):
+            where.append(_CONDITIONS[name])
+            args[name] = getattr(kept, name)
     return where, args
 
 
@@ -312,43 +342,30 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _threats_sql(
-    judging: Judging,
-    *,
-    issuers: Sequence[int] = (),
-    target: int | None = None,
-    category: str | None = None,
-    outcome: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    search: str | None = None,
-    ids: Sequence[str] = (),
-) -> tuple[str, str, dict]:
+def _threats_sql(judging: Judging, kept: Where, ids: Sequence[str] = ()) -> tuple[str, str, dict]:
     """The judged threats (`j`), the WHERE clause of the filters, and the args."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept, (*_SHARED, "target", "outcome"))
     if ids:
         where.append(f"j.id IN ({_bind(args, 't', ids)})")  # the names judged(ids=ids) uses
-    if target is not None:
-        where.append("EXISTS (SELECT 1 FROM threat_target tt WHERE tt.threat_id = j.id AND tt.actor_id = :target)")
-        args["target"] = target
-    if outcome:
-        where.append("j.outcome = :outcome")
-        args["outcome"] = outcome
-    if search:
+    if kept.search:
         where.append(
             "(j.statement LIKE :like ESCAPE '\\' OR j.trigger LIKE :like ESCAPE '\\'"
             " OR j.consequence LIKE :like ESCAPE '\\')"
         )
-        args["like"] = "%" + _escape_like(search) + "%"
+        args["like"] = "%" + _escape_like(kept.search) + "%"
     return f"({_judged(judging, ids)}) j", f"{'WHERE ' + ' AND '.join(where) if where else ''}", args
 
 
 def threats_cursor(
-    conn: sqlite3.Connection, judging: Judging, *, limit: int | None = None, **filters
+    conn: sqlite3.Connection,
+    judging: Judging,
+    kept: Where = EVERY,
+    *,
+    ids: Sequence[str] = (),
+    limit: int | None = None,
 ) -> sqlite3.Cursor:
-    """Judged threats with their issuer, newest first, as a cursor to read a batch at a time.
-    Filters as `threats` takes them."""
-    judged_j, where, args = _threats_sql(judging, **filters)
+    """Judged threats with their issuer, newest first, as a cursor to read a batch at a time."""
+    judged_j, where, args = _threats_sql(judging, kept, ids)
     sql = (
         f"SELECT j.*, a.slug AS issuer, a.name AS issuer_name FROM {judged_j} "
         f"JOIN actor a ON a.id = j.issuer_id {where} ORDER BY j.made_on DESC, j.id"
@@ -359,29 +376,22 @@ def threats_cursor(
     return conn.execute(sql, args)
 
 
-def threats(
-    conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str] = (), limit: int | None = None, **filters
-) -> list[dict]:
-    """Judged threats with their issuer, newest first; the filters are `_threats_sql`'s (`since`
-    and `until` are bounds from `dates.starts_on_or_after` and `dates.starts_on_or_before`).
-    Many `ids` are judged a chunk at a time (`sqlite.chunks`), then put in order."""
-    if not ids:
-        return [dict(r) for r in threats_cursor(conn, judging, limit=limit, **filters)]
-    # the other values the statement binds: the judging's, the issuers', one for each other filter
-    reserved = len(judging.args()) + len(filters.get("issuers", ())) + len(filters)
+def threats(conn: sqlite3.Connection, judging: Judging, *, ids: Sequence[str]) -> list[dict]:
+    """The judged threats with these ids, with their issuer, newest first: many ids are judged a
+    chunk at a time (`sqlite.chunks`), then put in order."""
     rows = [
         dict(r)
-        for chunk in chunks(conn, ids, reserved=reserved)
-        for r in threats_cursor(conn, judging, ids=chunk, **filters)
+        for chunk in chunks(conn, ids, reserved=len(judging.args()))
+        for r in threats_cursor(conn, judging, ids=chunk)
     ]
     rows.sort(key=lambda r: r["id"])
     rows.sort(key=lambda r: r["made_on"], reverse=True)
-    return rows if limit is None else rows[:limit]
+    return rows
 
 
-def count_threats(conn: sqlite3.Connection, judging: Judging, **filters) -> int:
+def count_threats(conn: sqlite3.Connection, judging: Judging, kept: Where = EVERY) -> int:
     """How many threats `threats` would give without a limit."""
-    judged_j, where, args = _threats_sql(judging, **filters)
+    judged_j, where, args = _threats_sql(judging, kept)
     return conn.execute(f"SELECT COUNT(*) FROM {judged_j} {where}", args).fetchone()[0]
 
 
@@ -475,8 +485,8 @@ def events_of(conn: sqlite3.Connection, threat_id: str, as_of: str) -> list[dict
     return [
         dict(r)
         for r in conn.execute(
-            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
-            "WHERE threat_id = ? AND occurred_on <= ? ORDER BY occurred_on, seq",
+            f"SELECT id, {field_list(EVENT)}, seq FROM event WHERE threat_id = ? AND occurred_on <= ? "
+            "ORDER BY occurred_on, seq",
             (threat_id, as_of),
         )
     ]
@@ -487,7 +497,7 @@ def events_for(conn: sqlite3.Connection, threat_ids: Sequence[str], as_of: str) 
     out: dict[str, list[dict]] = {}
     for r in select_in(
         conn,
-        "SELECT threat_id, id, kind, occurred_on AS 'on', what, outcome, due, cameo, seq FROM event "
+        f"SELECT threat_id, id, {field_list(EVENT)}, seq FROM event "
         "WHERE threat_id IN ({values}) AND occurred_on <= ? ORDER BY occurred_on, seq",
         threat_ids,
         after=[as_of],
@@ -548,28 +558,17 @@ _NAMES = {
     "FROM actor a LEFT JOIN actor o ON o.id = a.of_id",
 }
 
-OUTCOME_NAMES = ("pending", "followed_through", "partial", "not_followed_through", "complied", "withdrawn")
 
-
-def report(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    by: str,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> tuple[list[dict], float | None]:
+def report(conn: sqlite3.Connection, judging: Judging, by: str, kept: Where = EVERY) -> tuple[list[dict], float | None]:
     """Outcome counts per group, and per group and for all the median of the days from a test
     to the first response. SQL counts the judged threats by group base and outcome, and lists
     their days: the settled threats from their cached verdicts, through an index kept in that
     order so nothing is sorted, the others judged. Returns (rows ordered by key, median for all)."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     parts = [(f"({_judged(judging, unsettled_only=judging.settled)}) j", "j.outcome", "j.days", where)]
     counted = []
     if judging.settled and by in _DATED:
-        counted += _settled_dated(conn, by, where, args, category)
+        counted += _settled_dated(conn, by, where, args, kept.category)
     elif judging.settled:
         parts.append(
             (
@@ -594,7 +593,7 @@ def report(
     days: dict[str | None, list[int]] = {None: []}  # key None: all groups
     for b, outcome, n, listed in counted:
         key, label = names[b]
-        g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOME_NAMES, 0)})
+        g = groups.setdefault(key, {"key": key, "label": label, "threats": 0, **dict.fromkeys(OUTCOMES, 0)})
         g["label"] = min(g["label"], label)
         g["threats"] += n
         g[outcome] += n
@@ -632,7 +631,7 @@ def _settled_dated(
     years = range(int(first), int(last) + 1) if first and first.isdigit() and last.isdigit() else range(0)
     if category is None:  # every category, so that each year is a range of the index
         conditions.append(f"j.category IN ({', '.join(repr(c) for c in CATEGORIES)})")
-    conditions.append(f"j.settled_outcome IN ({', '.join(repr(o) for o in OUTCOME_NAMES)})")
+    conditions.append(f"j.settled_outcome IN ({', '.join(repr(o) for o in OUTCOMES)})")
     rows = []
     for start in range(0, len(years), 400):  # SQLite allows 500 SELECTs in a compound one
         arms = [
@@ -680,13 +679,13 @@ def due_on(row: dict) -> str:
 
 
 def due(
-    conn: sqlite3.Connection, judging: Judging, horizon: str, *, issuers: Sequence[int] = (), limit: int | None = None
+    conn: sqlite3.Connection, judging: Judging, horizon: str, kept: Where = EVERY, *, limit: int | None = None
 ) -> list[dict]:
     """Threats still waiting for a response: a deadline in force whose period ends on or before
     `horizon` (a full ISO day), a deadline passed, or a red line crossed; by the day each is due
     (`DUE_ON`), then id. With a limit, the settled ones are read in order from their own index,
     only until no later one can be among the first `limit`, and only the unsettled few are judged."""
-    where, args = _filters(judging, issuers=issuers, category=None, since=None, until=None)
+    where, args = _filters(judging, kept)
     args.update(horizon=horizon, limit=-1 if limit is None else limit)
     waiting = [
         *where,
@@ -748,11 +747,11 @@ class _Last:
         return self.key > other.key
 
 
-def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until: str | None, limit: int | None):
-    """The threats made and the events of the timeline, as two SELECTs (each newest first,
-    limited when a limit is given), and their args."""
-    args: dict = {"as_of": as_of, "since": since, "until": until, "limit": -1 if limit is None else limit}
-    who = f"AND t.issuer_id IN ({_bind(args, 'i', issuers)})" if issuers else ""
+def _timeline_parts(as_of: str, kept: Where, limit: int | None = None):
+    """The threats made and the events of the timeline (of the issuers and dates `kept` keeps),
+    as two SELECTs (each newest first, limited when a limit is given), and their args."""
+    args: dict = {"as_of": as_of, "since": kept.since, "until": kept.until, "limit": -1 if limit is None else limit}
+    who = f"AND t.issuer_id IN ({_bind(args, 'i', kept.issuers)})" if kept.issuers else ""
     window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
     made = f"""
           SELECT t.made_on AS "on", 0 AS step, t.rowid AS seq, t.id AS threat, a.slug AS issuer,
@@ -766,18 +765,10 @@ def _timeline_parts(as_of: str, issuers: Sequence[int], since: str | None, until
     return made, happened, args
 
 
-def timeline(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-    limit: int | None = None,
-) -> list[dict]:
+def timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY, *, limit: int | None = None) -> list[dict]:
     """Threats made and their events, in date order (a threat before its events on a day): the
     `limit` latest of them, found through the date indexes rather than by sorting everything."""
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, limit)
+    made, happened, args = _timeline_parts(as_of, kept, limit)
     sql = f"""
       SELECT * FROM (
         SELECT * FROM ({made} ORDER BY t.made_on DESC, t.rowid DESC LIMIT :limit)
@@ -787,28 +778,14 @@ def timeline(
     return [dict(r) for r in conn.execute(sql, args)][::-1]
 
 
-def timeline_cursor(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-) -> sqlite3.Cursor:
+def timeline_cursor(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> sqlite3.Cursor:
     """The whole timeline in date order, as a cursor to read as it comes."""
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+    made, happened, args = _timeline_parts(as_of, kept)
     return conn.execute(f'SELECT * FROM ({made} UNION ALL {happened}) ORDER BY "on", step, seq', args)
 
 
-def count_timeline(
-    conn: sqlite3.Connection,
-    as_of: str,
-    *,
-    issuers: Sequence[int] = (),
-    since: str | None = None,
-    until: str | None = None,
-) -> int:
-    made, happened, args = _timeline_parts(as_of, issuers, since, until, None)
+def count_timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> int:
+    made, happened, args = _timeline_parts(as_of, kept)
     return conn.execute(
         f"SELECT (SELECT COUNT(*) FROM ({made})) + (SELECT COUNT(*) FROM ({happened}))", args
     ).fetchone()[0]
@@ -818,19 +795,10 @@ def own_deadline(conn: sqlite3.Connection, threat_id: str) -> str | None:
     return conn.execute("SELECT deadline FROM threat WHERE id = ?", (threat_id,)).fetchone()[0]
 
 
-def decisions(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    by: str,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> dict[str, list[dict]]:
+def decisions(conn: sqlite3.Connection, judging: Judging, by: str, kept: Where = EVERY) -> dict[str, list[dict]]:
     """Per group, its threats with their outcome and the rule that decided it."""
     key, _, joins = GROUPINGS[by]
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     sql = (
         f"SELECT {key} AS key, j.id, j.outcome, j.rule, j.tested_on, j.deadline FROM ({_judged(judging)}) j {joins} "
         f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY key, j.made_on, j.id"
@@ -858,17 +826,9 @@ def _visible(where: list[str]) -> str:
     return " AND ".join(["j.made_on <= :as_of", *where])
 
 
-def visible_count(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> tuple[int, int]:
+def visible_count(conn: sqlite3.Connection, judging: Judging, kept: Where = EVERY) -> tuple[int, int]:
     """How many threats the filters leave as of `:as_of`, and how many issuers made them."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return tuple(
         conn.execute(
             f"SELECT COUNT(*), COUNT(DISTINCT j.issuer_id) FROM threat j WHERE {_visible(where)}",
@@ -881,17 +841,14 @@ def made_on_at(
     conn: sqlite3.Connection,
     judging: Judging,
     offset: int,
+    kept: Where = EVERY,
     *,
     newest: bool = False,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
 ) -> str | None:
     """The date of the threat at `offset` in date order, oldest first (0: the oldest; with
     `newest`, newest first), read through the date index: where a chart of many threats may
     start and end."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     row = conn.execute(
         f"SELECT j.made_on FROM threat j WHERE {_visible(where)} "
         f"ORDER BY j.made_on {'DESC' if newest else ''} LIMIT 1 OFFSET :offset",
@@ -900,18 +857,9 @@ def made_on_at(
     return None if row is None else row[0]
 
 
-def busiest_issuers(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    limit: int,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> list[dict]:
+def busiest_issuers(conn: sqlite3.Connection, judging: Judging, limit: int, kept: Where = EVERY) -> list[dict]:
     """The `limit` issuers of most threats (id, slug, name, threats), most first."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return [
         dict(r)
         for r in conn.execute(
@@ -927,14 +875,11 @@ def busiest_issuers(
 def activity(
     conn: sqlite3.Connection,
     judging: Judging,
+    kept: Where = EVERY,
     *,
     lanes: Sequence[int],
     origin: int,
     months: int,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
 ) -> list[tuple]:
     """Judged threats counted per lane, period and outcome: (lane, bin, outcome, count). The lane
     is the issuer's id for the issuers in `lanes`, NULL for all others together; the bin is the
@@ -942,7 +887,7 @@ def activity(
     threat was made (-1: before `origin`). At most (len(lanes) + 1) * bins * 6 rows, however
     many threats: the settled ones are counted from their cached verdicts through the report's
     index, the others judged, as in `report`."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     args.update(origin=origin, months=months)
     lane = f"CASE WHEN j.issuer_id IN ({_bind(args, 'l', lanes)}) THEN j.issuer_id END" if lanes else "NULL"
     month = _month_index("j.made_on")
@@ -962,19 +907,10 @@ def activity(
     return [(*key, n) for key, n in counted.items()]
 
 
-def recent_threat_ids(
-    conn: sqlite3.Connection,
-    judging: Judging,
-    limit: int,
-    *,
-    issuers: Sequence[int] = (),
-    category: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-) -> list[str]:
+def recent_threat_ids(conn: sqlite3.Connection, judging: Judging, limit: int, kept: Where = EVERY) -> list[str]:
     """The ids of the `limit` most recent threats (newest first, as `threats` orders them),
     read through the date index: nothing is judged."""
-    where, args = _filters(judging, issuers=issuers, category=category, since=since, until=until)
+    where, args = _filters(judging, kept)
     return [
         r[0]
         for r in conn.execute(

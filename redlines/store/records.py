@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from redlines.schema import EVENT
+from redlines.store.queries import field_list
 from redlines.store.sqlite import select_in
 from redlines.store.write import BULK, COLUMNS, Writer
 
@@ -85,8 +87,7 @@ def events_of(conn: sqlite3.Connection, threat_id: str) -> list[dict]:
     return [
         dict(r)
         for r in conn.execute(
-            "SELECT id, kind, occurred_on AS 'on', what, outcome, due, cameo FROM event "
-            "WHERE threat_id = ? ORDER BY seq",
+            f"SELECT id, {field_list(EVENT)} FROM event WHERE threat_id = ? ORDER BY seq",
             (threat_id,),
         )
     ]

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from redlines.domain import outcomes
+from redlines.schema import NEVER
 from redlines.store.queries import EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS, judge_sql, start
 
 _REFRESH = f"""
@@ -42,7 +43,7 @@ def _lapse(col: str) -> str:
 # the day its first crossing's grace period runs out. A date SQLite cannot compute never settles.
 # The grace period is the default one (`outcomes.DEFAULT_GRACE_DAYS`), read when the SQL is
 # built, so that a change of it reaches the cache (see `store.rules.sync_rules`).
-_NEVER = "'9999-99-99'"  # models.NEVER, as SQL
+_NEVER = f"'{NEVER}'"  # as SQL
 _DEADLINE = "COALESCE(t.deadline_set, t.deadline)"
 
 

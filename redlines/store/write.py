@@ -10,19 +10,14 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+from redlines.schema import DATA_TABLES, SETTLED, SUMMARY
 from redlines.store import search
 
-# The tables a run may write, with their columns (the `id` column first). Names only ever
-# come from here, never from input, so they are safe to put into SQL text.
+# The tables a run may write, with their columns (the `id` column first), from the schema: the
+# change log keeps a row whole. Names only ever come from here, never from input, so they are safe
+# to put into SQL text.
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "actor": ("id", "slug", "name", "kind", "of_id"),
-    "alias": ("id", "actor_id", "alias"),
-    "source": ("id", "url", "title", "publisher", "published_on"),
-    "threat": ("id", "issuer_id", "made_on", "statement", "trigger", "consequence", "category", "cameo", "deadline"),
-    "threat_target": ("id", "threat_id", "actor_id"),
-    "threat_tag": ("id", "threat_id", "tag"),
-    "event": ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq"),
-    "citation": ("id", "source_id", "threat_id", "event_id", "quote"),
+    t.name: tuple(c.name for c in t.columns if c.role not in (SUMMARY, SETTLED)) for t in DATA_TABLES
 }
 
 
@@ -57,9 +52,10 @@ def current_author() -> str:
 
 
 @contextmanager
-def run(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
-    """One command run: one write transaction that lands whole or not at all (nothing lands on a
-    dry run). Before it commits, the summaries of the threats it touched are brought up to date."""
+def writing(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
+    """The writes of one command run (a row of the table `run`, once it writes): one transaction
+    that lands whole or not at all (nothing lands on a dry run). Before it commits, the summaries
+    of the threats it touched are brought up to date."""
     from redlines.store import summary
 
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
@@ -94,7 +90,7 @@ class Writer:
         self.changes = 0
         self.touched: set[str] = set()  # threats written, or whose events were
 
-    def _run(self) -> int:
+    def _run_id(self) -> int:
         if self.run_id is None:
             at = datetime.now(UTC).isoformat(timespec="seconds")
             self.run_id = self.conn.execute(
@@ -109,7 +105,7 @@ class Writer:
         event is removed with everything under it, see `records.revert`), and `records.changes`
         gives them back one change a key, as history shows them."""
         if row_ids:
-            run_id = self._run()
+            run_id = self._run_id()
             self.conn.execute(
                 "INSERT INTO change (run_id, table_name, row_id, op, after) VALUES (?, ?, ?, 'insert', ?)",
                 (run_id, table, BULK, json.dumps([str(i) for i in row_ids], ensure_ascii=False)),
@@ -117,7 +113,7 @@ class Writer:
             self.changes += len(row_ids)
 
     def _log(self, table: str, row_id: Any, op: str, before: dict | None, after: dict | None) -> None:
-        self._run()
+        self._run_id()
         self.conn.execute(
             "INSERT INTO change (run_id, table_name, row_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
             (
