@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from redlines.store import queries
 from redlines.schema import REPORT_DATED_INDEX
+from redlines.store import queries
 
 ROOT = Path(__file__).resolve().parent.parent
 

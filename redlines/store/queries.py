@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from redlines.domain.outcomes import OUTCOMES
 from redlines.schema import (
     AWAITING_INDEX,
-    REPORT_DATED_INDEX,
     EVENT,
+    REPORT_DATED_INDEX,
     REPORT_INDEX,
     SETTLED_COLUMNS,
     SETTLING_INDEX,
