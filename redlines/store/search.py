@@ -10,7 +10,8 @@ New rows are indexed here, by the code that writes them (`Writer.insert` one at 
 loader in one pass at the end of an import); triggers hand FTS5 the old words of a changed or
 deleted text. Rowids are the keys, so a threat's or an event's rowid must never change under the
 index: VACUUM and VACUUM INTO keep them; a migration that copies `threat` or `event` into a new
-table must build the index again."""
+table must build the index again, by 'delete-all' and the INSERTs here. Never FTS5's 'rebuild':
+it reads the texts through the view, which lists the rows the index holds, and would empty it."""
 
 from __future__ import annotations
 
