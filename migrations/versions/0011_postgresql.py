@@ -1,0 +1,132 @@
+"""PostgreSQL: what SQLite has built in and the store's SQL relies on. Nothing changes on SQLite.
+
+- `rowid` on threats and events: SQLite's implicit row number (order of entry, the search
+  index's keys), made an identity column;
+- the SQLite functions the rule SQL uses that PostgreSQL lacks, as SQL functions that inline:
+  `julianday(text)`, `printf('%0Nd', n)`, `rl_date(text[, modifier[, modifier]])` (SQLite's
+  `date()`, which the store's SQL is translated to), and `max`/`sum` over booleans (SQLite's
+  comparisons are integers);
+- the search index: a table of the same rows as SQLite's FTS5 index (threats, events, quotes),
+  with a `tsvector` of its words (cut at every character that is not a letter or a digit, as
+  FTS5's unicode61 tokenizer cuts them; 'simple' configuration) and a GIN index, kept in step by triggers on
+  updates of the indexed text and on deletes, as SQLite's triggers do (new rows are indexed by
+  the code that writes them, on both engines).
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-11-25 19:30:00.000000
+
+"""
+
+from typing import Sequence
+
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+FUNCTIONS = [
+    # SQLite's julianday of an ISO day (only differences of it are used).
+    """CREATE FUNCTION julianday(d text) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN d ~ '^\\d{4}-\\d{2}-\\d{2}$' THEN (d::date - DATE '2000-01-01') + 2451544.5 END $$""",
+    # printf('%0Nd', n): n written with N digits at least, zero-padded.
+    """CREATE FUNCTION printf(fmt text, n bigint) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN n < 0 THEN '-' || lpad((-n)::text, substring(fmt FROM '^%0?(\\d+)d$')::int - 1, '0')
+                   ELSE lpad(n::text, greatest(substring(fmt FROM '^%0?(\\d+)d$')::int, length(n::text)), '0') END $$""",
+    # SQLite's date(): an ISO day (or 'now', the UTC day), with modifiers such as '+1 month' or
+    # '-31 days'; NULL for what is not a day, or a result past 9999-12-31.
+    """CREATE FUNCTION rl_day(d text) RETURNS date LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN d = 'now' THEN (now() AT TIME ZONE 'UTC')::date
+                   WHEN d ~ '^\\d{4}-\\d{2}-\\d{2}$' THEN d::date END $$""",
+    """CREATE FUNCTION rl_iso(d date) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN d <= DATE '9999-12-31' THEN to_char(d, 'YYYY-MM-DD') END $$""",
+    """CREATE FUNCTION rl_date(d text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT rl_iso(rl_day(d)) $$""",
+    """CREATE FUNCTION rl_date(d text, m1 text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT rl_iso((rl_day(d) + m1::interval)::date) $$""",
+    """CREATE FUNCTION rl_date(d text, m1 text, m2 text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS
+    $$ SELECT rl_iso((rl_day(d) + m1::interval + m2::interval)::date) $$""",
+    # max() and sum() over comparisons, which SQLite counts as 0 and 1.
+    """CREATE FUNCTION rl_bool_max(s integer, v boolean) RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN v IS NULL THEN s ELSE greatest(s, v::int) END $$""",
+    """CREATE AGGREGATE max(boolean) (SFUNC = rl_bool_max, STYPE = integer)""",
+    """CREATE FUNCTION rl_bool_sum(s bigint, v boolean) RETURNS bigint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+    $$ SELECT CASE WHEN v IS NULL THEN s ELSE coalesce(s, 0) + v::int END $$""",
+    """CREATE AGGREGATE sum(boolean) (SFUNC = rl_bool_sum, STYPE = bigint)""",
+]
+DROPS = [
+    "DROP AGGREGATE sum(boolean)",
+    "DROP FUNCTION rl_bool_sum(bigint, boolean)",
+    "DROP AGGREGATE max(boolean)",
+    "DROP FUNCTION rl_bool_max(integer, boolean)",
+    "DROP FUNCTION rl_date(text, text, text)",
+    "DROP FUNCTION rl_date(text, text)",
+    "DROP FUNCTION rl_date(text)",
+    "DROP FUNCTION rl_iso(date)",
+    "DROP FUNCTION rl_day(text)",
+    "DROP FUNCTION printf(text, bigint)",
+    "DROP FUNCTION julianday(text)",
+]
+
+THREAT_BODY = "coalesce(new.statement, '') || ' ' || coalesce(new.trigger, '') || ' ' || coalesce(new.consequence, '')"
+SEARCH = [
+    """CREATE TABLE search (
+    rowid bigint PRIMARY KEY, kind text NOT NULL, threat_id text NOT NULL, event_id text, body text,
+    doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(coalesce(body, ''), '[^[:alnum:]]+', ' ', 'g'))) STORED)""",
+    "CREATE INDEX ix_search_doc ON search USING gin (doc)",
+    "CREATE INDEX ix_search_threat_id ON search (threat_id)",
+    # As SQLite's triggers (migrations 0002, 0004): an update of the indexed text, and a delete.
+    f"""CREATE FUNCTION search_threat_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    UPDATE search SET body = {THREAT_BODY}, threat_id = new.id WHERE rowid = old.rowid * 3; RETURN NULL; END $$""",
+    """CREATE FUNCTION search_event_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    UPDATE search SET body = new.what, threat_id = new.threat_id, event_id = new.id WHERE rowid = old.rowid * 3 + 1;
+    RETURN NULL; END $$""",
+    """CREATE FUNCTION search_citation_update() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    DELETE FROM search WHERE rowid = old.id * 3 + 2;
+    INSERT INTO search (rowid, kind, threat_id, event_id, body)
+      SELECT new.id * 3 + 2, 'quote', coalesce(new.threat_id, (SELECT threat_id FROM event WHERE id = new.event_id)),
+             new.event_id, new.quote WHERE new.quote IS NOT NULL;
+    RETURN NULL; END $$""",
+    """CREATE FUNCTION search_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    DELETE FROM search WHERE rowid = CASE TG_TABLE_NAME WHEN 'threat' THEN old.rowid * 3
+      WHEN 'event' THEN old.rowid * 3 + 1 ELSE old.id * 3 + 2 END;
+    RETURN NULL; END $$""",
+    "CREATE TRIGGER search_threat_update AFTER UPDATE OF statement, trigger, consequence ON threat "
+    "FOR EACH ROW EXECUTE FUNCTION search_threat_update()",
+    "CREATE TRIGGER search_event_update AFTER UPDATE OF what ON event FOR EACH ROW EXECUTE FUNCTION search_event_update()",
+    "CREATE TRIGGER search_citation_update AFTER UPDATE OF quote ON citation "
+    "FOR EACH ROW EXECUTE FUNCTION search_citation_update()",
+    "CREATE TRIGGER search_threat_delete AFTER DELETE ON threat FOR EACH ROW EXECUTE FUNCTION search_delete()",
+    "CREATE TRIGGER search_event_delete AFTER DELETE ON event FOR EACH ROW EXECUTE FUNCTION search_delete()",
+    "CREATE TRIGGER search_citation_delete AFTER DELETE ON citation FOR EACH ROW EXECUTE FUNCTION search_delete()",
+]
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("threat", "event"):
+        op.execute(f"ALTER TABLE {table} ADD COLUMN rowid bigint GENERATED BY DEFAULT AS IDENTITY")
+        op.execute(f"CREATE UNIQUE INDEX ix_{table}_rowid ON {table} (rowid)")
+    for sql in FUNCTIONS + SEARCH:
+        op.execute(sql)
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in ("threat", "event", "citation"):
+        op.execute(f"DROP TRIGGER search_{table}_update ON {table}")
+        op.execute(f"DROP TRIGGER search_{table}_delete ON {table}")
+    for fn in ("search_threat_update", "search_event_update", "search_citation_update", "search_delete"):
+        op.execute(f"DROP FUNCTION {fn}()")
+    op.execute("DROP TABLE search")
+    op.execute("DROP VIEW IF EXISTS actor_scorecard")
+    op.execute("DROP VIEW IF EXISTS threat_outcome")
+    for sql in DROPS:
+        op.execute(sql)
+    for table in ("threat", "event"):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN rowid")
