@@ -412,7 +412,7 @@ class Recorder:
         return self.history_of(self._own_last_run()["id"])
 
     def _own_last_run(self):
-        author = current_author()
+        author = current_author(self.conn)
         run = records.last_run(self.conn, author)
         if run is None:
             if not records.count_runs(self.conn):

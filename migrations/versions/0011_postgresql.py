@@ -90,18 +90,20 @@ SEARCH = [
       SELECT new.id * 3 + 2, 'quote', coalesce(new.threat_id, (SELECT threat_id FROM event WHERE id = new.event_id)),
              new.event_id, new.quote WHERE new.quote IS NOT NULL;
     RETURN NULL; END $$""",
-    """CREATE FUNCTION search_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-    DELETE FROM search WHERE rowid = CASE TG_TABLE_NAME WHEN 'threat' THEN old.rowid * 3
-      WHEN 'event' THEN old.rowid * 3 + 1 ELSE old.id * 3 + 2 END;
-    RETURN NULL; END $$""",
+    """CREATE FUNCTION search_threat_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    DELETE FROM search WHERE rowid = old.rowid * 3; RETURN NULL; END $$""",
+    """CREATE FUNCTION search_event_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    DELETE FROM search WHERE rowid = old.rowid * 3 + 1; RETURN NULL; END $$""",
+    """CREATE FUNCTION search_citation_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    DELETE FROM search WHERE rowid = old.id * 3 + 2; RETURN NULL; END $$""",
     "CREATE TRIGGER search_threat_update AFTER UPDATE OF statement, trigger, consequence ON threat "
     "FOR EACH ROW EXECUTE FUNCTION search_threat_update()",
     "CREATE TRIGGER search_event_update AFTER UPDATE OF what ON event FOR EACH ROW EXECUTE FUNCTION search_event_update()",
     "CREATE TRIGGER search_citation_update AFTER UPDATE OF quote ON citation "
     "FOR EACH ROW EXECUTE FUNCTION search_citation_update()",
-    "CREATE TRIGGER search_threat_delete AFTER DELETE ON threat FOR EACH ROW EXECUTE FUNCTION search_delete()",
-    "CREATE TRIGGER search_event_delete AFTER DELETE ON event FOR EACH ROW EXECUTE FUNCTION search_delete()",
-    "CREATE TRIGGER search_citation_delete AFTER DELETE ON citation FOR EACH ROW EXECUTE FUNCTION search_delete()",
+    "CREATE TRIGGER search_threat_delete AFTER DELETE ON threat FOR EACH ROW EXECUTE FUNCTION search_threat_delete()",
+    "CREATE TRIGGER search_event_delete AFTER DELETE ON event FOR EACH ROW EXECUTE FUNCTION search_event_delete()",
+    "CREATE TRIGGER search_citation_delete AFTER DELETE ON citation FOR EACH ROW EXECUTE FUNCTION search_citation_delete()",
 ]
 
 
@@ -121,8 +123,9 @@ def downgrade() -> None:
     for table in ("threat", "event", "citation"):
         op.execute(f"DROP TRIGGER search_{table}_update ON {table}")
         op.execute(f"DROP TRIGGER search_{table}_delete ON {table}")
-    for fn in ("search_threat_update", "search_event_update", "search_citation_update", "search_delete"):
-        op.execute(f"DROP FUNCTION {fn}()")
+    for table in ("threat", "event", "citation"):
+        for when in ("update", "delete"):
+            op.execute(f"DROP FUNCTION search_{table}_{when}()")
     op.execute("DROP TABLE search")
     op.execute("DROP VIEW IF EXISTS actor_scorecard")
     op.execute("DROP VIEW IF EXISTS threat_outcome")

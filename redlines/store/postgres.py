@@ -181,16 +181,35 @@ def translate(sql: str) -> Translated:
     out = "".join(text)
     if or_ignore:
         out = out.rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
-    returning = (
-        first == "insert"
-        and " returning " not in out.lower()
-        and re.match(r"\s*INSERT\s+INTO\s+(\w+)", out, re.I) is not None
-        and re.match(r"\s*INSERT\s+INTO\s+(\w+)", out, re.I).group(1).lower() in _TABLES_WITH_ID
-        and re.search(r"\)\s*VALUES\s*\(", out, re.I) is not None
-    )
-    if returning:
-        out += " RETURNING id"
+    returning = False
+    insert = _INSERT_VALUES.match(out) if first == "insert" else None
+    if insert is not None:
+        out, returning = _numbered(out, insert)
     return Translated(out, returning)
+
+
+_INSERT_VALUES = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(", re.I)
+_ROWID_TABLES = {"threat", "event"}
+
+
+def _numbered(sql: str, insert: re.Match) -> tuple[str, bool]:
+    """An INSERT ... VALUES into a table numbered as SQLite numbers rows (the largest number
+    plus one, so that a number freed by undoing the newest row is given again, as SQLite does),
+    where the statement leaves the number out; and RETURNING id, for `lastrowid`."""
+    table = insert.group(1).lower()
+    cols = [c.strip().lower() for c in insert.group(2).split(",")]
+    key = "id" if table in _TABLES_WITH_ID else "rowid" if table in _ROWID_TABLES else None
+    if key is None:
+        return sql, False
+    if key not in cols:
+        values_at = insert.end()
+        sql = (
+            f"{sql[: insert.start(2)]}{key}, {sql[insert.start(2) : values_at]}"
+            f"(SELECT COALESCE(MAX({key}), 0) + 1 FROM {table}), {sql[values_at:]}"
+        )
+    if key == "id" and " returning " not in sql.lower():
+        return sql + " RETURNING id", True
+    return sql, False
 
 
 # --- rows and cursors ------------------------------------------------------------------------------
