@@ -35,6 +35,8 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
         return False
     if type_ == "index" and name is not None and name.endswith("_rowid"):
         return False
+    if type_ == "foreign_key_constraint" and any(getattr(o, "deferrable", None) for o in (obj, compare_to)):
+        return False  # PostgreSQL's self-references are deferrable (0011), for `db copy`
     return not (type_ == "column" and name == "rowid")
 
 

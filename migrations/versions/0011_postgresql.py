@@ -107,6 +107,9 @@ SEARCH = [
 ]
 
 
+SELF_REFERENCES = (("actor", "fk_actor_of_id_actor"), ("run", "fk_run_undoes_run"))
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
@@ -115,11 +118,16 @@ def upgrade() -> None:
         op.execute(f"CREATE UNIQUE INDEX ix_{table}_rowid ON {table} (rowid)")
     for sql in FUNCTIONS + SEARCH:
         op.execute(sql)
+    # The references of a table to itself may be checked at commit (`db copy` sets them so).
+    for table, fk in SELF_REFERENCES:
+        op.execute(f"ALTER TABLE {table} ALTER CONSTRAINT {fk} DEFERRABLE INITIALLY IMMEDIATE")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    for table, fk in SELF_REFERENCES:
+        op.execute(f"ALTER TABLE {table} ALTER CONSTRAINT {fk} NOT DEFERRABLE")
     for table in ("threat", "event", "citation"):
         op.execute(f"DROP TRIGGER search_{table}_update ON {table}")
         op.execute(f"DROP TRIGGER search_{table}_delete ON {table}")

@@ -59,6 +59,8 @@ def location(text: str | os.PathLike | None):
 
     if text is None:
         return default_path()
+    if _server(text):
+        return text
     text = os.fspath(text)
     if not text.strip():
         raise BadInput("the database location is empty", ["give a file with --db PATH or REDLINES_DB=PATH"])

@@ -290,14 +290,24 @@ class Cursor:
 _EMPTY = object()
 
 
-def _sqlite_error(e: Exception) -> sqlite3.Error:
+def _reading(sql: str) -> bool:
+    return sql.lstrip().lstrip("(").split(None, 1)[0].upper() in ("SELECT", "WITH", "VALUES")
+
+
+def _sqlite_error(e: Exception, sql: str = "") -> sqlite3.Error:
     """A psycopg error as the `sqlite3` error the store handles (its first line only)."""
     import psycopg
     from psycopg import errors
 
     text = (str(e).strip().splitlines() or [type(e).__name__])[0]
-    if isinstance(e, errors.InsufficientPrivilege | errors.ReadOnlySqlTransaction):
+    if isinstance(e, errors.ReadOnlySqlTransaction) or (
+        isinstance(e, errors.InsufficientPrivilege) and not _reading(sql)
+    ):
         return sqlite3.OperationalError(f"the database is read-only for this role ({text})")
+    if isinstance(e, errors.InsufficientPrivilege):
+        return sqlite3.OperationalError(
+            f"this role may not read the data set ({text}); its owner can run `redlines db grant-read ROLE`"
+        )
     if isinstance(e, psycopg.IntegrityError):
         return sqlite3.IntegrityError(text)
     if isinstance(e, errors.LockNotAvailable | errors.DeadlockDetected | errors.QueryCanceled):
@@ -322,6 +332,9 @@ class Connection:
     # The transaction statements, as the store writes them for SQLite.
     def _control(self, sql: str):
         word = sql.strip().rstrip(";").upper()
+        if word == "BEGIN":  # a read that sees one snapshot throughout (`db copy` from here)
+            self._raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            return True
         if word == "BEGIN IMMEDIATE" or word == "BEGIN EXCLUSIVE":
             self._raw.execute("BEGIN")
             self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
@@ -340,7 +353,7 @@ class Connection:
     def execute(self, sql: str, params=()):
         import psycopg
 
-        if sql.lstrip()[:6].upper() in ("BEGIN ", "PRAGMA") and self._control(sql):
+        if sql.lstrip()[:6].upper() in ("BEGIN", "BEGIN ", "PRAGMA") and self._control(sql):
             return Cursor(_Nothing())
         t = translate(sql)
         try:
@@ -348,7 +361,7 @@ class Connection:
             cur.execute(t.sql, _params(params))
             return Cursor(cur, t.returning_id)
         except psycopg.Error as e:
-            raise _sqlite_error(e) from None
+            raise _sqlite_error(e, sql) from None
 
     def executemany(self, sql: str, seq):
         import psycopg
@@ -359,7 +372,7 @@ class Connection:
             cur.executemany(t.sql, [_params(p) for p in seq])
             return Cursor(cur)
         except psycopg.Error as e:
-            raise _sqlite_error(e) from None
+            raise _sqlite_error(e, sql) from None
 
     def raw_execute(self, sql: str, params=None):
         """PostgreSQL's own SQL, untranslated (for the store's PostgreSQL variants)."""
@@ -370,7 +383,7 @@ class Connection:
             cur.execute(sql, params)
             return Cursor(cur)
         except psycopg.Error as e:
-            raise _sqlite_error(e) from None
+            raise _sqlite_error(e, sql) from None
 
     @property
     def in_transaction(self) -> bool:
@@ -418,7 +431,7 @@ def _reason(e: BaseException) -> str:
     for ln in lines:
         if "FATAL:" in ln:
             return ln.split("FATAL:", 1)[1].strip()
-    text = lines[-1] if lines else type(e).__name__
+    text = lines[0] if lines else type(e).__name__
     return re.sub(r"^connection failed:\s*", "", text)
 
 
@@ -608,7 +621,7 @@ def backup(server: Server, to) -> str:
     if to is None:
         raise BadInput(
             f"{server} is a PostgreSQL database: its backup is a pg_dump file",
-            [f"give the file: redlines --db {server} db backup --to FILE", "or run: pg_dump -Fc -f FILE DBNAME"],
+            [f"give the file: redlines --db {server} db backup FILE", f"or run: pg_dump -Fc -f FILE {server.dbname}"],
         )
     if dump is None:
         raise DatabaseProblem(
@@ -638,6 +651,11 @@ def grant(server: Server, role: str, *, write: bool) -> list[str]:
 
     conn = connect(server)
     try:
+        if not conn.raw_execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+            raise DatabaseProblem(
+                f"there is no role {role!r} on the server of {server}; nothing was granted",
+                [f"create it first: CREATE ROLE {sql.Identifier(role).as_string(conn._raw)} LOGIN PASSWORD '...'"],
+            )
         who = sql.Identifier(role)
         tables = "SELECT, INSERT, UPDATE, DELETE" if write else "SELECT"
         seqs = "USAGE, SELECT, UPDATE" if write else "SELECT"
@@ -671,3 +689,31 @@ def _schema(conn: Connection) -> str:
 
 def current_role(conn: Connection) -> str:
     return conn.raw_execute("SELECT current_user").fetchone()[0]
+
+
+def columns(conn: Connection, table: str) -> list[str]:
+    """A table's columns, in their order."""
+    return [
+        r[0]
+        for r in conn.raw_execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s ORDER BY ordinal_position",
+            (table,),
+        )
+    ]
+
+
+def is_empty(server: Server, records: tuple[str, ...]) -> bool:
+    """Whether the database holds nothing to lose: no tables, or redlines' without records or runs."""
+    conn = connect(server)
+    try:
+        tables = _tables(conn)
+        if not tables:
+            return True
+        if "alembic_version" not in tables:
+            return False
+        return all(
+            conn.raw_execute(f"SELECT NOT EXISTS (SELECT 1 FROM {t})").fetchone()[0] for t in records if t in tables
+        )
+    finally:
+        conn.close()
