@@ -4,7 +4,7 @@ The index holds the same rows as SQLite's FTS5 index (a threat's text, an event'
 with a `tsvector` of its words: the text cut at every character that is not a letter or a digit
 (as FTS5's unicode61 tokenizer cuts it), lowercased ('simple' configuration, no stop words, no
 stemming). A query in the syntax the product accepts (FTS5's: words, "phrases", prefix*, AND,
-OR, NOT, parentheses; juxtaposed terms are ANDed; NOT binds tightest, then AND, then OR) is
+OR, NOT, parentheses, `+`; phrases side by side are ANDed and bind tightest, then NOT, AND, OR) is
 translated into a `tsquery`, so that the same rows match as on SQLite; a query that FTS5 could not
 parse is searched as its plain words, as on SQLite. Ranking is PostgreSQL's (`ts_rank_cd`), so the
 order and the scores may differ from SQLite's; the set of threats found does not.
@@ -50,7 +50,7 @@ def to_tsquery(query: str) -> str:
         kind = m.lastgroup
         if kind is None:
             break
-        if kind == "other":
+        if kind == "other" and m.group(kind) != "+":
             raise Unreadable(m.group(kind))
         toks.append((kind, m.group(kind)))
     i = 0
@@ -66,10 +66,31 @@ def to_tsquery(query: str) -> str:
     def keyword(tok, name: str) -> bool:
         return tok is not None and tok[0] == "word" and tok[1] == name
 
-    def primary() -> str:
+    def phrase() -> str:
+        """A word or a "string", with `*` (a prefix) and `+` joining phrases into one."""
+        parts: list[str] = []
+        while True:
+            tok = take()
+            text = tok[1][1:-1].replace('""', '"') if tok[0] == "phrase" else tok[1]
+            prefix = peek() == ("op", "*")
+            if prefix:
+                take()
+            parts.append(_term(text, prefix))
+            if peek() != ("other", "+"):
+                break
+            take()
+            if not is_phrase(peek()):
+                raise Unreadable("+")
+        kept = [p for p in parts if p]
+        return kept[0] if len(kept) == 1 else ("(" + " <-> ".join(kept) + ")" if kept else "")
+
+    def is_phrase(tok) -> bool:
+        return tok is not None and (tok[0] == "phrase" or (tok[0] == "word" and tok[1] not in ("AND", "OR", "NOT")))
+
+    def sequence() -> str:
+        """A group in parentheses, or phrases side by side (ANDed: FTS5 binds them tightest,
+        and allows no group beside them)."""
         tok = peek()
-        if tok is None:
-            raise Unreadable("end")
         if tok == ("op", "("):
             take()
             inner = expr()
@@ -77,38 +98,34 @@ def to_tsquery(query: str) -> str:
                 raise Unreadable(")")
             take()
             return inner
-        if tok[0] == "phrase" or (tok[0] == "word" and tok[1] not in ("AND", "OR", "NOT")):
-            take()
-            text = tok[1][1:-1].replace('""', '"') if tok[0] == "phrase" else tok[1]
-            prefix = peek() == ("op", "*")
-            if prefix:
-                take()
-            return _term(text, prefix)
-        raise Unreadable(tok[1])
+        if not is_phrase(tok):
+            raise Unreadable(tok[1] if tok else "end")
+        out = phrase()
+        while is_phrase(peek()):
+            out = _join(out, phrase(), "&")
+        if peek() == ("op", "("):
+            raise Unreadable("(")
+        return out
 
     def negation() -> str:
-        left = primary()
+        left = sequence()
         while keyword(peek(), "NOT"):
             take()
-            right = primary()
-            left = _join(left, right, "& !")
+            left = _join(left, sequence(), "& !")
         return left
 
     def conjunction() -> str:
         left = negation()
-        while True:
-            tok = peek()
-            if keyword(tok, "AND"):
-                take()
-            elif tok is None or keyword(tok, "OR") or tok == ("op", ")"):
-                return left
+        while keyword(peek(), "AND"):
+            take()
             left = _join(left, negation(), "&")
+        return left
 
     def expr() -> str:
         left = conjunction()
         while keyword(peek(), "OR"):
             take()
-            left = _join(left, conjunction(), "|", empty_wins=True)
+            left = _join(left, conjunction(), "|")
         return left
 
     if not toks:
@@ -119,9 +136,9 @@ def to_tsquery(query: str) -> str:
     return out
 
 
-def _join(left: str, right: str, op: str, empty_wins: bool = False) -> str:
+def _join(left: str, right: str, op: str) -> str:
     """Two tsquery texts joined; a term without letters matches nothing, as in FTS5 (an empty
-    phrase): it empties an AND, and leaves the other side of an OR."""
+    phrase): it empties an AND, and leaves the other side of an OR or of a NOT."""
     if not left or not right:
         if op == "|":
             return left or right

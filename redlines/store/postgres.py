@@ -124,6 +124,8 @@ def translate(sql: str) -> Translated:
             text[i] = t.replace("%", "%%")
         elif kind == "op" and t == "%":
             text[i] = "%%"
+        elif kind == "word" and low == "like" and word(prev(i)) != "i":  # SQLite's LIKE ignores case
+            text[i] = "ILIKE"
         elif kind == "op" and t == "==":
             text[i] = "="
         elif kind == "word":
@@ -583,6 +585,17 @@ _OURS = (
 )  # fmt: skip
 
 
+# And the functions migration 0011 makes.
+_ROUTINES = (
+    "AGGREGATE IF EXISTS sum(boolean)", "AGGREGATE IF EXISTS max(boolean)",
+    "FUNCTION IF EXISTS rl_bool_sum(bigint, boolean)", "FUNCTION IF EXISTS rl_bool_max(integer, boolean)",
+    "FUNCTION IF EXISTS rl_date(text, text, text)", "FUNCTION IF EXISTS rl_date(text, text)",
+    "FUNCTION IF EXISTS rl_date(text)", "FUNCTION IF EXISTS rl_iso(date)", "FUNCTION IF EXISTS rl_day(text)",
+    "FUNCTION IF EXISTS printf(text, bigint)", "FUNCTION IF EXISTS julianday(text)",
+    *(f"FUNCTION IF EXISTS search_{t}_{w}()" for t in ("threat", "event", "citation") for w in ("update", "delete")),
+)  # fmt: skip
+
+
 def replace(server: Server, seed) -> None:
     """Drop redlines' tables and views in the database and make them anew (`db init --force`)."""
     conn = connect(server)
@@ -594,6 +607,8 @@ def replace(server: Server, seed) -> None:
                 conn.raw_execute(f"DROP VIEW IF EXISTS {view} CASCADE")
             for table in _OURS:
                 conn.raw_execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+            for routine in _ROUTINES:
+                conn.raw_execute(f"DROP {routine} CASCADE")
             conn.execute("COMMIT")
         except BaseException:
             conn.rollback()
