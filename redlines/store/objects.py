@@ -220,6 +220,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
     "0007": {"setting": "key value"},
     "0008": {"event": "seq"},
     "0009": {"run": "author"},
+    "0011": {},  # PostgreSQL's own objects: nothing changes in a file
 }
 
 
@@ -239,7 +240,7 @@ def columns_at(revision: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
-_COLUMNS_LAST = "0009"  # the newest revision this shape history has been checked against
+_COLUMNS_LAST = "0011"  # the newest revision this shape history has been checked against
 
 
 @cache
@@ -320,7 +321,9 @@ def looks_like(columns: frozenset[tuple[str, str]], revisions: list[str]) -> lis
     """The revisions whose tables and columns the file has (columns redlines never made are
     ignored: a user's own table does no harm)."""
     seen = columns & universe()
-    return [r for r in revisions if columns_at(r) == seen]
+    like = [r for r in revisions if columns_at(r) == seen]
+    # Of revisions that left the tables as they were, the newest (a file at it looks the same).
+    return [r for n, r in enumerate(like) if n + 1 == len(like) or columns_at(like[n + 1]) != columns_at(r)]
 
 
 def described(revision: str) -> bool:
