@@ -432,3 +432,30 @@ def test_eight_writers_at_once_lose_nothing(pg_url, installed, tmp_path):
     runs = json.loads(run_installed(installed, "history", "--json", db=pg_url, today="2025-09-01").stdout)
     assert sum(r["author"].startswith("writer") for r in runs) == 8 * 5 * 3
     assert len({r["run"] for r in runs}) == len(runs)
+
+
+def test_a_database_with_a_language_s_collation_still_sorts_as_sqlite(tmp_path, pg_server):
+    """Text columns compare byte by byte (migration 0011), whatever the database's collation: names,
+    ids and the rule SQL's keys sort as on SQLite."""
+    import psycopg
+
+    name = f"rl_{uuid.uuid4().hex[:12]}"
+    with _admin(pg_server) as admin:
+        try:
+            admin.execute(
+                f"CREATE DATABASE {name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            )
+        except psycopg.Error as e:
+            pytest.skip(f"this server cannot make a database with an ICU collation ({e})")
+    try:
+        url = _with_database(pg_server, name)
+        with _admin(url) as conn:
+            assert conn.execute("SELECT 'b' < 'B' AND 'x-y' < 'xa'").fetchone()[0]  # not byte order
+        lite, pg = Cli(tmp_path / "s.db", "2025-09-01"), Cli(url, "2025-09-01")
+        for cli in (lite, pg):  # ids whose order differs between byte order and a language's
+            for tid in ("Bravo", "alpha", "Alpha-2"):
+                cli("add", "threat", "--by", "putin", "--on", "2025-08-30", "--said", f"threat {tid}", "--id", tid)
+        _assert_same_reads(lite, pg, [["actors", "--json"], ["list", "--json"], ["report", "--json"], ["export"]])
+    finally:
+        with _admin(pg_server) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
