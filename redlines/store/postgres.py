@@ -444,7 +444,7 @@ def connect(server: Server) -> Connection:
 
     try:
         raw = psycopg.connect(
-            server.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC", prepare_threshold=None
+            server.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC"
         )
     except psycopg.Error as e:
         reason = _reason(e)
