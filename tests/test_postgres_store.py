@@ -343,6 +343,25 @@ def test_db_commands_on_a_server(pg_url):
     assert "pg_dump" in refused.stderr
 
 
+def test_db_backup_runs_pg_dump(pg_url, tmp_path):
+    import shutil
+
+    if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
+        pytest.skip("pg_dump is not on PATH (Debian: apt-get install postgresql-client)")
+    parts = urlsplit(pg_url)
+    secret = "pw-Kq3Zr8"  # the server may ignore it (trust); it must not reach pg_dump's command line
+    url = parts._replace(netloc=f"{parts.username or 'postgres'}:{secret}@{parts.hostname}:{parts.port}").geturl()
+    pg = Cli(url, "2025-09-01")
+    pg("list", "--limit", "1")
+    dump = tmp_path / "team.dump"
+    done = pg("db", "backup", str(dump))
+    assert done.stdout == f"{dump}\n" and secret not in done.stdout + done.stderr
+    listed = subprocess.run(["pg_restore", "-l", str(dump)], capture_output=True, text=True, check=True).stdout
+    assert "TABLE public threat " in listed and "TABLE DATA public threat " in listed
+    again = pg("db", "backup", str(dump), expect=1)
+    assert "exists already" in again.stderr
+
+
 def _role(pg_server: str, pg_url: str) -> str:
     role = f"rl_reader_{uuid.uuid4().hex[:8]}"
     with _admin(pg_server) as admin:

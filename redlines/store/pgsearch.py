@@ -193,9 +193,13 @@ def search(conn, query: str, as_of: str, limit: int | None) -> list[dict]:
     if q is None:
         return []
     rows = conn.raw_execute(
-        "SELECT s.rowid, s.threat_id, s.kind, s.event_id, s.body, "
-        "ts_rank_cd(s.doc, CAST(%(q)s AS tsquery)) AS score " + _VISIBLE + " ORDER BY score DESC, s.rowid DESC",
-        {"q": q, "as_of": as_of},
+        "WITH hits AS MATERIALIZED (SELECT s.rowid, s.threat_id, s.kind, s.event_id, s.body, "
+        "ts_rank_cd(s.doc, CAST(%(q)s AS tsquery)) AS score " + _VISIBLE + "), "
+        "best AS (SELECT threat_id, max(score) AS top, max(rowid) AS latest FROM hits GROUP BY threat_id "
+        "ORDER BY top DESC, latest DESC LIMIT %(limit)s) "
+        "SELECT h.* FROM hits h JOIN best b ON b.threat_id = h.threat_id "
+        "ORDER BY b.top DESC, b.latest DESC, h.score DESC, h.rowid DESC",
+        {"q": q, "as_of": as_of, "limit": limit},
     ).fetchall()
     best: dict[str, list] = {}
     for r in rows:

@@ -443,9 +443,7 @@ def connect(server: Server) -> Connection:
     from psycopg.types.numeric import FloatLoader
 
     try:
-        raw = psycopg.connect(
-            server.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC"
-        )
+        raw = psycopg.connect(server.conninfo, autocommit=True, connect_timeout=10, options="-c TimeZone=UTC")
     except psycopg.Error as e:
         reason = _reason(e)
         hints = []
@@ -644,11 +642,18 @@ def backup(server: Server, to) -> str:
         )
     if os.path.exists(to):
         raise DatabaseProblem(f"{to} exists already; it was not overwritten")
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(server.conninfo)
+    env = dict(os.environ)
+    if params.get("password"):  # not on the command line, where `ps` would show it
+        env["PGPASSWORD"] = str(params.pop("password"))
     partial = f"{to}.partial"
     done = subprocess.run(
-        [dump, "--format=custom", "--file", partial, "--dbname", server.conninfo],
+        [dump, "--format=custom", "--file", partial, "--dbname", make_conninfo(**params)],
         capture_output=True,
         text=True,
+        env=env,
     )
     if done.returncode != 0:
         with __import__("contextlib").suppress(OSError):
