@@ -338,9 +338,22 @@ def test_db_commands_on_a_server(pg_url):
     head = sorted(p.name[:4] for p in Path("migrations/versions").glob("0*.py"))[-1]
     assert status["schema_version"] == status["schema_head"] == head and status["threats"] == 7
     assert pg("db", "check").stderr.endswith(": ok\n")
+    assert pg("db", "check", "--repair").stderr.endswith(": ok\n")
     assert "newest this release knows" in pg("db", "upgrade").stderr
     refused = pg("db", "backup", expect=2)
     assert "pg_dump" in refused.stderr
+
+
+def test_a_database_holding_other_tables_is_refused_untouched(pg_url):
+    with _admin(pg_url) as conn:
+        conn.execute("CREATE TABLE invoices (id int PRIMARY KEY, total numeric)")
+    for args in (["list"], ["add", "actor", "zz", "--name", "Zz"], ["db", "status"]):
+        refused = Cli(pg_url, "2025-09-01")(*args, expect=1)
+        assert "is a PostgreSQL database, but not one of redlines" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    with _admin(pg_url) as conn:
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert tables == {"invoices"}
 
 
 def test_db_backup_runs_pg_dump(pg_url, tmp_path):

@@ -529,6 +529,8 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
     """Make the file's triggers and views exactly those redlines expects at its schema: drop what
     redlines did not make, recreate what is altered or missing, in one transaction, after a
     backup. Returns what was done and the backup (None when nothing needed doing)."""
+    if _server(path):
+        return [], None  # a server database holds no trigger or view but redlines' own (the store makes them)
     if not path.exists():
         return [], None  # opening it creates it, as redlines makes it
     conn = connect(path)
