@@ -19,8 +19,9 @@ Still SQLite-specific elsewhere, each named where it stands: the opening pragmas
 `date(..., '+1 month')` in `queries` and `summary`), `json_each` (`summary`, `search`: one bound
 value holding a list), upserts (`ON CONFLICT` in `load` and `write`) and index hints (`INDEXED BY`).
 
-A PostgreSQL store would answer `variable_limit` with 65,535 (or bind one array with `= ANY(%s)`)
-and keep the same callers.
+On PostgreSQL (`redlines.store.postgres`, chosen by `dialect(conn)`), `variable_limit` is 65,535,
+the health checks are the server's own, and the store's SQL reaches the server translated once per
+statement; its search index is `redlines.store.pgsearch`.
 """
 
 from __future__ import annotations
