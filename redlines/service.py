@@ -110,10 +110,13 @@ class Tracker:
         if not engine.exists(self.path):
             engine.create(self.path, seed)
             return None
+        if engine.is_server(self.path):
+            if not force:
+                hint = f"add --force to replace it (keep a copy first: redlines --db {self.path} db backup FILE)"
+                raise Conflict(f"{self.path} holds tables already", [hint])
+            return engine.replace(self.path, seed)
         if not force:
             raise Conflict(f"{self.path} exists already", ["add --force to replace it (a backup is kept)"])
-        if engine.is_server(self.path):
-            return engine.replace(self.path, seed)
         if not self.path.is_file() or not _is_sqlite_file(self.path):
             raise DatabaseProblem(f"{self.path} is not a SQLite database; it was not replaced")
         return engine.replace(self.path, seed)
