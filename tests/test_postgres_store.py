@@ -492,3 +492,23 @@ def test_a_database_with_a_language_s_collation_still_sorts_as_sqlite(tmp_path, 
     finally:
         with _admin(pg_server) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize("ctype", ["C.UTF-8", "C"])
+def test_search_of_words_in_any_alphabet_finds_what_sqlite_finds(tmp_path, pg_server, ctype):
+    """Words are cut and lowercased in every alphabet, as FTS5 does, even in a database whose
+    LC_CTYPE knows ASCII alone (0011 then lowercases under a collation that knows them all)."""
+    name = f"rl_{uuid.uuid4().hex[:12]}"
+    with _admin(pg_server) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE '{ctype}'")
+    try:
+        lite, pg = Cli(tmp_path / "s.db", "2025-09-01"), Cli(_with_database(pg_server, name), "2025-09-01")
+        said = "Зеленський warned Erdoğan’s envoy: «ÉCOLE» and café-bars closed"
+        for cli in (lite, pg):
+            cli("add", "threat", "--by", "zelensky", "--on", "2025-01-01", "--said", said, "--id", "z1")
+        for query in ("зеленський", "ЗЕЛЕНСЬКИЙ", "Erdoğan", "erdoğan’s", "école", "café", "bars", "envoy ÉCOLE"):
+            found = [{t["id"] for t in cli.json("search", query, "--json")} for cli in (lite, pg)]
+            assert found[0] == found[1] == {"z1"}, query
+    finally:
+        with _admin(pg_server) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
