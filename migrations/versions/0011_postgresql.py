@@ -10,7 +10,8 @@
   the database's default collation;
 - the search index: a table of the same rows as SQLite's FTS5 index (threats, events, quotes),
   with a `tsvector` of its words (cut at every character that is not a letter or a digit, as
-  FTS5's unicode61 tokenizer cuts them; 'simple' configuration) and a GIN index, kept in step by triggers on
+  FTS5's unicode61 tokenizer cuts them, lowercased, Latin diacritics removed; 'simple'
+  configuration) and a GIN index, kept in step by triggers on
   updates of the indexed text and on deletes, as SQLite's triggers do (new rows are indexed by
   the code that writes them, on both engines).
 
@@ -77,7 +78,7 @@ THREAT_BODY = "coalesce(new.statement, '') || ' ' || coalesce(new.trigger, '') |
 SEARCH = [
     """CREATE TABLE search (
     rowid bigint PRIMARY KEY, kind text NOT NULL, threat_id text NOT NULL, event_id text, body text,
-    doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(lower(coalesce(body, ''){collate}), '[^[:alnum:]]+', ' ', 'g'))) STORED)""",
+    doc tsvector GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(translate(lower(coalesce(body, ''){collate}), '{fold_from}', '{fold_to}'), '[^[:alnum:]]+', ' ', 'g'))) STORED)""",
     "CREATE INDEX ix_search_doc ON search USING gin (doc)",
     "CREATE INDEX ix_search_threat_id ON search (threat_id)",
     # As SQLite's triggers (migrations 0002, 0004): an update of the indexed text, and a delete.
@@ -129,10 +130,13 @@ def _letters_collation() -> str:
     test = "SELECT lower('ÉЗ'{c}) = 'éз' AND regexp_replace('éз'{c}, '[^[:alnum:]]', '', 'g') = 'éз'"
     if bind.exec_driver_sql(test.format(c="")).scalar():
         return ""
-    names = [r[0] for r in bind.exec_driver_sql(
-        "SELECT collname FROM pg_collation WHERE collname IN ('C.utf8', 'C.UTF-8', 'und-x-icu', 'en_US.utf8') "
-        "AND collencoding IN (-1, pg_char_to_encoding('UTF8')) ORDER BY collname"
-    )]
+    names = [
+        r[0]
+        for r in bind.exec_driver_sql(
+            "SELECT collname FROM pg_collation WHERE collname IN ('C.utf8', 'C.UTF-8', 'und-x-icu', 'en_US.utf8') "
+            "AND collencoding IN (-1, pg_char_to_encoding('UTF8')) ORDER BY collname"
+        )
+    ]
     for name in names:
         clause = f' COLLATE "{name}"'
         if bind.exec_driver_sql(test.format(c=clause)).scalar():
@@ -152,9 +156,12 @@ def upgrade() -> None:
         op.execute(f"CREATE UNIQUE INDEX ix_{table}_rowid ON {table} (rowid)")
     for sql in FUNCTIONS:
         op.execute(sql)
+    from redlines.store.pgsearch import fold_pairs  # the letters FTS5 folds, as the queries fold them
+
     collate = _letters_collation()
+    fold_from, fold_to = fold_pairs()
     for sql in SEARCH:
-        op.execute(sql.replace("{collate}", collate))
+        op.execute(sql.replace("{collate}", collate).replace("{fold_from}", fold_from).replace("{fold_to}", fold_to))
     # The references of a table to itself may be checked at commit (`db copy` sets them so).
     for table, fk in SELF_REFERENCES:
         op.execute(f"ALTER TABLE {table} ALTER CONSTRAINT {fk} DEFERRABLE INITIALLY IMMEDIATE")

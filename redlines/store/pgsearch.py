@@ -2,9 +2,10 @@
 
 The index holds the same rows as SQLite's FTS5 index (a threat's text, an event's, a quote), each
 with a `tsvector` of its words: the text cut at every character that is not a letter or a digit
-(as FTS5's unicode61 tokenizer cuts it), lowercased ('simple' configuration, no stop words, no
-stemming). A query in the syntax the product accepts (FTS5's: words, "phrases", prefix*, AND,
-OR, NOT, parentheses, `+`; phrases side by side are ANDed and bind tightest, then NOT, AND, OR) is
+(as FTS5's unicode61 tokenizer cuts it), lowercased and with Latin diacritics removed (as its
+`remove_diacritics 2` does), in the 'simple' configuration (no stop words, no stemming). A query
+in the syntax the product accepts (FTS5's: words, "phrases", prefix*, AND, OR, NOT, parentheses,
+`+`; phrases side by side are ANDed and bind tightest, then NOT, AND, OR) is
 translated into a `tsquery`, so that the same rows match as on SQLite; a query that FTS5 could not
 parse is searched as its plain words, as on SQLite. Ranking is PostgreSQL's (`ts_rank_cd`), so the
 order and the scores may differ from SQLite's; the set of threats found does not.
@@ -24,8 +25,34 @@ class Unreadable(ValueError):
     """The query is not in the search syntax (FTS5 would refuse it)."""
 
 
+# FTS5's `remove_diacritics 2` folds Latin letters to their base letter (é -> e, ğ -> g, ệ -> e), and
+# these few not; 0011 folds the index's text with the same table (`fold_pairs`).
+_NOT_FOLDED = "ǠǡǢǣǮǯǼǽǾǿ"
+
+
+def fold_pairs() -> tuple[str, str]:
+    """The Latin letters with diacritics and their base letters, as two strings of equal length."""
+    import unicodedata
+
+    src, dst = [], []
+    for cp in (*range(0xC0, 0x250), *range(0x1E00, 0x1F00)):
+        ch = chr(cp)
+        base = "".join(x for x in unicodedata.normalize("NFD", ch) if not unicodedata.combining(x))
+        if len(base) == 1 and base != ch and ch not in _NOT_FOLDED:
+            src.append(ch)
+            dst.append(base)
+    return "".join(src), "".join(dst)
+
+
+_FOLD: dict[int, str] | None = None
+
+
 def _lexemes(text: str) -> list[str]:
-    return [w.lower() for w in _LETTERS.findall(text)]
+    global _FOLD
+    if _FOLD is None:
+        src, dst = fold_pairs()
+        _FOLD = str.maketrans(src, dst)
+    return [w.lower().translate(_FOLD) for w in _LETTERS.findall(text)]
 
 
 def _term(text: str, prefix: bool) -> str:
