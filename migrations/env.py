@@ -17,13 +17,27 @@ def _url() -> str:
         return url
     path = os.environ.get("REDLINES_DB")
     if not path:
-        raise SystemExit("set REDLINES_DB to the database file to migrate or check")
+        raise SystemExit("set REDLINES_DB to the database file (or postgresql:// URL) to migrate or check")
+    if _server_url(path):
+        return path
     return f"sqlite:///{path}"
 
 
+def _server_url(text: str) -> bool:
+    return text.strip().lower().startswith(("postgresql://", "postgres://"))
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """The search index (an FTS5 table and its shadow tables) lives outside the models."""
-    return not (type_ == "table" and name is not None and name.startswith("search"))
+    """The search index (an FTS5 table and its shadow tables; on PostgreSQL a table with a
+    tsvector) lives outside the models, as does PostgreSQL's `rowid` column of threats and events
+    (SQLite's implicit rowid, made explicit: migration 0011)."""
+    if type_ == "table" and name is not None and name.startswith("search"):
+        return False
+    if type_ == "index" and name is not None and name.endswith("_rowid"):
+        return False
+    if type_ == "foreign_key_constraint" and any(getattr(o, "deferrable", None) for o in (obj, compare_to)):
+        return False  # PostgreSQL's self-references are deferrable (0011), for `db copy`
+    return not (type_ == "column" and name == "rowid")
 
 
 def run_migrations_offline() -> None:
@@ -39,13 +53,23 @@ def _engine():
         import sqlite3
 
         return create_engine("sqlite://", creator=lambda: sqlite3.connect(path))
+    server = config.attributes.get("server")
+    if server is None and _server_url(_url()):
+        from redlines.store.server import Server
+
+        server = Server(_url().strip())
+    if server is not None:  # libpq reads the location itself: PG* variables and ~/.pgpass apply
+        from redlines.store.postgres import sqlalchemy_engine
+
+        return sqlalchemy_engine(server)
     return create_engine(_url())
 
 
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # batch mode rebuilds tables
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # batch mode rebuilds tables
         connection.commit()  # end the implicit transaction, so that Alembic commits its own
         context.configure(
             connection=connection,

@@ -414,7 +414,7 @@ class Recorder:
         return self.history_of(self._own_last_run()["id"])
 
     def _own_last_run(self):
-        author = current_author()
+        author = current_author(self.conn)
         found = records.last_run(self.conn, author)
         if found is None:
             if not records.count_runs(self.conn):

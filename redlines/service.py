@@ -112,9 +112,14 @@ class Tracker:
         another program holds it), after a backup that keeps every write acknowledged before."""
         self.close()
         seed = None if empty else self._seed
-        if not self.path.exists():
+        if not engine.exists(self.path):
             engine.create(self.path, seed)
             return None
+        if engine.is_server(self.path):
+            if not force:
+                hint = f"add --force to replace it (keep a copy first: redlines --db {self.path} db backup FILE)"
+                raise Conflict(f"{self.path} holds tables already", [hint])
+            return engine.replace(self.path, seed)
         if not force:
             raise Conflict(f"{self.path} exists already", ["add --force to replace it (a backup is kept)"])
         if not self.path.is_file() or not _is_sqlite_file(self.path):
@@ -239,7 +244,7 @@ class Tracker:
         last = records.last_run(conn)
         return {
             "path": str(self.path),
-            "size_bytes": self.path.stat().st_size,
+            "size_bytes": engine.size(conn, self.path),
             "schema_version": engine.schema_revision(conn, self.path),
             "schema_head": engine.head_revision(),
             "journal_mode": sqlite.journal_mode(conn),

@@ -90,7 +90,13 @@ FROM threat_outcome GROUP BY issuer
 """
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
+    if not _sqlite():  # PostgreSQL's search index and views: migration 0011 and the store
+        return
     op.execute(
         "CREATE VIRTUAL TABLE search USING fts5(kind UNINDEXED, threat_id UNINDEXED, "
         "event_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')"
@@ -117,6 +123,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if not _sqlite():
+        return
     op.execute("DROP VIEW actor_scorecard")
     op.execute("DROP VIEW threat_outcome")
     for table in TRIGGERS:

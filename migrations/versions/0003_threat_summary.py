@@ -38,7 +38,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("last_event_on", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
     # ### end Alembic commands ###
-    op.execute(BACKFILL)
+    if op.get_bind().dialect.name == "sqlite":  # a PostgreSQL database starts empty, at 0011
+        op.execute(BACKFILL)
 
 
 # Frozen here as this revision wrote it; the living copy is redlines.store.summary.
@@ -81,4 +82,4 @@ def downgrade() -> None:
         "response_rank",
         "first_crossed",
     ):
-        op.execute(f"ALTER TABLE threat DROP COLUMN {column}")
+        op.execute(f"ALTER TABLE threat DROP COLUMN {column}")  # SQLite and PostgreSQL alike

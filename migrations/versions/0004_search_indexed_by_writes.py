@@ -45,6 +45,8 @@ TEXT_COLUMNS = {
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":  # triggers of the FTS5 index: SQLite only
+        return
     for table in INSERTS:
         op.execute(f"DROP TRIGGER search_{table}_insert")
         op.execute(f"DROP TRIGGER search_{table}_update")
@@ -55,6 +57,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        return
     for table in INSERTS:
         op.execute(f"DROP TRIGGER search_{table}_update")
         op.execute(f"CREATE TRIGGER search_{table}_insert AFTER INSERT ON {table} BEGIN {INSERTS[table]} END")

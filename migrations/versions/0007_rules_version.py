@@ -44,8 +44,9 @@ def downgrade() -> None:
     """Downgrade schema."""
     for name in VIEWS:
         op.execute(f"DROP VIEW IF EXISTS {name}")
-    op.execute(OUTCOME_VIEW)
-    op.execute(SCORECARD_VIEW)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(OUTCOME_VIEW)
+        op.execute(SCORECARD_VIEW)
     op.drop_table("setting")
 
 

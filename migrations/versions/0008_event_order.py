@@ -25,6 +25,8 @@ def upgrade() -> None:
     """Upgrade schema."""
     # A plain ADD COLUMN: the event table (and its search triggers) stays as it is.
     op.add_column("event", sa.Column("seq", sa.Integer(), server_default="0", nullable=False))
+    if op.get_bind().dialect.name != "sqlite":  # a PostgreSQL database starts empty, at 0011
+        return
     op.execute(
         "UPDATE event SET seq = r.n FROM (SELECT id, row_number() OVER (PARTITION BY threat_id ORDER BY rowid) AS n "
         "FROM event) r WHERE event.id = r.id"

@@ -129,17 +129,19 @@ Role = Annotated[str, typer.Argument(metavar="ROLE", help="The database role (Po
 @group.command("grant-read")
 def grant_read(ctx: typer.Context, role: Role) -> None:
     """Let ROLE read everything (a PostgreSQL server; a SQLite file is governed by its permissions)."""
+    from redlines.output.messages import info
     from redlines.transfer import grant
 
-    grant(settings(ctx).db, role, write=False)
+    info(grant(settings(ctx).db, role, write=False))
 
 
 @group.command("grant-write")
 def grant_write(ctx: typer.Context, role: Role) -> None:
     """Let ROLE read and write (a PostgreSQL server; a SQLite file is governed by its permissions)."""
+    from redlines.output.messages import info
     from redlines.transfer import grant
 
-    grant(settings(ctx).db, role, write=True)
+    info(grant(settings(ctx).db, role, write=True))
 
 
 app = command_app()

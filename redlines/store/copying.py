@@ -25,6 +25,10 @@ _RECORDS = ("actor", "source", "threat", "run")
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    if getattr(conn, "dialect", "sqlite") != "sqlite":  # without PostgreSQL's `rowid` (SQLite's is implicit)
+        from redlines.store.postgres import columns
+
+        return [c for c in columns(conn, table) if c != "rowid"]
     return [r[1] for r in conn.execute("SELECT * FROM pragma_table_info(?)", (table,))]
 
 
@@ -68,6 +72,12 @@ def copy_rows(src: sqlite3.Connection, dst: sqlite3.Connection) -> dict[str, int
 def is_empty(path: Path) -> bool:
     """Whether the file holds nothing to lose: no bytes, no tables, or a redlines database without
     records or runs (as `db init --empty` makes it). A file that is not SQLite is refused."""
+    from redlines.store.engine import is_server
+
+    if is_server(path):
+        from redlines.store.postgres import is_empty as empty
+
+        return empty(path, _RECORDS)
     if path.stat().st_size == 0:
         return True
     from urllib.parse import quote

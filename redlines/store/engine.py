@@ -37,42 +37,39 @@ def default_path() -> Path:
     return base / "redlines" / "redlines.db"
 
 
-_SERVER_SCHEMES = ("postgresql://", "postgres://")
+def is_server(location) -> bool:
+    """Does the location name a PostgreSQL database (a `postgresql://` URL, or a `Server`)?"""
+    from redlines.store.server import is_server as server
+
+    return location is not None and server(location)
 
 
-def is_server(location: str | None) -> bool:
-    return location is not None and location.strip().lower().startswith(_SERVER_SCHEMES)
+def _server(location) -> bool:
+    from redlines.store.server import Server
+
+    return isinstance(location, Server)
 
 
-def no_server(location: str) -> DatabaseProblem:
-    from urllib.parse import urlsplit
-
-    try:  # the password is never shown
-        parts = urlsplit(location.strip())
-        shown = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
-    except ValueError:
-        shown = "postgresql://…"
-    return DatabaseProblem(
-        f"PostgreSQL is not available in this release yet ({shown}); nothing was done",
-        ["use a SQLite file path for now"],
-    )
-
-
-def location(text: str | os.PathLike | None) -> Path:
-    """The database file a location names: the default when none is given; an empty location
+def location(text: str | os.PathLike | None):
+    """The database a location names: a file (a `Path`; the default when none is given) or a
+    database on a PostgreSQL server (a `Server`, for a `postgresql://` URL). An empty location
     (`--db ""`, `REDLINES_DB=`) is bad usage, never a silent fallback to the default."""
     from redlines.errors import BadInput
     from redlines.paths import user_path
 
     if text is None:
         return default_path()
+    if _server(text):
+        return text
     text = os.fspath(text)
     if not text.strip():
         raise BadInput("the database location is empty", ["give a file with --db PATH or REDLINES_DB=PATH"])
     if "\x00" in text:
         raise BadInput("a database path cannot hold a NUL character")
     if is_server(text):  # never taken for a file name: that would write locally, password and all
-        raise no_server(text)
+        from redlines.store.server import Server
+
+        return Server(text.strip())
     return user_path(text)
 
 
@@ -199,6 +196,10 @@ def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> Da
 
 def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
     """The Alembic revision of the file; None for a file with no tables at all."""
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.schema_revision(conn, path)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if not tables:
@@ -222,6 +223,10 @@ def open_database(path: Path, seed) -> Connection:
     version its tables belie is refused (nothing touched, no backup); a trigger or view that
     redlines did not make refuses an upgrade, and at the newest schema it refuses writes
     (reads go on), until `db check --repair` removes it."""
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.open_database(path, seed)
     if not path.exists():
         create(path, seed)
     conn = connect(path)
@@ -339,6 +344,10 @@ def _failed(e: BaseException, doing: str, hints: list[str] = (), where: Path | N
 
 
 def migrate(path: Path, revision: str = "head") -> None:
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.migrate(path, revision)
     from alembic import command
     from alembic.config import Config
 
@@ -383,6 +392,14 @@ def _remove(db: Path) -> None:
 def create(path: Path, seed) -> None:
     """Build a new database beside `path`, then move it into place in one step, so that a
     half-made file is never seen and two processes creating it at once cannot clash."""
+    if _server(path):
+        from redlines.store import postgres
+
+        conn = postgres.connect(path)
+        try:
+            return postgres.build(conn, path, seed)
+        finally:
+            conn.close()
     tmp = _build(path, seed)
     try:
         with contextlib.suppress(FileExistsError):  # another process made it first: use theirs
@@ -405,6 +422,10 @@ def replace(path: Path, seed) -> Path | None:
     under that lock, and overwritten through SQLite's backup API: the file keeps its name, its
     `-wal` and `-shm` stay consistent with it, and no write acknowledged before the lock can be
     missing from the backup, while none can land after it."""
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.replace(path, seed)
     tmp = _build(path, seed)
     try:
         return _overwrite(path, tmp)
@@ -476,6 +497,11 @@ def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: 
     """A consistent copy of the database (`VACUUM INTO`), safe while others write."""
     from redlines.paths import in_use
 
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.backup(path, to)
+
     if to is None:
         to = _backup_name(path, suffix or "backup")
     if to.exists():
@@ -503,6 +529,8 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
     """Make the file's triggers and views exactly those redlines expects at its schema: drop what
     redlines did not make, recreate what is altered or missing, in one transaction, after a
     backup. Returns what was done and the backup (None when nothing needed doing)."""
+    if _server(path):
+        return [], None  # a server database holds no trigger or view but redlines' own (the store makes them)
     if not path.exists():
         return [], None  # opening it creates it, as redlines makes it
     conn = connect(path)
@@ -541,8 +569,28 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
 
 def foreign_objects(conn: sqlite3.Connection) -> list[objects.Finding]:
     """How the open database's triggers and views differ from those of its schema."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return []
     version = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     return objects.compare(objects.inventory(conn).objects, objects.expected_at(version))
+
+
+def exists(path) -> bool:
+    """Is there a database at the location already (a file; a server database with tables)?"""
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.exists(path)
+    return path.exists()
+
+
+def size(conn, path) -> int:
+    """How many bytes the database takes."""
+    if _server(path):
+        from redlines.store import postgres
+
+        return postgres.size(conn)
+    return path.stat().st_size
 
 
 def _quoted(name: str) -> str:

@@ -120,6 +120,10 @@ class Loader:
         """Into a database without threats, the rows go in faster without the indexes that only
         reading uses, built after the load in one sort each: these are dropped (inside the run's
         transaction, so a refused or dry run gets them back) and their SQL returned."""
+        from redlines.store.sqlite import dialect
+
+        if dialect(self.conn) != "sqlite":
+            return []  # PostgreSQL keeps its indexes through a load
         indexes = self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",

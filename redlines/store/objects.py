@@ -244,6 +244,7 @@ _COLUMNS: dict[str, dict[str, str]] = {
     "0008": {"event": "seq"},
     "0009": {"run": "author"},
     "0010": {"search": "-kind -threat_id -event_id"},  # the index holds the words of `body` alone
+    "0011": {},  # PostgreSQL's own objects: nothing changes in a file
 }
 
 
@@ -263,7 +264,7 @@ def columns_at(revision: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
-_COLUMNS_LAST = "0010"  # the newest revision this shape history has been checked against
+_COLUMNS_LAST = "0011"  # the newest revision this shape history has been checked against
 
 
 @cache
@@ -344,7 +345,9 @@ def looks_like(columns: frozenset[tuple[str, str]], revisions: list[str]) -> lis
     """The revisions whose tables and columns the file has (columns redlines never made are
     ignored: a user's own table does no harm)."""
     seen = columns & universe()
-    return [r for r in revisions if columns_at(r) == seen]
+    like = [r for r in revisions if columns_at(r) == seen]
+    # Of revisions that left the tables as they were, the newest (a file at it looks the same).
+    return [r for n, r in enumerate(like) if n + 1 == len(like) or columns_at(like[n + 1]) != columns_at(r)]
 
 
 def described(revision: str) -> bool:

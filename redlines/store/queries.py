@@ -189,14 +189,14 @@ WITH summary AS ({source}
     CASE WHEN p.response_rank = 3 THEN 'followed_through'
          WHEN p.response_rank = 2 THEN 'partial'
          WHEN p.response_rank = 1 THEN 'not_followed_through'
-         WHEN p.complied THEN 'complied'
-         WHEN p.withdrawn THEN 'withdrawn'
+         WHEN p.complied <> 0 THEN 'complied'
+         WHEN p.withdrawn <> 0 THEN 'withdrawn'
          WHEN p.deadline_passed THEN 'not_followed_through'
          WHEN p.first_crossed <= {cutoff} THEN 'not_followed_through'
          ELSE 'pending' END AS judged_outcome,
     CASE WHEN p.response_rank IS NOT NULL THEN 'response'
-         WHEN p.complied THEN 'complied'
-         WHEN p.withdrawn THEN 'withdrawn'
+         WHEN p.complied <> 0 THEN 'complied'
+         WHEN p.withdrawn <> 0 THEN 'withdrawn'
          WHEN p.deadline_passed THEN 'deadline'
          WHEN p.first_crossed <= {cutoff} THEN 'grace'
          ELSE 'pending' END AS judged_rule,
@@ -241,7 +241,7 @@ def judged(
     verdicts of settled threats when `settled` (the default grace period). With `ids`, only
     the events of those threats are read (bound as `:t0, :t1, ...`, the names `_bind` gives
     them). With `unsettled_only`, only the threats not settled by then."""
-    settled_now = "settled_on <= :as_of" if settled else "0"
+    settled_now = "settled_on <= :as_of" if settled else "FALSE"
     threats, only = (_THREATS_SETTLING, f" AND {_NOT_SETTLED}") if unsettled_only else (_THREATS, "")
     if current:
         return judge_sql(_current(threats) + only, settled=settled_now)

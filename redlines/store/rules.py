@@ -53,7 +53,7 @@ WITH counted AS (
     SUM(outcome = 'partial') AS partial, SUM(outcome = 'not_followed_through') AS not_followed_through,
     SUM(outcome = 'complied') AS complied, SUM(outcome = 'withdrawn') AS withdrawn,
     SUM(outcome IN ('followed_through', 'partial', 'not_followed_through')) AS tested
-  FROM threat_outcome GROUP BY issuer
+  FROM threat_outcome GROUP BY issuer, issuer_name
 ), rated AS (
   SELECT c.*, (c.followed_through + c.partial / 2.0) / NULLIF(c.tested, 0) AS p, c.tested AS n FROM counted c
 )
@@ -168,9 +168,12 @@ def _recompute(conn: sqlite3.Connection, version: str) -> None:
 
 
 def _make_views(conn: sqlite3.Connection, schema: str = "main") -> None:
+    from redlines.store.sqlite import dialect
+
     views = build(outcomes.DEFAULT_GRACE_DAYS, cached=schema == "main")
+    prefix = f"{schema}." if dialect(conn) == "sqlite" else ("" if schema == "main" else "pg_temp.")
     for name in reversed(list(views)):  # what reads a view goes first
-        conn.execute(f"DROP VIEW IF EXISTS {schema}.{name}")
+        conn.execute(f"DROP VIEW IF EXISTS {prefix}{name}")
     for sql in views.values():
         conn.execute(sql if schema == "main" else sql.replace("CREATE VIEW ", "CREATE TEMP VIEW ", 1))
 
@@ -178,6 +181,12 @@ def _make_views(conn: sqlite3.Connection, schema: str = "main") -> None:
 def _mark_stale(conn: sqlite3.Connection, want: str) -> sqlite3.Connection:
     """A file we cannot write, made with other rules: its cached verdicts are not read (see
     `cache_usable`), and this connection sees views made with the live rules."""
+    from redlines.store.sqlite import dialect
+
+    if dialect(conn) != "sqlite":
+        conn.rules_stale = True
+        _make_views(conn, schema="temp")
+        return conn
     conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {_STALE_MARK} (version TEXT)")
     _make_views(conn, schema="temp")
     return conn
@@ -186,6 +195,10 @@ def _mark_stale(conn: sqlite3.Connection, want: str) -> sqlite3.Connection:
 def cache_usable(conn: sqlite3.Connection) -> bool:
     """May the cached summaries and verdicts be read? Not on a file whose rules version is not
     this code's and that could not be brought up to date."""
+    from redlines.store.sqlite import dialect
+
+    if dialect(conn) != "sqlite":
+        return not conn.rules_stale
     return (
         conn.execute("SELECT 1 FROM temp.sqlite_master WHERE type = 'table' AND name = ?", (_STALE_MARK,)).fetchone()
         is None

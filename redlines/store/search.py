@@ -84,6 +84,10 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     )
 
 
+def _postgres(conn) -> bool:
+    return getattr(conn, "dialect", "sqlite") != "sqlite"  # its index: `redlines.store.pgsearch`
+
+
 # A word found in more places than this is ranked among its latest this-many matches only: ranking
 # every one of millions of matches would take seconds.
 RANKED = 5_000
@@ -102,6 +106,10 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
     FTS5 ranks the matches (the latest RANKED of them) by rowid alone, which is cheap; only the
     best few are then read, checked against the as-of date and cut into passages, so the cost
     follows the number of threats asked for rather than the number of matches."""
+    if _postgres(conn):
+        from redlines.store import pgsearch
+
+        return pgsearch.search(conn, query, as_of, limit)
     if limit == 0:
         return []
     query = _usable(conn, query)
@@ -152,6 +160,10 @@ def search(conn: sqlite3.Connection, query: str, as_of: str, limit: int | None) 
 def as_searched(conn: sqlite3.Connection, query: str) -> str | None:
     """The plain words a query is searched for when FTS5 cannot parse it as typed; None when it
     can (it is searched as typed)."""
+    if _postgres(conn):
+        from redlines.store import pgsearch
+
+        return pgsearch.as_searched(conn, query)
     plain = _usable(conn, query)
     return None if plain == query else plain
 
@@ -178,6 +190,10 @@ def _best(conn: sqlite3.Connection, ranked: list, as_of: str) -> dict[str, list]
 
 def count(conn: sqlite3.Connection, query: str, as_of: str) -> int:
     """How many threats known on `as_of` match (what `search` gives without a limit)."""
+    if _postgres(conn):
+        from redlines.store import pgsearch
+
+        return pgsearch.count(conn, query, as_of)
     query = _usable(conn, query)
     if not query:
         return 0

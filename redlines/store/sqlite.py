@@ -19,8 +19,9 @@ Still SQLite-specific elsewhere, each named where it stands: the opening pragmas
 `date(..., '+1 month')` in `queries` and `summary`), `json_each` (`summary`, `search`: one bound
 value holding a list), upserts (`ON CONFLICT` in `load` and `write`) and index hints (`INDEXED BY`).
 
-A PostgreSQL store would answer `variable_limit` with 65,535 (or bind one array with `= ANY(%s)`)
-and keep the same callers.
+On PostgreSQL (`redlines.store.postgres`, chosen by `dialect(conn)`), `variable_limit` is 65,535,
+the health checks are the server's own, and the store's SQL reaches the server translated once per
+statement; its search index is `redlines.store.pgsearch`.
 """
 
 from __future__ import annotations
@@ -31,8 +32,15 @@ from collections.abc import Iterable, Iterator, Sequence
 VALUES = "{values}"  # where `select_in` puts the placeholders of a chunk
 
 
+def dialect(conn) -> str:
+    """Which engine a connection talks to: "sqlite", or "postgresql" (`redlines.store.postgres`)."""
+    return getattr(conn, "dialect", "sqlite")
+
+
 def variable_limit(conn: sqlite3.Connection) -> int:
     """How many values one statement on this connection may bind."""
+    if dialect(conn) != "sqlite":
+        return 65_535  # PostgreSQL's protocol counts parameters in 16 bits
     return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
@@ -64,11 +72,16 @@ def select_in(
 
 
 def journal_mode(conn: sqlite3.Connection) -> str:
+    if dialect(conn) != "sqlite":
+        return "postgresql"
     return conn.execute("PRAGMA journal_mode").fetchone()[0]
 
 
 def integrity_problems(conn: sqlite3.Connection) -> list[str]:
-    """What SQLite's integrity and foreign-key checks find wrong, one line each (none: all is well)."""
+    """What SQLite's integrity and foreign-key checks find wrong, one line each (none: all is well).
+    PostgreSQL checks both as it writes: nothing to ask it."""
+    if dialect(conn) != "sqlite":
+        return []
     problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
     return problems + [
         f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")

@@ -59,9 +59,9 @@ def _settling(where: str, grace: int) -> str:
     """Each threat matching `where` judged on the day it settles, with the grace period `grace`."""
     source = f"""
   SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {settles_on(grace)} AS settled_on,
-    {", ".join(f"NULL AS {c}" for c in SETTLED_COLUMNS[1:])}
+    {", ".join(f"CAST(NULL AS {'INTEGER' if c == 'settled_days' else 'TEXT'}) AS {c}" for c in SETTLED_COLUMNS[1:])}
   FROM threat t WHERE {where}"""
-    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{grace + 1} days')", settled="0")
+    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{grace + 1} days')", settled="FALSE")
 
 
 # Each cached column, and the column of the judged row it takes.
@@ -79,7 +79,7 @@ WHERE threat.id = v.id"""
 def unsettled_sql(grace: int) -> str:
     """The ids of threats whose cached verdict differs from the one the rules give."""
     return f"""
-SELECT t.id FROM threat t JOIN ({_settling("1", grace)}) v ON v.id = t.id
+SELECT t.id FROM threat t JOIN ({_settling("TRUE", grace)}) v ON v.id = t.id
 WHERE {" OR ".join(f"t.{c} IS NOT v.{v}" for c, v in _VERDICT.items())}"""
 
 

@@ -27,10 +27,11 @@ BULK = "*"
 AUTHOR_MAX = 100  # characters of a REDLINES_AUTHOR
 
 
-def current_author() -> str:
-    """Who the runs of this process are recorded as: `REDLINES_AUTHOR`, else the login name
-    (`getpass.getuser()`, which may find none in a bare container: then "unknown", never an error).
-    A REDLINES_AUTHOR with control characters or over AUTHOR_MAX characters is bad input."""
+def current_author(conn=None) -> str:
+    """Who the runs of this process are recorded as: `REDLINES_AUTHOR`, else the database role on
+    PostgreSQL (`conn`), else the login name (`getpass.getuser()`, which may find none in a bare
+    container: then "unknown", never an error). A REDLINES_AUTHOR with control characters or over
+    AUTHOR_MAX characters is bad input."""
     import os
 
     given = os.environ.get("REDLINES_AUTHOR", "").strip()
@@ -43,6 +44,10 @@ def current_author() -> str:
                 ["set it to the name your changes are recorded under, e.g. REDLINES_AUTHOR=alice"],
             )
         return given
+    if conn is not None and getattr(conn, "dialect", "sqlite") != "sqlite":
+        from redlines.store.postgres import current_role
+
+        return current_role(conn)
     import getpass
 
     try:
@@ -61,7 +66,7 @@ def writing(conn: sqlite3.Connection, command: str, *, undoes: int | None = None
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
     if refusal is not None:
         raise refusal
-    author = current_author()  # before the transaction: a bad REDLINES_AUTHOR writes nothing
+    author = current_author(conn)  # before the transaction: a bad REDLINES_AUTHOR writes nothing
     conn.execute("BEGIN IMMEDIATE")
     try:
         w = Writer(conn, command, undoes, author=author)
