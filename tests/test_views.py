@@ -8,6 +8,10 @@ import pytest
 from redlines.domain import outcomes
 from redlines.store import engine, rules, summary
 
+# Reads the SQLite file itself (the views as a sqlite3, sqlite-utils or Datasette user reads them from the file):
+# runs on the sqlite engine alone.
+pytestmark = pytest.mark.sqlite_only
+
 
 def utc_today() -> str:
     """The views judge as of SQLite's date('now'): the UTC date, whatever the local one."""
