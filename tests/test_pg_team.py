@@ -163,8 +163,10 @@ def test_a_read_only_role_reads_everything_and_is_refused_writes(pg_server, pg_u
         ["undo", "--run", "1", "--yes"],  # the reader made no run: take back the seeding one
         ["import", "-"],
     ]
+    changed = json.loads(before)  # an import that would change something (an unchanged one writes nothing)
+    changed["threats"][0]["statement"] = "changed by the reader"
     for args in writes:
-        p = run_as(installed, as_reader, *args, stdin=before if args == ["import", "-"] else None)
+        p = run_as(installed, as_reader, *args, stdin=json.dumps(changed) if args == ["import", "-"] else None)
         assert p.returncode == 1, f"{args} exited {p.returncode}: {p.stderr}"
         assert p.stdout == ""
         # (delete first says what it would remove) one error line, saying read-only
