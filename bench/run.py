@@ -4,6 +4,8 @@
     python bench/run.py --sizes 10000   # a quicker look
     python bench/run.py --smoke         # tiny, for CI: checks that the benchmark still runs
     python bench/run.py --only import --sizes 100000   # the import goal alone (see bench/README.md)
+    python bench/run.py --pg local      # also PostgreSQL against SQLite (a throwaway cluster)
+    python bench/run.py --pg postgresql://me@host/db   # ... on a server (bench makes a database there)
 
 Peers: `sqlite-utils` (PyPI), Taskwarrior `task` (Debian), the `sqlite3` CLI. Times are
 whole-process medians from hyperfine; ratios are taken within one run of this script, on the
@@ -13,6 +15,7 @@ same machine, so that its noise cancels out. Nothing here passes or fails a buil
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -27,7 +30,10 @@ GROUPINGS = ("state", "category", "year")  # report --by, besides the actor repo
 
 
 def sh(args: list[str], env: dict | None = None, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(args, env=env, check=True, capture_output=True, text=True, **kw)
+    p = subprocess.run(args, env=env, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])}... exited {p.returncode}: {p.stderr[-2000:]}")
+    return p
 
 
 def hyperfine(commands: dict[str, str], env: dict, runs: int) -> dict[str, float]:
@@ -248,6 +254,50 @@ class Bench:
             _ok(size / exported <= 1.5, 1.5),
         )
 
+    def postgresql(self, n: int, server: str) -> None:
+        """`list --limit 20`, `report`, `--as-of report`, `search` and `import` on PostgreSQL
+        against the same on SQLite, for the same data set, in this one run. `server` is a URL
+        to a database on which a new database may be created (and is dropped afterwards)."""
+        sys.path.insert(0, str(HERE.parent / "tests"))
+        from pg import PgServer
+
+        pg = PgServer(server, owned=False, password_role=False)
+        name, url = pg.database()
+        try:
+            sh([self.redlines, "db", "init", "--empty"], env=self.env(url))
+            pg_seconds, pg_mib = timed([self.redlines, "import", str(self.data(n))], self.env(url))
+            fresh = self.work / f"pg-compare-{n}.db"  # the same import on SQLite, timed alike
+            fresh.unlink(missing_ok=True)
+            sh([self.redlines, "db", "init", "--empty"], env=self.env(fresh))
+            sq_seconds, sq_mib = timed([self.redlines, "import", str(self.data(n))], self.env(fresh))
+            self.add(
+                "pg",
+                f"import {n:,}: postgresql / sqlite (peak {pg_mib:.0f} / {sq_mib:.0f} MiB)",
+                f"{pg_seconds:.1f} / {sq_seconds:.1f} s = {pg_seconds / sq_seconds:.2f}",
+                "",
+            )
+            r = self.redlines
+            commands = {
+                "list --limit 20": f"{r} list --limit 20",
+                "list --limit 20 --json": f"{r} list --limit 20 --json",
+                "report --json": f"{r} report --json",
+                "report --as-of --json": f"{r} --as-of 2015-06-30 report --json",
+                "search --json": f"{r} search zanir1599 --json",
+                "search (common word) --json": f"{r} search sanctions --limit 20 --json",
+            }
+            on_pg = hyperfine(commands, self.env(url), self.runs)
+            on_sqlite = hyperfine(commands, self.env(fresh), self.runs)
+            for what in commands:
+                ratio = on_pg[what] / on_sqlite[what]
+                self.add(
+                    "pg",
+                    f"{what}: postgresql / sqlite, {n:,}",
+                    f"{on_pg[what] * 1000:.0f} / {on_sqlite[what] * 1000:.0f} ms = {ratio:.2f}",
+                    "",
+                )
+        finally:
+            pg.drop(name)
+
     def table(self) -> str:
         head = ("goal", "measure", "median (or value) and ratio", "verdict")
         widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(4)]
@@ -261,6 +311,25 @@ class Bench:
 
 def _ok(met: bool, goal=None) -> str:
     return ("met" if met else "missed") + (f" (goal {goal})" if goal is not None else "")
+
+
+@contextlib.contextmanager
+def postgresql_server(pg: str):
+    """The server URL to measure on: as given, or a throwaway cluster for `local`."""
+    if pg != "local":
+        yield pg
+        return
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from pg import Cluster, server_binaries
+
+    bindir = server_binaries()
+    if bindir is None:
+        raise SystemExit("bench: --pg local needs PostgreSQL's server binaries (apt-get install postgresql)")
+    cluster = Cluster(bindir)
+    try:
+        yield cluster.start()
+    finally:
+        cluster.stop()
 
 
 def main() -> int:
@@ -279,6 +348,12 @@ def main() -> int:
         choices=("import", "startup", "scaling"),
         help="measure one goal alone (import: lines/s against sqlite-utils, peak memory, exports, size)",
     )
+    ap.add_argument(
+        "--pg",
+        metavar="URL",
+        help="also measure on PostgreSQL against SQLite: a URL to a database on which bench may create one,"
+        " or `local` for a throwaway cluster (tests/pg.py; needs Debian's postgresql)",
+    )
     args = ap.parse_args()
     if not shutil.which("hyperfine") and args.only != "import":
         print("bench: hyperfine is needed (Debian package hyperfine)", file=sys.stderr)
@@ -294,6 +369,9 @@ def main() -> int:
         b.startup(sizes[0])
     if args.only in (None, "scaling"):
         b.scaling(sizes[-1])
+    if args.pg and args.only is None:
+        with postgresql_server(args.pg) as server:
+            b.postgresql(sizes[-1], server)
     print(b.table())
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)

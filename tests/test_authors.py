@@ -5,11 +5,10 @@ later run's change."""
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import run_installed
+from conftest import raw, run_installed
 
 from redlines.store import write
 
@@ -18,10 +17,8 @@ DATA_TABLES = ("actor", "alias", "source", "threat", "threat_target", "threat_ta
 
 
 def dump(db) -> dict:
-    with sqlite3.connect(db) as c:
-        out = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
-    c.close()
-    return out
+    with raw(db) as c:
+        return {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
 
 
 def as_(name):
@@ -193,6 +190,7 @@ def test_a_colleagues_edit_of_another_record_does_not_block_undo(team):
     assert [a["name"] for a in team.json("actors", "--json") if a["slug"] == "bo"] == ["Bo Two"]
 
 
+@pytest.mark.sqlite_only  # a file of schema 0001, upgraded
 def test_runs_from_before_authors_were_recorded_have_none_and_only_undo_run_takes_them(cli, db):
     shutil.copy(FIXTURES / "schema-0001.db", db)
     cli("list", "--json")  # upgrades it

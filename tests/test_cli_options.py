@@ -149,6 +149,7 @@ def test_a_global_option_a_command_does_not_take_is_bad_usage(cli):
     assert "kim" not in cli("actors").stdout  # refused: nothing written
 
 
+@pytest.mark.sqlite_only  # db backup -o writes a SQLite file, opened as a database
 def test_o_is_output_wherever_a_file_is_written(cli, tmp_path):
     cli("report", "--json", "-o", str(tmp_path / "r.json"))
     assert json.loads((tmp_path / "r.json").read_text())["by"] == "actor"

@@ -1,10 +1,9 @@
 """list, show, actors and report through the CLI: exact output, exit codes, stdout/stderr."""
 
 import json
-import sqlite3
 
 import pytest
-from conftest import ARTICLE_URL
+from conftest import ARTICLE_URL, raw
 
 from redlines.service import Tracker
 
@@ -191,11 +190,10 @@ def test_an_ambiguous_actor_lists_the_candidates(cli, db):
     # Names are unique now (add, edit and import refuse a clash), but a database written before
     # that rule may hold one: written here around redlines, as such a database would be.
     cli("list")
-    with sqlite3.connect(db) as c:
+    with raw(db) as c:
         c.execute("INSERT INTO actor (slug, name, kind) VALUES ('georgia-ge', 'Georgia', 'state')")
         c.execute("INSERT INTO actor (slug, name, kind) VALUES ('georgia-us', 'State of Georgia', 'state')")
         c.execute("INSERT INTO alias (actor_id, alias) SELECT id, 'Georgia' FROM actor WHERE slug = 'georgia-us'")
-    c.close()
     result = cli("list", "--actor", "GEORGIA", expect=1)
     assert result.stderr == (
         "error: 'GEORGIA' could mean several actors\n  georgia-ge (Georgia)\n  georgia-us (State of Georgia)\n"

@@ -2,8 +2,8 @@
 the SQL views agree with the CLI."""
 
 import json
-import sqlite3
 
+from conftest import raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_record import dump
@@ -119,7 +119,7 @@ def test_a_bad_import_writes_nothing_and_says_where(cli, tmp_path):
         "  threats[5].events[0].outcome: a response needs an outcome: followed_through, partial, not_followed_through",
     ]
     assert "line 2: a record needs a type" in cli("import", "-", input='{"type": "meta"}\n[1]\n', expect=2).stderr
-    assert "cannot read" in cli("import", str(cli.db.parent / "missing.json"), expect=2).stderr
+    assert "cannot read" in cli("import", str(tmp_path / "missing.json"), expect=2).stderr
     assert dump(cli.db) == before
 
 
@@ -187,12 +187,11 @@ def test_the_sql_views_agree_with_the_cli(cli, db):
     # The views judge as of SQLite's date('now'), which is the UTC date, not the local one.
     today = datetime.datetime.now(datetime.UTC).date().isoformat()
     rows = cli.json("list", "--json", today=today)
-    with sqlite3.connect(db) as c:
+    with raw(db) as c:
         view = {r[0]: r[1:] for r in c.execute("SELECT id, outcome, tested_on, deadline FROM threat_outcome")}
         card = {
             r[0]: r[1:] for r in c.execute("SELECT actor, threats, tested, follow_through_rate FROM actor_scorecard")
         }
-    c.close()
     assert view == {r["id"]: (r["outcome"], r["tested_on"], r["deadline"]) for r in rows}
     rep = {r["key"]: r for r in cli.json("report", "--json", today=today)["rows"]}
     assert card == {k: (r["threats"], r["tested"], r["follow_through_rate"]) for k, r in rep.items()}

@@ -137,6 +137,7 @@ def test_o_dev_stdout_of_the_installed_command_reaches_its_stdout(installed, tmp
         assert text.startswith('{"schema_version"') and text.count('"schema_version"') == 1
 
 
+@pytest.mark.sqlite_only  # the file, its -wal and -shm, links to it
 @pytest.mark.parametrize("args", [("export",), ("report", "--format", "html"), ("report", "--json")], ids=" ".join)
 @pytest.mark.parametrize("which", ["db", "db-wal", "db-shm", "hard link", "symlink", "dot path"])
 def test_the_database_in_use_is_refused_as_a_target(cli, db, tmp_path, args, which):
@@ -160,6 +161,7 @@ def test_the_database_in_use_is_refused_as_a_target(cli, db, tmp_path, args, whi
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.sqlite_only  # a database file named as -o
 def test_a_new_database_named_as_the_output_is_refused_too(cli, tmp_path):
     """The database is created by the very command that names it with -o."""
     db = tmp_path / "fresh.db"

@@ -12,6 +12,10 @@ from conftest import run_installed
 
 from redlines.store import engine, objects
 
+# Reads the SQLite file itself (SQLite triggers and views planted in the file, read with sqlite3):
+# runs on the sqlite engine alone.
+pytestmark = pytest.mark.sqlite_only
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 # Rewrites a record on the next command that writes, and removes its own trace from the change log.

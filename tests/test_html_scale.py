@@ -210,6 +210,7 @@ def test_an_empty_database_makes_a_page(empty_cli, tmp_path):
     assert "No threats to chart." in page and articles(page) == []
 
 
+@pytest.mark.sqlite_only  # dates planted with sqlite3 past the checks
 def test_any_stored_date_renders(empty_cli, tmp_path):
     """Dates as a damaged or hand-edited database may hold them (the schema checks only their
     length): shown as stored, never a traceback."""

@@ -2,23 +2,22 @@
 reading commands and `add event` take any unique start of one; what `--as-of` hides is hidden
 from all of them, suggestions included."""
 
-import sqlite3
-
 import pytest
+from conftest import raw
 
 
 def threat_ids(cli) -> set[str]:
-    with sqlite3.connect(cli.db) as c:
+    with raw(cli.db) as c:
         return {r[0] for r in c.execute("SELECT id FROM threat")}
 
 
 def event_ids(cli) -> set[str]:
-    with sqlite3.connect(cli.db) as c:
+    with raw(cli.db) as c:
         return {r[0] for r in c.execute("SELECT id FROM event")}
 
 
 def runs(cli) -> int:
-    with sqlite3.connect(cli.db) as c:
+    with raw(cli.db) as c:
         return c.execute("SELECT COUNT(*) FROM run").fetchone()[0]
 
 
@@ -69,12 +68,12 @@ def test_delete_of_an_event_needs_its_threat_s_whole_id(cli):
     ],
 )
 def test_a_start_of_an_id_or_a_name_changes_nothing(cli, args, message):
-    with sqlite3.connect(cli.db) as c:
+    with raw(cli.db) as c:
         before = c.execute("SELECT * FROM threat ORDER BY id").fetchall(), c.execute("SELECT * FROM actor").fetchall()
     before_runs = runs(cli)
     err = cli(*args, expect=1).stderr
     assert err.startswith(f"error: {message}"), err
-    with sqlite3.connect(cli.db) as c:
+    with raw(cli.db) as c:
         after = c.execute("SELECT * FROM threat ORDER BY id").fetchall(), c.execute("SELECT * FROM actor").fetchall()
     assert after == before and runs(cli) == before_runs
 

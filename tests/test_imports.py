@@ -5,20 +5,15 @@ import json
 import sqlite3
 
 import pytest
-from conftest import run_installed
+from conftest import raw, run_installed, table_names
 
 LRW = "putin-long-range-weapons"
 
 
 def dump_all(db) -> dict:
     """Every table, the change log included: a refused import must leave all of it as it was."""
-    with sqlite3.connect(db) as c:
-        tables = [
-            r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
-        ]
-        out = {t: sorted(map(repr, c.execute(f"SELECT * FROM {t}"))) for t in tables}
-    c.close()
-    return out
+    with raw(db) as c:
+        return {t: sorted(map(repr, c.execute(f"SELECT * FROM {t}"))) for t in table_names(c)}
 
 
 def run_import(cli, doc, *args, expect=0):
@@ -236,9 +231,8 @@ def test_actors_resolve_by_nfc_and_casefold_and_a_slug_wins(small, db):
     small("add", "actor", "jose", "--name", "Jos\u00e9")
     small("add", "threat", "--id", "j", "--by", "JOSE\u0301", "--on", "2025-01-01", "--said", "x")
     assert small.json("show", "j", "--json")["issuer"] == "jose"
-    with sqlite3.connect(db) as c:  # a database from before the rule, where an alias is another's slug
+    with raw(db) as c:  # a database from before the rule, where an alias is another's slug
         c.execute("INSERT INTO alias (actor_id, alias) SELECT id, 'b' FROM actor WHERE slug = 'a'")
-    c.close()
     assert [t["id"] for t in small.json("list", "--actor", "b", "--json")] == []
     assert [t["id"] for t in small.json("list", "--actor", "a", "--json")] == ["t"]
 
@@ -316,6 +310,7 @@ def test_the_library_names_the_field_and_the_command_line_its_option(small, db):
     assert said.stderr == "error: --said needs some text\n"
 
 
+@pytest.mark.sqlite_only  # a file of schema 0001, upgraded
 def test_migration_0008_numbers_each_threats_events_in_their_order_of_entry(cli, db):
     import shutil
     from pathlib import Path
@@ -339,9 +334,8 @@ def test_migration_0008_numbers_each_threats_events_in_their_order_of_entry(cli,
 
 
 def test_a_name_clash_stored_before_the_rule_does_not_block_other_changes(small, db):
-    with sqlite3.connect(db) as c:  # a database written before names had to be unique
+    with raw(db) as c:  # a database written before names had to be unique
         c.execute("INSERT INTO alias (actor_id, alias) SELECT id, 'Alpha' FROM actor WHERE slug = 'b'")
-    c.close()
     small("edit", "a", "--kind", "bloc")
     run_import(small, {"actors": [{"slug": "b", "kind": "bloc"}]})
     assert {a["slug"]: a["kind"] for a in small.json("actors", "--json")} == {"a": "bloc", "b": "bloc"}

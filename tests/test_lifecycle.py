@@ -12,6 +12,10 @@ from redlines.errors import DatabaseProblem
 from redlines.service import Tracker
 from redlines.store import engine
 
+# Reads the SQLite file itself (a SQLite file's life: created, upgraded from older files, backed up, refused):
+# runs on the sqlite engine alone.
+pytestmark = pytest.mark.sqlite_only
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA_TABLES = (
     "actor",

@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import run_installed
 
+# Reads the SQLite file itself (the SQLite file under load: WAL, other programs holding the file, a full disk):
+# runs on the sqlite engine alone.
+pytestmark = pytest.mark.sqlite_only
+
 # --- db init --force under load ------------------------------------------------------------------
 
 

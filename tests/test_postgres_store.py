@@ -1,10 +1,9 @@
 """The PostgreSQL store: the same answers as SQLite, writes that land whole, search that finds the
 same threats, copies across engines, roles, and a password that never shows.
 
-The server tests need `REDLINES_TEST_PG`: a URL to a database on a server where the tests may
-create and drop databases (each test gets a database of its own). Without it they are skipped,
-with that reason. The translation of the store's SQL and of the search syntax is tested without
-a server."""
+The server tests run on the session's server (tests/pg.py: `REDLINES_TEST_PG`, else a throwaway
+cluster; each test gets a database of its own). The translation of the store's SQL and of the
+search syntax is tested without a server."""
 
 from __future__ import annotations
 
@@ -130,11 +129,9 @@ def test_the_sqlite_path_never_imports_psycopg(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> str:
-    url = os.environ.get("REDLINES_TEST_PG")
-    if not url:
-        pytest.skip("set REDLINES_TEST_PG to a postgresql:// URL where tests may create databases")
-    return url
+def pg_server(pg_server) -> str:
+    """The session's server (tests/pg.py: REDLINES_TEST_PG, else a throwaway cluster), as a URL."""
+    return pg_server.admin_url
 
 
 def _admin(server: str):

@@ -1,11 +1,10 @@
 """add, edit, delete, history and undo: what lands in the database, and what never does."""
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +13,8 @@ DATA_TABLES = ("actor", "alias", "source", "threat", "threat_target", "threat_ta
 
 def dump(db) -> dict:
     """The data set as stored (not the change log): what a refused or undone command must leave."""
-    with sqlite3.connect(db) as c:
-        out = {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
-    c.close()
-    return out
+    with raw(db) as c:
+        return {t: sorted(map(tuple, c.execute(f"SELECT * FROM {t}"))) for t in DATA_TABLES}
 
 
 @pytest.fixture

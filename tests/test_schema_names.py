@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import Cli
 
 from redlines import schema
@@ -20,6 +21,7 @@ def test_every_hinted_index_is_made_by_the_models():
     assert set(schema.HINTED_INDEXES) <= made
 
 
+@pytest.mark.sqlite_only  # SQLite index hints, read from sqlite_master
 def test_every_hinted_index_is_in_a_database_and_in_the_queries(cli: Cli):
     cli("db", "init")
     with sqlite3.connect(cli.db) as conn:

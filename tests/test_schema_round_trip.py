@@ -4,11 +4,10 @@ and forgotten by a writer, the export or the import fails this test."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 
 import pytest
-from conftest import Cli
+from conftest import Cli, raw
 
 from redlines.store import models
 
@@ -47,7 +46,7 @@ def rows(db, table) -> Counter:
             columns.append(f"{alias}.{natural_key(target)}")
         else:
             columns.append(f"x.{c.name}")
-    with sqlite3.connect(db) as conn:
+    with raw(db) as conn:
         return Counter(conn.execute(f"SELECT {', '.join(columns)} FROM {table.name} x {' '.join(joins)}").fetchall())
 
 

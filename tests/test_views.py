@@ -8,6 +8,9 @@ import pytest
 from redlines.domain import outcomes
 from redlines.store import engine, rules, summary
 
+# Reads the SQLite file itself (the views as a sqlite3, sqlite-utils or Datasette user reads them from the file):
+# runs on the sqlite engine alone.
+pytestmark = pytest.mark.sqlite_only
 # The views of the rules (the search index has a view of its own, `search_source`, migration 0010).
 RULE_VIEWS = "SELECT name, sql FROM sqlite_master WHERE type = 'view' AND name <> 'search_source'"
 
