@@ -36,14 +36,17 @@ INDEXED = {
 
 
 def index_row(conn: sqlite3.Connection, table: str, key) -> None:
-    """Index one row just inserted into threat, event or citation (other tables: nothing to do)."""
+    """Index one row just inserted into threat, event or citation (other tables: nothing to do;
+    on PostgreSQL, its triggers keep its own index, `redlines.store.pgsearch`)."""
     sql = INDEXED.get(table)
-    if sql:
+    if sql and not _postgres(conn):
         conn.execute(sql, (key,))
 
 
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     """Index threats just inserted in bulk, with their events and citations."""
+    if _postgres(conn):
+        return  # its triggers have indexed the rows already
     ids = "(SELECT value FROM json_each(?))"
     import json
 
@@ -64,6 +67,8 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     them fastest (a smaller rowid makes it write out what it holds): about half the time of one
     statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone.
     (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a larger file.)"""
+    if _postgres(conn):
+        return  # its triggers have indexed the rows already
     if floor == 0 and conn.execute("SELECT 1 FROM search_docsize LIMIT 1").fetchone() is None:
         # every threat is new, and nothing is indexed yet: each table whole, in rowid order
         conn.execute(f"{_INSERT}{_THREATS} ORDER BY t.rowid")
