@@ -257,11 +257,13 @@ class Tracker:
         }
 
     def check(self, *, repair: bool = False) -> list[str]:
-        """Problems found by SQLite's integrity and foreign-key checks, and triggers or views that
-        redlines did not make; empty when all is well. With `repair`, such triggers and views are
-        first put right (after a backup; see `repaired`)."""
+        """Problems found by SQLite's integrity and foreign-key checks and FTS5's check of the search
+        index, and triggers or views that redlines did not make; empty when all is well. With
+        `repair`, such triggers and views and the index are first put right (after a backup; see
+        `repaired`)."""
         self.repaired: tuple[list[str], Path | None] = ([], None)
         self.foreign: list = []
+        self.repairable = False
         if repair:
             self.close()
             self.repaired = engine.repair(self.path)
@@ -272,6 +274,10 @@ class Tracker:
 
             problems += [f"threat {tid}: its cached summary does not match its events" for tid in stale(conn)[:20]]
         self.foreign = engine.foreign_objects(conn)
+        from redlines.store.search import INDEX_MISMATCH
+
+        # what `repair` puts right: triggers and views redlines did not make, a stale search index
+        self.repairable = bool(self.foreign) or any(p.startswith(INDEX_MISMATCH) for p in problems)
         return problems + [str(f) for f in self.foreign]
 
     def backup(self, to: str | Path | None = None) -> Path:

@@ -65,12 +65,13 @@ def check(
         bool,
         typer.Option(
             "--repair",
-            help="Drop triggers and views that redlines did not make and recreate its own (a backup is written first).",
+            help="Drop triggers and views that redlines did not make, recreate its own, and build the search index "
+            "anew if it does not match the records (a backup is written first).",
         ),
     ] = False,
 ) -> None:
-    """Check the file's integrity, its references, and its triggers and views; exit 1 if anything
-    is wrong."""
+    """Check the file's integrity, its references, its search index, and its triggers and views;
+    exit 1 if anything is wrong."""
     from redlines.errors import DatabaseProblem
     from redlines.output.messages import info
 
@@ -83,8 +84,10 @@ def check(
         info(line)
     if problems:
         hints = problems[:20]
-        if tracker.foreign:
-            hints.append(f"`redlines --db {tracker.path} db check --repair` puts the triggers and views right")
+        if tracker.repairable:
+            hints.append(
+                f"`redlines --db {tracker.path} db check --repair` puts the triggers, views and search index right"
+            )
         raise DatabaseProblem(f"{tracker.path} has {len(problems)} problem(s)", hints)
     info(f"{tracker.path}: ok")
 

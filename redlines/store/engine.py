@@ -527,8 +527,9 @@ def backup(conn: sqlite3.Connection, path: Path, suffix: str | None = None, to: 
 
 def repair(path: Path) -> tuple[list[str], Path | None]:
     """Make the file's triggers and views exactly those redlines expects at its schema: drop what
-    redlines did not make, recreate what is altered or missing, in one transaction, after a
-    backup. Returns what was done and the backup (None when nothing needed doing)."""
+    redlines did not make, recreate what is altered or missing, and build the search index anew
+    when it does not match the records, in one transaction, after a backup. Returns what was done
+    and the backup (None when nothing needed doing)."""
     if _server(path):
         return [], None  # a server database holds no trigger or view but redlines' own (the store makes them)
     if not path.exists():
@@ -541,7 +542,10 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
         _check_version(path, version, _inventory(conn, path), known_revisions())
         expected = objects.expected_at(version)
         findings = objects.compare(_inventory(conn, path).objects, expected)
-        if not findings:
+        from redlines.store import search
+
+        stale_index = bool(search.index_problems(conn))
+        if not findings and not stale_index:
             return [], None
         saved = backup(conn, path, suffix="before-repair")
         done = []
@@ -557,6 +561,9 @@ def repair(path: Path) -> tuple[list[str], Path | None]:
                 if key in redo:
                     conn.execute(sql)
                     done.append(f"created the {key[0]} {key[1]}")
+            if stale_index:
+                search.rebuild(conn)
+                done.append("built the search index anew from the records")
             conn.execute("COMMIT")
         except sqlite3.Error as e:
             if conn.in_transaction:

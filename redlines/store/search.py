@@ -223,3 +223,36 @@ def _visible(conn: sqlite3.Connection, rowids: list[int], as_of: str) -> dict[in
         "AND (e.id IS NULL OR e.occurred_on <= ?)"
     )
     return {r["rowid"]: r for r in conn.execute(sql, (json.dumps(rowids), as_of, as_of))}
+
+
+INDEX_MISMATCH = "the search index does not match the records"
+
+
+def index_problems(conn: sqlite3.Connection) -> list[str]:
+    """What FTS5's own integrity check finds wrong with the index, compared with the texts it
+    indexes (SQLite's `PRAGMA integrity_check` does not look inside FTS5): a file received from
+    elsewhere may carry words the records do not hold, and a later edit of such a row corrupts the
+    index. Empty when all is well, or when the check cannot write (a read-only file)."""
+    if _postgres(conn) or not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'search_docsize'").fetchone():
+        return []
+    try:
+        conn.execute("SAVEPOINT index_check")
+        try:
+            conn.execute("INSERT INTO search (search, rank) VALUES ('integrity-check', 1)")
+        finally:
+            conn.execute("ROLLBACK TO index_check")
+            conn.execute("RELEASE index_check")
+    except sqlite3.OperationalError as e:
+        if "readonly" in str(e) or "read-only" in str(e) or "query_only" in str(e).replace(" ", "_"):
+            return []
+        return [f"{INDEX_MISMATCH} ({e})"]
+    except sqlite3.DatabaseError:  # SQLITE_CORRUPT_VTAB: "database disk image is malformed"
+        return [INDEX_MISMATCH]
+    return []
+
+
+def rebuild(conn: sqlite3.Connection) -> None:
+    """Build the index anew from the records, inside the caller's transaction: empty it
+    ('delete-all'), then index every row in one pass (never 'rebuild': see the module's notes)."""
+    conn.execute("INSERT INTO search (search) VALUES ('delete-all')")
+    index_threats_after(conn, 0)

@@ -82,7 +82,8 @@ def integrity_problems(conn: sqlite3.Connection) -> list[str]:
     PostgreSQL checks both as it writes: nothing to ask it."""
     if dialect(conn) != "sqlite":
         return []
+    from redlines.store import search
+
     problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-    return problems + [
-        f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")
-    ]
+    problems += [f"{r[0]} row {r[1]} refers to a missing {r[2]} row" for r in conn.execute("PRAGMA foreign_key_check")]
+    return problems or search.index_problems(conn)
