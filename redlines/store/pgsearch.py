@@ -134,26 +134,21 @@ def to_tsquery(query: str) -> str:
             raise Unreadable("(")
         return out
 
-    def negation() -> str:
-        left = sequence()
-        while keyword(peek(), "NOT"):
-            take()
-            left = _join(left, sequence(), "& !")
-        return left
+    def chain(operand, word: str, op: str):
+        """Operands joined left to right by one keyword (FTS5: NOT binds tightest, then AND, OR)."""
 
-    def conjunction() -> str:
-        left = negation()
-        while keyword(peek(), "AND"):
-            take()
-            left = _join(left, negation(), "&")
-        return left
+        def parse() -> str:
+            left = operand()
+            while keyword(peek(), word):
+                take()
+                left = _join(left, operand(), op)
+            return left
 
-    def expr() -> str:
-        left = conjunction()
-        while keyword(peek(), "OR"):
-            take()
-            left = _join(left, conjunction(), "|")
-        return left
+        return parse
+
+    negation = chain(sequence, "NOT", "& !")
+    conjunction = chain(negation, "AND", "&")
+    expr = chain(conjunction, "OR", "|")
 
     if not toks:
         raise Unreadable("empty")
