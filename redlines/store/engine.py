@@ -202,16 +202,26 @@ def schema_revision(conn: sqlite3.Connection, path: Path) -> str | None:
         return postgres.schema_revision(conn, path)
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
-            return None
-        if "alembic_version" not in tables:
-            raise DatabaseProblem(
+        return revision_in(
+            tables,
+            lambda: conn.execute("SELECT version_num FROM alembic_version").fetchone(),
+            DatabaseProblem(
                 f"{path} is a SQLite database, but not one of redlines",
                 ["choose another file with --db or REDLINES_DB"],
-            )
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            ),
+        )
     except sqlite3.Error as e:
         raise problem(e, path, opening=True) from e
+
+
+def revision_in(tables: set[str], version_row, not_ours: DatabaseProblem) -> str | None:
+    """The revision a database of these tables is at (read by `version_row` from alembic_version):
+    None when it has no tables at all; `not_ours` raised when it has tables but not redlines'."""
+    if not tables:
+        return None
+    if "alembic_version" not in tables:
+        raise not_ours
+    row = version_row()
     return row[0] if row else None
 
 

@@ -478,16 +478,16 @@ def _tables(conn: Connection) -> set[str]:
 
 def schema_revision(conn: Connection, server: Server) -> str | None:
     """The Alembic revision of the database; None when it has no tables at all."""
-    tables = _tables(conn)
-    if not tables:
-        return None
-    if "alembic_version" not in tables:
-        raise DatabaseProblem(
+    from redlines.store.engine import revision_in
+
+    return revision_in(
+        _tables(conn),
+        lambda: conn.raw_execute("SELECT version_num FROM alembic_version").fetchone(),
+        DatabaseProblem(
             f"{server} is a PostgreSQL database, but not one of redlines (it holds other tables)",
             ["give an empty database (createdb NAME) or another one with --db or REDLINES_DB"],
-        )
-    row = conn.raw_execute("SELECT version_num FROM alembic_version").fetchone()
-    return row[0] if row else None
+        ),
+    )
 
 
 def migrate(server: Server, revision: str = "head") -> None:
