@@ -591,12 +591,13 @@ def _left_out(page: dict) -> str:
             f"lists the {_plural(total, 'threat')}; <code>redlines show ID</code> gives one whole.</p>"
         )
     oldest = page["threats"][-1]["made_on"]
-    return (
-        f'<p class="note">The {_plural(shown, "most recent threat")} of {_n(total)} are printed here; the other '
-        f"{_n(total - shown)}, made on or before {_date(oldest)}, are left out. "
-        f"<code>{_e(list_command(page['filters'], oldest))}</code> lists them (after those of that date shown here), "
-        f"and <code>redlines show ID</code> gives any one whole.</p>"
+    sentences = (
+        f"The {_plural(shown, 'most recent threat')} of {_n(total)} are printed here; the other "
+        f"{_n(total - shown)}, made on or before {_date(oldest)}, are left out.",
+        f"<code>{_e(list_command(page['filters'], oldest))}</code> lists them (after those of that date shown here),",
+        "and <code>redlines show ID</code> gives any one whole.",
     )
+    return f'<p class="note">{" ".join(sentences)}</p>'
 
 
 # --- the page ----------------------------------------------------------------------------------
