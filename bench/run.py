@@ -345,7 +345,7 @@ def main() -> int:
     ap.add_argument("--redlines", default=shutil.which("redlines") or "redlines")
     ap.add_argument(
         "--only",
-        choices=("import", "startup", "scaling"),
+        choices=("import", "startup", "scaling", "postgresql"),
         help="measure one goal alone (import: lines/s against sqlite-utils, peak memory, exports, size)",
     )
     ap.add_argument(
@@ -355,6 +355,9 @@ def main() -> int:
         " or `local` for a throwaway cluster (tests/pg.py; needs Debian's postgresql)",
     )
     args = ap.parse_args()
+    if args.only == "postgresql" and not args.pg:
+        print("bench: --only postgresql needs --pg URL (or --pg local)", file=sys.stderr)
+        return 2
     if not shutil.which("hyperfine") and args.only != "import":
         print("bench: hyperfine is needed (Debian package hyperfine)", file=sys.stderr)
         return 2
@@ -369,7 +372,7 @@ def main() -> int:
         b.startup(sizes[0])
     if args.only in (None, "scaling"):
         b.scaling(sizes[-1])
-    if args.pg and args.only is None:
+    if args.pg and args.only in (None, "postgresql"):
         with postgresql_server(args.pg) as server:
             b.postgresql(sizes[-1], server)
     print(b.table())
