@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from conftest import raw
 
 from redlines.store import queries
 
@@ -101,8 +102,11 @@ def test_a_report_by_category_or_year_sorts_nothing(generated):
 
 def test_the_tag_index_no_query_used_is_gone_and_the_dated_index_is_there(cli):
     cli("list")
-    with sqlite3.connect(cli.db) as conn:
-        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    conn.close()
+    with raw(cli.db) as conn:
+        if isinstance(conn, sqlite3.Connection):
+            sql = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        else:
+            sql = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+        names = {r[0] for r in conn.execute(sql)}
     assert "ix_threat_tag_tag" not in names
     assert REPORT_DATED_INDEX in names

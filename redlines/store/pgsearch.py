@@ -196,6 +196,62 @@ def _tsquery(query: str) -> str | None:
         return None
 
 
+# Keeping the index: new rows are indexed by the code that writes them (`Writer.insert` one at a
+# time, the bulk loader and `db copy` in one pass), as on SQLite; 0011's triggers handle updates of
+# the indexed text, and deletes. The index keeps each row's kind, threat and event beside its words.
+_THREATS = (
+    "SELECT t.rowid * 3, 'threat', t.id, NULL, coalesce(t.statement, '') || ' ' || "
+    "coalesce(t.trigger, '') || ' ' || coalesce(t.consequence, '') FROM threat t"
+)
+_EVENTS = "SELECT e.rowid * 3 + 1, 'event', e.threat_id, e.id, e.what FROM event e"
+_CITATIONS = (
+    "SELECT c.id * 3 + 2, 'quote', coalesce(c.threat_id, (SELECT threat_id FROM event WHERE id = c.event_id)), "
+    "c.event_id, c.quote FROM citation c"
+)
+_INSERT = "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
+_INDEXED = {
+    "threat": f"{_INSERT}{_THREATS} WHERE t.id = ?",
+    "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
+    "citation": f"{_INSERT}{_CITATIONS} WHERE c.id = ? AND c.quote IS NOT NULL",
+}
+
+
+def index_row(conn, table: str, key) -> None:
+    """Index one row just inserted into threat, event or citation (other tables: nothing to do)."""
+    sql = _INDEXED.get(table)
+    if sql:
+        conn.execute(sql, (key,))
+
+
+def index_threats(conn, threat_ids: list[str]) -> None:
+    """Index threats just inserted in bulk, with their events and citations."""
+    import json
+
+    ids = "(SELECT value FROM json_each(?))"
+    arg = (json.dumps(threat_ids, ensure_ascii=False),)
+    conn.execute(f"{_INSERT}{_THREATS} WHERE t.id IN {ids}", arg)
+    conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {ids}", arg)
+    conn.execute(
+        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
+        f"(SELECT id FROM event WHERE threat_id IN {ids}))",
+        (*arg, *arg),
+    )
+
+
+def index_threats_after(conn, floor: int) -> None:
+    """Index the threats whose rowid is above `floor` (those a bulk import added), with their
+    events and citations; rows indexed already (written one at a time) are left alone."""
+    new = "(SELECT id FROM threat WHERE rowid > ?)"
+    fresh = "NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = {})"
+    conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')}", (floor,))
+    conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {new} AND {fresh.format('e.rowid * 3 + 1')}", (floor,))
+    conn.execute(
+        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {new} OR c.event_id IN "
+        f"(SELECT id FROM event WHERE threat_id IN {new})) AND {fresh.format('c.id * 3 + 2')}",
+        (floor, floor),
+    )
+
+
 _VISIBLE = (
     "FROM search s JOIN threat t ON t.id = s.threat_id LEFT JOIN event e ON e.id = s.event_id "
     "WHERE s.doc @@ CAST(%(q)s AS tsquery) AND t.made_on <= %(as_of)s "

@@ -48,7 +48,6 @@ _RENAMED = {
     "char": "chr",
     "instr": "strpos",
     "ifnull": "coalesce",
-    "json_each": "json_array_elements_text",
 }
 # Words after a subquery in FROM that show it has no name of its own.
 _NOT_AN_ALIAS = {
@@ -156,7 +155,11 @@ def translate(sql: str) -> Translated:
                 j = nxt(i)
                 called = j < n and text[j] == "(" and kinds[j] == "op" and text[prev(i)] != "."
                 if called:
-                    if low in _RENAMED:
+                    if low == "json_each":  # a bound text or a text column: PostgreSQL wants a json value
+                        text[i] = "json_array_elements_text"
+                        text[j] = "(CAST("
+                        text[match[j]] = " AS json))"
+                    elif low in _RENAMED:
                         text[i] = _RENAMED[low]
                     elif low in ("max", "min") and top_commas(j):
                         text[i] = "greatest" if low == "max" else "least"

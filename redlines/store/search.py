@@ -37,16 +37,22 @@ INDEXED = {
 
 def index_row(conn: sqlite3.Connection, table: str, key) -> None:
     """Index one row just inserted into threat, event or citation (other tables: nothing to do;
-    on PostgreSQL, its triggers keep its own index, `redlines.store.pgsearch`)."""
+    on PostgreSQL, its own index: `redlines.store.pgsearch`)."""
+    if _postgres(conn):
+        from redlines.store import pgsearch
+
+        return pgsearch.index_row(conn, table, key)
     sql = INDEXED.get(table)
-    if sql and not _postgres(conn):
+    if sql:
         conn.execute(sql, (key,))
 
 
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     """Index threats just inserted in bulk, with their events and citations."""
     if _postgres(conn):
-        return  # its triggers have indexed the rows already
+        from redlines.store import pgsearch
+
+        return pgsearch.index_threats(conn, threat_ids)
     ids = "(SELECT value FROM json_each(?))"
     import json
 
@@ -68,7 +74,9 @@ def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone.
     (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a larger file.)"""
     if _postgres(conn):
-        return  # its triggers have indexed the rows already
+        from redlines.store import pgsearch
+
+        return pgsearch.index_threats_after(conn, floor)
     if floor == 0 and conn.execute("SELECT 1 FROM search_docsize LIMIT 1").fetchone() is None:
         # every threat is new, and nothing is indexed yet: each table whole, in rowid order
         conn.execute(f"{_INSERT}{_THREATS} ORDER BY t.rowid")
