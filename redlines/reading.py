@@ -56,35 +56,72 @@ def _batches(path: Path, known: set[str], today: date | None, batch: int) -> Ite
     yield pending
 
 
-def _child(conn, path: Path, known: set[str], today: date | None, batch: int) -> None:
-    """The reading process: each batch, then ("done",) or the exception that ended it."""
+def _child(conn, unused, parent: int, path: Path, known: set[str], today: date | None, batch: int) -> None:
+    """The reading process: each batch, then ("done",) or the exception that ended it. It holds
+    the sending end alone (so that a send fails once the parent is gone, however it ended), and
+    ends with its parent: at once where the system can say so (Linux), else at its next send."""
+    unused.close()  # the forked copy of the parent's receiving end: kept, a send would never fail
+    _end_with(parent)
     try:
         for b in _batches(path, known, today, batch):
-            conn.send(("batch", b))
-        conn.send(("done", None))
+            _send(conn, ("batch", b))
+        _send(conn, ("done", None))
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
         try:
-            conn.send(("error", e))
+            _send(conn, ("error", e))
         except Exception:
-            conn.send(("error", RuntimeError(f"reading {path.name} failed: {type(e).__name__}")))
+            _send(conn, ("error", RuntimeError(f"reading {path.name} failed: {type(e).__name__}")))
     finally:
         conn.close()
 
 
+def _send(conn, message) -> None:
+    """Hand a message to the parent; when it is gone (the pipe is closed), end this process at once."""
+    import os
+
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError and its kin: nobody reads any more
+        os._exit(1)
+
+
+def _end_with(parent: int) -> None:
+    """Have the system end this process when its parent ends (Linux: PR_SET_PDEATHSIG); ends it
+    now if the parent is gone already. Elsewhere the next send fails and ends it."""
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent ended before the line above took effect
+        os._exit(1)
+
+
 def _from_child(path: Path, known: set[str], today: date | None, batch: int) -> Iterator[dict[str, list[dict]]]:
     import multiprocessing
+    import os
+
+    from redlines.errors import RedlinesError
 
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, path, known, today, batch), daemon=True)
+    child = ctx.Process(target=_child, args=(send, receive, os.getpid(), path, known, today, batch), daemon=True)
     child.start()
     send.close()  # the child's end: when the child is gone, `recv` raises EOFError here
     try:
         while True:
             try:
                 what, value = receive.recv()
-            except EOFError:
-                raise RuntimeError(f"the process reading {path.name} ended early") from None
+            except (EOFError, OSError):  # OSError: it ended in the middle of a message
+                raise RedlinesError(
+                    f"the process reading {path.name} ended early; nothing was written", ["run the import again"]
+                ) from None
             if what == "batch":
                 yield value
             elif what == "done":

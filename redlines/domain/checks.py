@@ -13,6 +13,17 @@ THREAT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,79}")
 EVENT_ID = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]{0,79})#([0-9]{1,6})")
 
 
+def event_number(event_id: str) -> int:
+    """The number of an event id, `THREAT#N` (`t#3` and `t#03`: 3); 0 for text that is not one."""
+    m = EVENT_ID.fullmatch(event_id)
+    return int(m[2]) if m else 0
+
+
+def event_id(threat_id: str, number: int | str) -> str:
+    """The normal form of the id of a threat's event number `number` (`t`, `07`: `t#7`)."""
+    return f"{threat_id}#{int(number)}"
+
+
 def choice(field: str, value: str | None, choices: tuple[str, ...]) -> None:
     """Refuse a value that is not one of `choices` (None passes: the field was not given)."""
     if value is not None and value not in choices:

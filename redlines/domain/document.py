@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from redlines import DOCUMENT_VERSION
-from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID
+from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID, event_id
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.domain.validation import in_the_future, shown
@@ -521,9 +521,11 @@ def _fast_events(where: str, tid: str, events: Any, today: date | None) -> list[
             if eid is None:
                 return None
             m = _fullmatch_event_id(eid)
-            if not m or m[1] != tid or eid in event_ids:
+            if not m or m[1] != tid:
                 return None
-            eid = f"{tid}#{int(m[2])}"
+            eid = event_id(tid, m[2])  # compared in normal form: t#07 is t#7
+            if eid in event_ids:
+                return None
             event_ids.add(eid)
         kind = e.get("kind")
         if type(kind) is not str or kind not in _KIND_SET:
@@ -577,10 +579,12 @@ def _events(p: Problems, where: str, tid: str | None, events: Any) -> list[dict]
             m = EVENT_ID.fullmatch(eid)
             if not m or m[1] != tid:
                 p.add(f"{ewhere}.id", f"{shown(eid)} should be {tid}#<number>")
-            elif eid in event_ids:
-                p.add(f"{ewhere}.id", f"{shown(eid)} appears twice")
             else:
-                eid = f"{tid}#{int(m[2])}"  # t#07 is t#7
+                normal = event_id(tid, m[2])  # compared in normal form: t#07 is t#7
+                if normal in event_ids:
+                    also = "" if normal == eid else f" (as {shown(normal)})"
+                    p.add(f"{ewhere}.id", f"{shown(eid)} appears twice{also}")
+                eid = normal
             event_ids.add(eid)
         kind = e.get("kind")
         if kind is None:

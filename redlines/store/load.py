@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from redlines.domain import validation
-from redlines.domain.checks import EVENT_ID
+from redlines.domain.checks import event_id, event_number
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
 from redlines.schema import DEFAULTS, THREAT_FIELDS
@@ -133,7 +133,6 @@ class Loader:
         for name, _ in deferred:
             self.conn.execute(f'DROP INDEX "{name}"')
         return [sql for _, sql in deferred]
-        self.deferred = self._defer_indexes() if self.floor == 0 else []
 
     def _given(self, record: dict, key: str) -> bool:
         """Whether the record sets `key`: given in it, or cleared by its absence under replace."""
@@ -350,7 +349,7 @@ class Loader:
                 if ids:
                     match[j] = ids.pop(0)
         plan: list[tuple[str, str | None, dict, dict]] = []
-        numbers = {_number(i) for i in stored} | records.retired_event_numbers(self.conn, tid)
+        numbers = {event_number(i) for i in stored} | records.retired_event_numbers(self.conn, tid)
         for j, e in enumerate(incoming):
             if j in match:
                 s = stored[match[j]]
@@ -367,7 +366,7 @@ class Loader:
             self._check_event(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
             own = e["id"] if e["id"] and e["id"] not in stored else None
             if own:
-                numbers.add(_number(own))
+                numbers.add(event_number(own))
             values = {"kind": e["kind"], "occurred_on": e["on"]} | {
                 k: e.get(k) for k in ("what", "outcome", "due", "cameo")
             }
@@ -386,7 +385,7 @@ class Loader:
                     changed.append(eid)
             elif action == "insert":
                 if eid is None:
-                    eid, next_n = f"{tid}#{next_n}", next_n + 1
+                    eid, next_n = event_id(tid, next_n), next_n + 1
                 self.w.insert("event", {"id": eid, "threat_id": tid, **values})
                 for c in e.get("sources") or []:
                     records.cite(self.w, "event_id", eid, c["url"], c["quote"])
@@ -507,23 +506,17 @@ def _fields(names: list[str]) -> str:
     return ", ".join(dict.fromkeys(names)) + " changed"
 
 
-def _number(event_id: str) -> int:
-    """The number of an event id (`t#3`: 3); 0 for an id the document check refused."""
-    m = EVENT_ID.fullmatch(event_id)
-    return int(m[2]) if m else 0
-
-
 def _short(text: str, width: int = 50) -> str:
     return repr(text if len(text) <= width else text[:width] + "…")
 
 
 def _event_ids(tid: str, events: list[dict]) -> list[tuple[str, dict]]:
     """Each event of a new threat with its id: the one given, or the next free `threat#n`."""
-    next_n = max((int(e["id"].rsplit("#", 1)[1]) for e in events if e["id"]), default=0) + 1
+    next_n = max((event_number(e["id"]) for e in events if e["id"]), default=0) + 1
     out = []
     for e in events:
         eid = e["id"]
         if eid is None:
-            eid, next_n = f"{tid}#{next_n}", next_n + 1
+            eid, next_n = event_id(tid, next_n), next_n + 1
         out.append((eid, e))
     return out

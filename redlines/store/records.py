@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from redlines.domain.checks import event_id, event_number
 from redlines.schema import EVENT
 from redlines.store.queries import field_list
 from redlines.store.sqlite import select_in
@@ -23,17 +24,10 @@ def cite(w: Writer, subject: str, subject_id: str, url: str, quote: str | None) 
     w.insert("citation", {"source_id": source_id(w, url), subject: subject_id, "quote": quote})
 
 
-def next_seq(conn: sqlite3.Connection, threat_id: str) -> int:
-    """The place of an event entered now in its threat's order of entry."""
-    return conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM event WHERE threat_id = ?", (threat_id,)).fetchone()[0]
-
-
 def next_event_id(conn: sqlite3.Connection, threat_id: str) -> str:
     """The next number of a threat's events: after every number it has, and every one it had."""
-    numbers = [
-        int(r[0].rsplit("#", 1)[1]) for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))
-    ]
-    return f"{threat_id}#{max([*numbers, *retired_event_numbers(conn, threat_id)], default=0) + 1}"
+    numbers = [event_number(r[0]) for r in conn.execute("SELECT id FROM event WHERE threat_id = ?", (threat_id,))]
+    return event_id(threat_id, max([*numbers, *retired_event_numbers(conn, threat_id)], default=0) + 1)
 
 
 def retired_event_numbers(conn: sqlite3.Connection, threat_id: str) -> set[int]:
@@ -43,12 +37,7 @@ def retired_event_numbers(conn: sqlite3.Connection, threat_id: str) -> set[int]:
         "SELECT row_id FROM change WHERE table_name = 'event' AND op = 'delete' AND row_id >= ? AND row_id < ?",
         (f"{threat_id}#", f"{threat_id}$"),  # '$' follows '#': the ids `threat_id#...` alone
     )
-    out = set()
-    for (row_id,) in rows:
-        tail = row_id.rsplit("#", 1)[1]
-        if tail.isdigit():
-            out.add(int(tail))
-    return out
+    return {n for (row_id,) in rows if (n := event_number(row_id))}
 
 
 def actor_names(conn: sqlite3.Connection) -> list:
