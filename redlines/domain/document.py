@@ -290,13 +290,22 @@ def _uncell(value: str | None) -> str | None:
 JSONL_TYPES = {"meta": None, "actor": "actors", "source": "sources", "threat": "threats"}
 
 
+def _keyed(p: Problems, where: str, value: Any, key: str, form, advice: str) -> tuple[dict | None, str | None]:
+    """A record (None when it is not an object) and its natural key, which is required and must
+    have the `form` (a compiled pattern); `advice` says what the key may hold."""
+    record = _obj(p, where, value)
+    if record is None:
+        return None, None
+    k = _text(p, f"{where}.{key}", record.get(key), required=True)
+    if k and not form.fullmatch(k):
+        p.add(f"{where}.{key}", f"{shown(k)}: {advice}")
+    return record, k
+
+
 def check_actor(p: Problems, where: str, a: Any) -> dict | None:
-    a = _obj(p, where, a)
+    a, slug = _keyed(p, where, a, "slug", SLUG, "use 1-64 lowercase letters, digits and -")
     if a is None:
         return None
-    slug = _text(p, f"{where}.slug", a.get("slug"), required=True)
-    if slug and not SLUG.fullmatch(slug):
-        p.add(f"{where}.slug", f"{shown(slug)}: use 1-64 lowercase letters, digits and -")
     out: dict = {"slug": slug, "_where": where}
     if "name" in a:
         out["name"] = _text(p, f"{where}.name", a["name"], required=True)
@@ -333,12 +342,9 @@ def check_threat(p: Problems, where: str, t: Any) -> dict | None:
         fast = _fast_threat(t, where, p.today)
         if fast is not None:
             return fast
-    t = _obj(p, where, t)
+    t, tid = _keyed(p, where, t, "id", THREAT_ID, "use letters, digits and -")
     if t is None:
         return None
-    tid = _text(p, f"{where}.id", t.get("id"), required=True)
-    if tid and not THREAT_ID.fullmatch(tid):
-        p.add(f"{where}.id", f"{shown(tid)}: use letters, digits and -")
     out: dict = {"id": tid, "_where": where}
     for k, required in _THREAT_TEXT.items():
         if k in t:
@@ -406,6 +412,35 @@ def _fast_date(v: Any, today: date | None) -> str | None:
 _DATES: dict[str, tuple[str, date]] = {}  # text read as a date: (its canonical form, the day it starts)
 
 
+def _fast_any_date(v: Any) -> str | None:
+    """`_fast_date` of a date that may lie after today (a deadline, a due date)."""
+    return _fast_date(v, None)
+
+
+def _fast_given(record: dict, key: str, check, out: dict, refused: Any = None) -> bool:
+    """Copy `record[key]`, when given, into `out` as `check` reads it; False when `check` gives
+    `refused` (it does not accept the value), to let the full check say why."""
+    if key in record:
+        v = check(record[key])
+        if v is refused:
+            return False
+        out[key] = v
+    return True
+
+
+def _fast_optional(record: dict, key: str, check, out: dict) -> bool:
+    """Copy `record[key]`, when given, into `out` as `check` reads it (null stays null); False
+    when `check` does not accept it (None), to let the full check say why."""
+    if key in record:
+        v = record[key]
+        if v is not None:
+            v = check(v)
+            if v is None:
+                return False
+        out[key] = v
+    return True
+
+
 def _fast_citations(value: Any) -> list[dict] | None | bool:
     """`_citations` of a list it accepts without a word; False: let `_citations` say."""
     if value is None:
@@ -470,13 +505,8 @@ def _fast_threat(t: dict, where: str, today: date | None) -> dict | None:
         if v is None:
             return None
         out["made_on"] = v
-    if "deadline" in t:
-        v = t["deadline"]
-        if v is not None:
-            v = _fast_date(v, None)
-            if v is None:
-                return None
-        out["deadline"] = v
+    if not _fast_optional(t, "deadline", _fast_any_date, out):
+        return None
     if "category" in t:
         v = t["category"]
         if v is None:
@@ -484,17 +514,12 @@ def _fast_threat(t: dict, where: str, today: date | None) -> dict | None:
         elif type(v) is not str or v not in _CATEGORY_SET:
             return None
         out["category"] = v
-    for k in ("targets", "tags"):
-        if k in t:
-            v = _fast_texts(t[k])
-            if v is None:
-                return None
-            out[k] = v
-    if "sources" in t:
-        v = _fast_citations(t["sources"])
-        if v is False:
-            return None
-        out["sources"] = v
+    if not (
+        _fast_given(t, "targets", _fast_texts, out)
+        and _fast_given(t, "tags", _fast_texts, out)
+        and _fast_given(t, "sources", _fast_citations, out, refused=False)
+    ):
+        return None
     if "events" in t:
         events = t["events"]
         if events is None:
@@ -534,35 +559,17 @@ def _fast_events(where: str, tid: str, events: Any, today: date | None) -> list[
         if on is None:
             return None
         checked: dict = {"id": eid, "kind": kind, "on": on, "_where": f"{where}.events[{j}]"}
-        if "what" in e:
-            v = _fast_text(e["what"])
-            if v is None:
-                return None
-            checked["what"] = v
+        if not _fast_given(e, "what", _fast_text, checked):
+            return None
         if "outcome" in e:
             v = e["outcome"]
             if v is not None and (type(v) is not str or v not in _OUTCOME_SET):
                 return None
             checked["outcome"] = v
-        if "due" in e:
-            v = e["due"]
-            if v is not None:
-                v = _fast_date(v, None)
-                if v is None:
-                    return None
-            checked["due"] = v
-        if "cameo" in e:
-            v = e["cameo"]
-            if v is not None:
-                v = _fast_text(v)
-                if v is None:
-                    return None
-            checked["cameo"] = v
-        if "sources" in e:
-            v = _fast_citations(e["sources"])
-            if v is False:
-                return None
-            checked["sources"] = v
+        if not (_fast_optional(e, "due", _fast_any_date, checked) and _fast_optional(e, "cameo", _fast_text, checked)):
+            return None
+        if not _fast_given(e, "sources", _fast_citations, checked, refused=False):
+            return None
         out.append(checked)
     return out
 
