@@ -312,13 +312,18 @@ def _run_head(logged: dict) -> list[tuple[str, str]]:
     ]
 
 
-def run_summary(logged: dict, slugs: dict[int, str] | None = None) -> str:
-    """A run and its changes, as `undo` shows it before asking."""
-    head = "  ".join(safe_text(text) for text, _ in _run_head(logged))
-    return "\n".join([head, *(f"    {line}" for line in change_lines(logged, slugs))])
-
-
 RUN_CHANGES = 20  # changes a run shows in the table (an import may hold thousands); JSON has them all
+
+
+def run_summary(logged: dict, slugs: dict[int, str] | None = None) -> str:
+    """A run and its first RUN_CHANGES changes, as `undo` shows it before asking."""
+    head = "  ".join(safe_text(text) for text, _ in _run_head(logged))
+    shown = {**logged, "changes": logged["changes"][:RUN_CHANGES]}
+    lines = [head, *(f"    {line}" for line in change_lines(shown, slugs))]
+    more = len(logged["changes"]) - RUN_CHANGES
+    if more > 0:
+        lines.append(f"    and {more:,} more change{'s' * (more != 1)} (`redlines history --json` lists them all)")
+    return "\n".join(lines)
 
 
 def history(runs: Iterable[dict], slugs: dict[int, str] | None = None, author: str | None = None) -> View:
