@@ -411,7 +411,9 @@ class Loader:
             return {}
         before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
         self.conn.execute(
-            "INSERT INTO source (url) SELECT value FROM json_each(?) WHERE true ON CONFLICT (url) DO NOTHING", (urls,)
+            "INSERT INTO source (url) SELECT j.value FROM json_each(?) j "
+            "WHERE NOT EXISTS (SELECT 1 FROM source s WHERE s.url = j.value)",
+            (urls,),
         )
         ids: dict[str, int] = dict(
             self.conn.execute("SELECT s.url, s.id FROM json_each(?) j JOIN source s ON s.url = j.value", (urls,))

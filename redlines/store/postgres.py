@@ -121,6 +121,8 @@ def translate(sql: str) -> Translated:
             text[i] = '"' + t[1:-1].replace("''", "'").replace('"', '""').replace("%", "%%") + '"'
         elif kind == "str" and "%" in t:
             text[i] = t.replace("%", "%%")
+        elif kind == "comment":  # nothing PostgreSQL needs; and a `-- note` would swallow what is appended
+            text[i] = " "
         elif kind == "op" and t == "%":
             text[i] = "%%"
         elif kind == "word" and low == "like" and word(prev(i)) != "i":  # SQLite's LIKE ignores case
@@ -190,11 +192,32 @@ def translate(sql: str) -> Translated:
     insert = _INSERT_VALUES.match(out) if first == "insert" else None
     if insert is not None:
         out, returning = _numbered(out, insert)
+    elif first == "insert" and (selected := _INSERT_SELECT.match(out)) is not None:
+        out = _numbered_select(out, selected)
     return Translated(out, returning)
 
 
 _INSERT_VALUES = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*VALUES\s*\(", re.I)
 _ROWID_TABLES = {"threat", "event"}
+_INSERT_SELECT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*(SELECT\b.*)$", re.I | re.S)
+
+
+def _numbered_select(sql: str, insert: re.Match) -> str:
+    """An INSERT ... SELECT into a table numbered as SQLite numbers rows, where the statement
+    leaves the number out: each row selected is numbered on from the largest number, in the
+    order selected (as SQLite numbers them; the column's sequence, which the numbers written
+    by `_numbered` leave behind, would give numbers already taken)."""
+    table = insert.group(1).lower()
+    cols = [c.strip().lower() for c in insert.group(2).split(",")]
+    key = "id" if table in _TABLES_WITH_ID else "rowid" if table in _ROWID_TABLES else None
+    select = insert.group(3)
+    if key is None or key in cols or re.search(r"\b(ON\s+CONFLICT|RETURNING)\b", select, re.I):
+        return sql
+    return (
+        f"INSERT INTO {table} ({key}, {insert.group(2).strip()}) "
+        f"SELECT (SELECT COALESCE(MAX({key}), 0) FROM {table}) + row_number() OVER (), _n.* "
+        f"FROM ({select.rstrip().rstrip(';')}\n) AS _n"
+    )
 
 
 def _numbered(sql: str, insert: re.Match) -> tuple[str, bool]:
