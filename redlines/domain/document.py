@@ -455,14 +455,12 @@ def _fast_citations(value: Any) -> list[dict] | None | bool:
         url = _fast_text(c.get("url"))
         if url is None:
             return False
-        quote = c.get("quote")
-        if quote is not None:
-            quote = _fast_text(quote)
-            if quote is None:
-                return False
-        if (url, quote) not in seen:
-            seen.add((url, quote))
-            out.append({"url": url, "quote": quote})
+        cited = {"url": url, "quote": None}
+        if not _fast_optional(c, "quote", _fast_text, cited):
+            return False
+        if (url, cited["quote"]) not in seen:
+            seen.add((url, cited["quote"]))
+            out.append(cited)
     return out
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from redlines.domain.snippets import CLOSE, OPEN
+from redlines.store.search import Upkeep
 
 _LETTERS = re.compile(r"[^\W_]+")
 _TOKEN = re.compile(r'\s*(?:(?P<phrase>"(?:[^"]|"")*")|(?P<word>[\w\x1a\x80-\U0010ffff]+)|(?P<op>[()*])|(?P<other>\S))')
@@ -209,47 +210,7 @@ _CITATIONS = (
     "c.event_id, c.quote FROM citation c"
 )
 _INSERT = "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-_INDEXED = {
-    "threat": f"{_INSERT}{_THREATS} WHERE t.id = ?",
-    "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
-    "citation": f"{_INSERT}{_CITATIONS} WHERE c.id = ? AND c.quote IS NOT NULL",
-}
-
-
-def index_row(conn, table: str, key) -> None:
-    """Index one row just inserted into threat, event or citation (other tables: nothing to do)."""
-    sql = _INDEXED.get(table)
-    if sql:
-        conn.execute(sql, (key,))
-
-
-def index_threats(conn, threat_ids: list[str]) -> None:
-    """Index threats just inserted in bulk, with their events and citations."""
-    import json
-
-    ids = "(SELECT value FROM json_each(?))"
-    arg = (json.dumps(threat_ids, ensure_ascii=False),)
-    conn.execute(f"{_INSERT}{_THREATS} WHERE t.id IN {ids}", arg)
-    conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {ids}", arg)
-    conn.execute(
-        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
-        f"(SELECT id FROM event WHERE threat_id IN {ids}))",
-        (*arg, *arg),
-    )
-
-
-def index_threats_after(conn, floor: int) -> None:
-    """Index the threats whose rowid is above `floor` (those a bulk import added), with their
-    events and citations; rows indexed already (written one at a time) are left alone."""
-    new = "(SELECT id FROM threat WHERE rowid > ?)"
-    fresh = "NOT EXISTS (SELECT 1 FROM search s WHERE s.rowid = {})"
-    conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')}", (floor,))
-    conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {new} AND {fresh.format('e.rowid * 3 + 1')}", (floor,))
-    conn.execute(
-        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {new} OR c.event_id IN "
-        f"(SELECT id FROM event WHERE threat_id IN {new})) AND {fresh.format('c.id * 3 + 2')}",
-        (floor, floor),
-    )
+UPKEEP = Upkeep(_INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search s WHERE s.rowid = {}")
 
 
 _VISIBLE = (

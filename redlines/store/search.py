@@ -15,8 +15,10 @@ it reads the texts through the view, which lists the rows the index holds, and w
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from dataclasses import dataclass
 
 from redlines.domain.snippets import CLOSE, OPEN  # marks around matched words, replaced by the output layer
 
@@ -27,74 +29,107 @@ _THREATS = (
 _EVENTS = "SELECT e.rowid * 3 + 1, e.what FROM event e"
 _CITATIONS = "SELECT c.id * 3 + 2, c.quote FROM citation c"
 _INSERT = "INSERT INTO search (rowid, body) "
-_INDEXED = "SELECT 1 FROM search_docsize WHERE id = {}"  # is the row with this key indexed?
-INDEXED = {
-    "threat": f"{_INSERT}{_THREATS} WHERE t.id = ?",
-    "event": f"{_INSERT}{_EVENTS} WHERE e.id = ?",
-    "citation": f"{_INSERT}{_CITATIONS} WHERE c.id = ? AND c.quote IS NOT NULL",
-}
 
 
-def index_row(conn: sqlite3.Connection, table: str, key) -> None:
-    """Index one row just inserted into threat, event or citation (other tables: nothing to do;
-    on PostgreSQL, its own index: `redlines.store.pgsearch`)."""
+@dataclass(frozen=True)
+class Upkeep:
+    """How an engine's index takes new rows: `insert` followed by one of the SELECTs of the rows of
+    threats, events and citations (key, ..., text), and `indexed`, whether the row of a key is
+    indexed already (a `{}` for the key's expression). New rows are indexed by the code that
+    writes them: `Writer.insert` one at a time, the bulk loader and `db copy` a batch at a time.
+    `ordered`: a bulk insert goes in key order (FTS5 appends rows fastest in rowid order)."""
+
+    insert: str
+    threats: str
+    events: str
+    citations: str
+    indexed: str
+    ordered: bool = False
+
+    def _by(self, key: str) -> str:
+        return f" ORDER BY {key}" if self.ordered else ""
+
+    def row(self, conn, table: str, key) -> None:
+        """Index one row just inserted into threat, event or citation (other tables: nothing)."""
+        sql = {"threat": "t.id = ?", "event": "e.id = ?", "citation": "c.id = ? AND c.quote IS NOT NULL"}.get(table)
+        if sql:
+            source = {"threat": self.threats, "event": self.events, "citation": self.citations}[table]
+            conn.execute(f"{self.insert}{source} WHERE {sql}", (key,))
+
+    def threats_by_id(self, conn, threat_ids: list[str]) -> None:
+        """Index threats just inserted in bulk, with their events and citations."""
+        ids = "(SELECT value FROM json_each(?))"
+        arg = (json.dumps(threat_ids, ensure_ascii=False),)
+        conn.execute(f"{self.insert}{self.threats} WHERE t.id IN {ids}", arg)
+        conn.execute(f"{self.insert}{self.events} WHERE e.threat_id IN {ids}", arg)
+        conn.execute(
+            f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
+            f"(SELECT id FROM event WHERE threat_id IN {ids}))",
+            (*arg, *arg),
+        )
+
+    def threats_after(self, conn, floor: int) -> None:
+        """Index the threats whose rowid is above `floor` (those a bulk import added: an import
+        never deletes a threat, so each new one is numbered above the largest rowid there was),
+        with their events and citations; rows indexed already (written one at a time) are left."""
+        new = "(SELECT id FROM threat WHERE rowid > ?)"
+        fresh = f"NOT EXISTS ({self.indexed})"
+        conn.execute(
+            f"{self.insert}{self.threats} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')}{self._by('t.rowid')}",
+            (floor,),
+        )
+        conn.execute(
+            f"{self.insert}{self.events} WHERE e.threat_id IN {new} AND {fresh.format('e.rowid * 3 + 1')}"
+            f"{self._by('e.rowid')}",
+            (floor,),
+        )
+        conn.execute(
+            f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL AND (c.threat_id IN {new} OR c.event_id IN "
+            f"(SELECT id FROM event WHERE threat_id IN {new})) AND {fresh.format('c.id * 3 + 2')}{self._by('c.id')}",
+            (floor, floor),
+        )
+
+    def everything(self, conn) -> None:
+        """Index every row, into an index that holds none yet."""
+        conn.execute(f"{self.insert}{self.threats}{self._by('t.rowid')}")
+        conn.execute(f"{self.insert}{self.events}{self._by('e.rowid')}")
+        conn.execute(f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL{self._by('c.id')}")
+
+
+# FTS5's own list of the rows it holds answers "is this key indexed?".
+UPKEEP = Upkeep(_INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search_docsize WHERE id = {}", ordered=True)
+
+
+def _upkeep(conn) -> Upkeep:
     if _postgres(conn):
         from redlines.store import pgsearch
 
-        return pgsearch.index_row(conn, table, key)
-    sql = INDEXED.get(table)
-    if sql:
-        conn.execute(sql, (key,))
+        return pgsearch.UPKEEP
+    return UPKEEP
+
+
+def index_row(conn: sqlite3.Connection, table: str, key) -> None:
+    """Index one row just inserted into threat, event or citation (other tables: nothing to do)."""
+    _upkeep(conn).row(conn, table, key)
 
 
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     """Index threats just inserted in bulk, with their events and citations."""
-    if _postgres(conn):
-        from redlines.store import pgsearch
-
-        return pgsearch.index_threats(conn, threat_ids)
-    ids = "(SELECT value FROM json_each(?))"
-    import json
-
-    arg = (json.dumps(threat_ids),)
-    conn.execute(f"{_INSERT}{_THREATS} WHERE t.id IN {ids}", arg)
-    conn.execute(f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {ids}", arg)
-    conn.execute(
-        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {ids} OR c.event_id IN "
-        f"(SELECT id FROM event WHERE threat_id IN {ids}))",
-        (*arg, *arg),
-    )
+    _upkeep(conn).threats_by_id(conn, threat_ids)
 
 
 def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
     """Index, in one pass, the threats whose rowid is above `floor` with their events and
-    citations: those a bulk import added (an import never deletes a threat, so each new one is
-    numbered above the largest rowid there was). Rows go in in rowid order, as FTS5 appends
-    them fastest (a smaller rowid makes it write out what it holds): about half the time of one
-    statement a batch. Rows indexed already (written one at a time, by `Writer`) are left alone.
-    (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a larger file.)"""
-    if _postgres(conn):
-        from redlines.store import pgsearch
-
-        return pgsearch.index_threats_after(conn, floor)
-    if floor == 0 and conn.execute("SELECT 1 FROM search_docsize LIMIT 1").fetchone() is None:
-        # every threat is new, and nothing is indexed yet: each table whole, in rowid order
-        conn.execute(f"{_INSERT}{_THREATS} ORDER BY t.rowid")
-        conn.execute(f"{_INSERT}{_EVENTS} ORDER BY e.rowid")
-        conn.execute(f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL ORDER BY c.id")
+    citations (see `Upkeep.threats_after`). Rows go in in rowid order, as FTS5 appends them
+    fastest (a smaller rowid makes it write out what it holds): about half the time of one
+    statement a batch. Into an empty index, each table goes in whole, without asking which rows
+    are indexed. (Merging the segments afterwards, FTS5's 'optimize', was measured: it leaves a
+    larger file.)"""
+    upkeep = _upkeep(conn)
+    if upkeep is UPKEEP and floor == 0 and conn.execute("SELECT 1 FROM search_docsize LIMIT 1").fetchone() is None:
+        upkeep.everything(conn)
         return
-    new = "(SELECT id FROM threat WHERE rowid > ?)"
-    fresh = f"NOT EXISTS ({_INDEXED})"
-    conn.execute(f"{_INSERT}{_THREATS} WHERE t.rowid > ? AND {fresh.format('t.rowid * 3')} ORDER BY t.rowid", (floor,))
-    conn.execute(
-        f"{_INSERT}{_EVENTS} WHERE e.threat_id IN {new} AND {fresh.format('e.rowid * 3 + 1')} ORDER BY e.rowid",
-        (floor,),
-    )
-    conn.execute(
-        f"{_INSERT}{_CITATIONS} WHERE c.quote IS NOT NULL AND (c.threat_id IN {new} OR c.event_id IN "
-        f"(SELECT id FROM event WHERE threat_id IN {new})) AND {fresh.format('c.id * 3 + 2')} ORDER BY c.id",
-        (floor, floor),
-    )
+    upkeep.threats_after(conn, floor)
 
 
 def _postgres(conn) -> bool:
