@@ -699,6 +699,19 @@ class LineChecker:
         self.p.refuse()
 
 
+def _each(p: Problems, doc: dict, section: str, check, key: str, seen: set, known: frozenset = frozenset()):
+    """The checked records of a section of the document, with where each stands; a key met twice
+    in it is a problem (`seen` collects the keys; `known` ones, from the database, may recur)."""
+    for i, raw in enumerate(_list(p, section, doc.get(section))):
+        where = f"{section}[{i}]"
+        record = check(p, where, raw)
+        if record is not None:
+            if record[key] in seen and record[key] not in known:
+                p.add(f"{where}.{key}", f"{shown(record[key])} appears twice")
+            seen.add(record[key])
+            yield where, record
+
+
 def check_document(
     doc: Any, known_actors: set[str] = frozenset(), today: date | None = None, problems: Problems | None = None
 ) -> dict:
@@ -714,31 +727,13 @@ def check_document(
         p.add("schema_version", f"{shown(version)} is not a version this release reads ({DOCUMENT_VERSION})")
     out: dict[str, list] = {"actors": [], "sources": [], "threats": []}
     slugs, ids = set(known_actors), set()
-    for i, raw in enumerate(_list(p, "actors", doc.get("actors"))):
-        record = check_actor(p, f"actors[{i}]", raw)
-        if record is not None:
-            if record["slug"] in slugs - set(known_actors):
-                p.add(f"actors[{i}].slug", f"{shown(record['slug'])} appears twice")
-            slugs.add(record["slug"])
-            out["actors"].append(record)
+    out["actors"] = [r for _, r in _each(p, doc, "actors", check_actor, "slug", slugs, frozenset(known_actors))]
     for record in out["actors"]:  # an actor may speak for one listed after it
         _known(p, actors_named(record["_where"], record, "actor"), slugs)
-    urls: set[str] = set()
-    for i, raw in enumerate(_list(p, "sources", doc.get("sources"))):
-        record = check_source(p, f"sources[{i}]", raw)
-        if record is not None:
-            if record["url"] in urls:
-                p.add(f"sources[{i}].url", f"{shown(record['url'])} appears twice")
-            urls.add(record["url"])
-            out["sources"].append(record)
-    for i, raw in enumerate(_list(p, "threats", doc.get("threats"))):
-        record = check_threat(p, f"threats[{i}]", raw)
-        if record is not None:
-            if record["id"] in ids:
-                p.add(f"threats[{i}].id", f"{shown(record['id'])} appears twice")
-            ids.add(record["id"])
-            _known(p, actors_named(f"threats[{i}]", record, "threat"), slugs)
-            out["threats"].append(record)
+    out["sources"] = [r for _, r in _each(p, doc, "sources", check_source, "url", set())]
+    for where, record in _each(p, doc, "threats", check_threat, "id", ids):
+        _known(p, actors_named(where, record, "threat"), slugs)
+        out["threats"].append(record)
     if problems is None:
         p.refuse()
     return {"schema_version": DOCUMENT_VERSION, **out}
