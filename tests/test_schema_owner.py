@@ -11,11 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections import Counter
 
 import pytest
-from conftest import Cli
+from conftest import Cli, raw
 
 from redlines import schema
 
@@ -37,10 +36,11 @@ def stored(db, table: schema.Table, keyed_by: str | None = None) -> list[dict]:
             columns.append(f'x.{c.name} AS "{c.key}"')
     if keyed_by:
         columns.append(f'x.{keyed_by} AS "_{keyed_by}"')
-    with sqlite3.connect(db) as conn:
-        conn.row_factory = sqlite3.Row
-        sql = f"SELECT {', '.join(columns)} FROM {table.name} x {' '.join(joins)}"
-        return [dict(r) for r in conn.execute(sql)]
+    sql = f"SELECT {', '.join(columns)} FROM {table.name} x {' '.join(joins)}"
+    with raw(db) as conn:  # either engine
+        cur = conn.execute(sql)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
 def document_rows(doc: dict) -> dict[str, list[dict]]:
@@ -154,8 +154,8 @@ def test_every_column_is_read_by_show_and_actors(seeded: Cli):
         }
     actors = {a["slug"]: a for a in seeded.json("actors", "--json")}
     aliases = stored(seeded.db, schema.ALIAS, keyed_by="actor_id")
-    with sqlite3.connect(seeded.db) as conn:
-        slug_of = dict(conn.execute("SELECT id, slug FROM actor"))
+    with raw(seeded.db) as conn:
+        slug_of = dict(conn.execute("SELECT id, slug FROM actor").fetchall())
     for row in stored(seeded.db, schema.ACTOR):
         assert {k: actors[row["slug"]][k] for k in row} == row
         assert actors[row["slug"]]["aliases"] == [a["alias"] for a in aliases if slug_of[a["_actor_id"]] == row["slug"]]
