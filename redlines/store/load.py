@@ -31,7 +31,7 @@ from redlines.domain.document import Problems
 from redlines.errors import Conflict
 from redlines.schema import DEFAULTS, THREAT_FIELDS
 from redlines.schema import THREAT_REQUIRED as REQUIRED
-from redlines.store import records, search, summary
+from redlines.store import bulk, records, search, summary
 from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
@@ -453,12 +453,14 @@ class Loader:
         conn = self.conn
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
-            conn.executemany(THREAT_INSERT, threat_rows)
-            conn.executemany("INSERT INTO threat_target (threat_id, actor_id) VALUES (?, ?) -- load", target_rows)
-            conn.executemany("INSERT INTO threat_tag (threat_id, tag) VALUES (?, ?) -- load", tag_rows)
-            conn.executemany(EVENT_INSERT, event_rows)
-            conn.executemany(
-                "INSERT INTO citation (source_id, threat_id, event_id, quote) VALUES (?, ?, ?, ?) -- load",
+            bulk.insert(conn, "threat", THREAT_COLUMNS, threat_rows)
+            bulk.insert(conn, "threat_target", ("threat_id", "actor_id"), target_rows)
+            bulk.insert(conn, "threat_tag", ("threat_id", "tag"), tag_rows)
+            bulk.insert(conn, "event", EVENT_COLUMNS, event_rows)
+            bulk.insert(
+                conn,
+                "citation",
+                ("source_id", "threat_id", "event_id", "quote"),
                 [(source_of[url], tid, eid, quote) for url, tid, eid, quote in cited],
             )
             ids = [row[0] for row in threat_rows]
@@ -475,14 +477,8 @@ class Loader:
 
 
 _EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
-THREAT_INSERT = (
-    f"INSERT INTO threat (id, issuer_id, {', '.join(THREAT_FIELDS)}) "
-    f"VALUES ({', '.join('?' * (2 + len(THREAT_FIELDS)))}) -- load"
-)
-EVENT_INSERT = (
-    "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, cameo, seq) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) -- load"
-)
+THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS)
+EVENT_COLUMNS = ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq")
 
 
 _SAID = {"outcome": "an outcome", "due": "a due date"}  # how a message names a field it needs
