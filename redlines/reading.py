@@ -3,10 +3,12 @@ and handed out a batch at a time, in bounded memory.
 
 A large file is read and checked in a process of its own, while this one writes the batches
 before: reading, parsing and checking are a third of the time of an import, and SQLite's work
-does not wait for them. Batches cross in a queue of two, so memory stays bounded whichever side
-is faster. The child is forked (it starts at once, with the modules loaded) and never touches the
-database: it exits without running the parent's finalisers. A small file, or a platform without
-`fork`, is read here, the same way."""
+does not wait for them. The rows each threat writes if it is new (`store.load.prepared`) are
+worked out there too, so that the writing process has little more to do than hand them over;
+into a database without threats, only those rows cross. Batches cross in a queue of two, so
+memory stays bounded whichever side is faster. The child is forked (it starts at once, with the
+modules loaded) and never touches the database: it exits without running the parent's finalisers.
+A small file, or a platform without `fork`, is read here, the same way."""
 
 from __future__ import annotations
 
@@ -17,9 +19,13 @@ from pathlib import Path
 IN_PROCESS_BELOW = 4 << 20  # bytes: a smaller file is read in this process (forking costs more than it saves)
 
 
-def checked_batches(path: Path, known: set[str], today: date | None, batch: int) -> Iterator[dict[str, list[dict]]]:
-    """The records of the file, checked, as `{"actor": [...], "source": [...], "threat": [...]}`
-    with at most `batch` threats each; the last batch comes after the whole file was checked.
+def checked_batches(
+    path: Path, known: set[str], today: date | None, batch: int, *, rows_only: bool = False
+) -> Iterator[dict[str, list]]:
+    """The records of the file, checked, as `{"actor": [...], "source": [...], "threat": [...],
+    "new": [...]}` with at most `batch` threats each; the last batch comes after the whole file
+    was checked. A threat comes as its record under "threat", or, with `rows_only` (every threat
+    is new to the database), as the rows it writes (`store.load.NewThreat`) under "new".
     Nothing more is handed out after the first problem; at the end, BadInput lists them all.
     UnicodeDecodeError when the file is not UTF-8, as `open` raises it."""
     try:
@@ -27,8 +33,8 @@ def checked_batches(path: Path, known: set[str], today: date | None, batch: int)
     except OSError:
         size = 0
     if size < IN_PROCESS_BELOW or "fork" not in _start_methods():
-        return _batches(path, known, today, batch)
-    return _from_child(path, known, today, batch)
+        return _batches(path, known, today, batch, rows_only)
+    return _from_child(path, known, today, batch, rows_only)
 
 
 def _start_methods() -> list[str]:
@@ -37,33 +43,45 @@ def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
 
 
-def _batches(path: Path, known: set[str], today: date | None, batch: int) -> Iterator[dict[str, list[dict]]]:
+def _batches(path: Path, known: set[str], today: date | None, batch: int, rows_only: bool) -> Iterator[dict[str, list]]:
     from redlines.domain.document import LineChecker
+    from redlines.store.load import prepared
     from redlines.store.seen import SeenKeys
 
     checker = LineChecker(known, today=today, ids=SeenKeys())
-    pending: dict[str, list[dict]] = {"actor": [], "source": [], "threat": []}
+    pending: dict[str, list] = {"actor": [], "source": [], "threat": [], "new": []}
+    threats = 0
     with open(path, encoding="utf-8-sig", newline="") as f:
         for n, line in enumerate(f, 1):  # a file splits on newlines only, as JSON lines should
             checked = checker.check(n, line)
             if checked is None or checker.p.count:
                 continue  # after a problem, only check: nothing will be kept
-            pending[checked[0]].append(checked[1])
-            if len(pending["threat"]) == batch:
+            kind, record = checked
+            if kind == "threat" and record["id"]:  # (one without an id is refused already)
+                threats += 1
+                # its rows, should it be new: worked out here, beside the writes
+                if rows_only:
+                    kind, record = "new", prepared(record)
+                else:
+                    prepared(record)
+            pending[kind].append(record)
+            if threats == batch:
                 yield pending
-                pending = {"actor": [], "source": [], "threat": []}
+                pending, threats = {"actor": [], "source": [], "threat": [], "new": []}, 0
     checker.finish()  # raises BadInput if anything was wrong
     yield pending
 
 
-def _child(conn, unused, parent: int, path: Path, known: set[str], today: date | None, batch: int) -> None:
+def _child(
+    conn, unused, parent: int, path: Path, known: set[str], today: date | None, batch: int, rows_only: bool
+) -> None:
     """The reading process: each batch, then ("done",) or the exception that ended it. It holds
     the sending end alone (so that a send fails once the parent is gone, however it ended), and
     ends with its parent: at once where the system can say so (Linux), else at its next send."""
     unused.close()  # the forked copy of the parent's receiving end: kept, a send would never fail
     _end_with(parent)
     try:
-        for b in _batches(path, known, today, batch):
+        for b in _batches(path, known, today, batch, rows_only):
             _send(conn, ("batch", b))
         _send(conn, ("done", None))
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
@@ -103,7 +121,9 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
 
-def _from_child(path: Path, known: set[str], today: date | None, batch: int) -> Iterator[dict[str, list[dict]]]:
+def _from_child(
+    path: Path, known: set[str], today: date | None, batch: int, rows_only: bool
+) -> Iterator[dict[str, list]]:
     import multiprocessing
     import os
 
@@ -111,7 +131,8 @@ def _from_child(path: Path, known: set[str], today: date | None, batch: int) -> 
 
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, receive, os.getpid(), path, known, today, batch), daemon=True)
+    args = (send, receive, os.getpid(), path, known, today, batch, rows_only)
+    child = ctx.Process(target=_child, args=args, daemon=True)
     child.start()
     send.close()  # the child's end: when the child is gone, `recv` raises EOFError here
     try:

@@ -186,36 +186,40 @@ class Tracker:
             if paused:
                 gc.enable()
 
-    def _read_lines(self, path: Path, command: str, *, dry_run: bool, progress, **how) -> dict:
-        from redlines.reading import checked_batches
-        from redlines.store.load import BATCH
-
-        batches = checked_batches(path, queries.known_slugs(self.conn), self.as_of, BATCH)
-        try:
-            return self._load_batches(batches, command, dry_run=dry_run, progress=progress, **how)
-        finally:
-            batches.close()  # a reading process still running is stopped now, not when the error is freed
-
-    def _load_batches(
-        self, batches, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
+    def _read_lines(
+        self, path: Path, command: str, *, dry_run: bool, progress, replace: bool = False, renumber: bool = False
     ) -> dict:
-        from redlines.store.load import Loader
+        """Read the file's batches and load them as they come, in one run. Reading starts once the
+        run holds the database: into a database without threats, each threat is handed over as
+        the rows it writes alone (`Loader.new_threats`)."""
+        from redlines.reading import checked_batches
+        from redlines.store.load import BATCH, Loader
 
+        known = queries.known_slugs(self.conn)
         seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
         with writing(self.conn, command, dry_run=dry_run) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
-            for pending in batches:  # the last comes once the whole file is checked; a problem raises
-                loader.actors(pending["actor"])
-                loader.sources(pending["source"])
-                if pending["threat"]:
-                    loader.threats(pending["threat"])
-                    done += len(pending["threat"])
-                    if progress:
-                        progress(done)
-                for kind, records in pending.items():
-                    seen[f"{kind}s"] += len(records)
-                    if kind == "threat":
-                        seen["events"] += sum(len(t.get("events") or ()) for t in records)
+            batches = checked_batches(path, known, self.as_of, BATCH, rows_only=loader.empty)
+            try:
+                for pending in batches:  # the last comes once the whole file is checked; a problem raises
+                    loader.actors(pending["actor"])
+                    loader.sources(pending["source"])
+                    if pending["threat"]:
+                        loader.threats(pending["threat"])
+                    if pending["new"]:
+                        loader.new_threats(pending["new"])
+                    n = len(pending["threat"]) + len(pending["new"])
+                    if n:
+                        done += n
+                        if progress:
+                            progress(done)
+                    seen["actors"] += len(pending["actor"])
+                    seen["sources"] += len(pending["source"])
+                    seen["threats"] += n
+                    seen["events"] += sum(len(t.get("events") or ()) for t in pending["threat"])
+                    seen["events"] += sum(len(new.events) for new in pending["new"])
+            finally:
+                batches.close()  # a reading process still running is stopped now, not when the error is freed
             loader.finish()
             if progress:
                 progress(done)

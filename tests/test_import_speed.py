@@ -369,3 +369,76 @@ def test_no_reading_process_is_left_behind_whatever_ends_the_import(tmp_path, mo
     cli("import", str(_file(tmp_path, "b.jsonl", _threats(10))))
     assert multiprocessing.active_children() == []
     assert cli.json("show", "bulk9", "--json")["statement"] == "Statement 9"
+
+
+# --- into a database without threats, only the rows of each threat cross --------------------------------
+
+
+def _everything(db: Path) -> dict:
+    """Every row a user can reach, but the run's time: tables, summaries, the search index's words."""
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+                "AND name NOT IN ('search', 'run', 'alembic_version')"
+            )
+        ]
+        out = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in tables}
+        out["run"] = conn.execute("SELECT id, command, undoes FROM run ORDER BY id").fetchall()
+        out["matches"] = conn.execute("SELECT rowid FROM search WHERE search MATCH 'crossed' ORDER BY rowid").fetchall()
+        return out
+
+
+@pytest.mark.parametrize("where", ["here", "child"])
+def test_an_import_into_a_database_without_threats_writes_what_the_record_by_record_load_writes(
+    tmp_path, monkeypatch, where
+):
+    """The rows-only load (every threat new: its rows worked out where the file is read) against
+    the load that reads whole records and asks which are new: the same tables, change log,
+    summaries and search index, the same refusals, and an undo back to the empty database."""
+    from conftest import Cli
+
+    from redlines import reading
+    from redlines.store import load
+
+    monkeypatch.setattr(reading, "IN_PROCESS_BELOW", 0 if where == "child" else 1 << 60)
+    actors = [{"slug": "putin", "name": "Putin", "kind": "person"}, {"slug": "ukraine", "name": "Ukraine"}]
+    threats = _threats(2100)
+    threats[7]["events"] = [  # ids given and not, an outcome, a due date, a cited event
+        {"id": "bulk7#4", "kind": "deadline", "on": "2024-06-01", "what": "Leave by July", "due": "2024-07-01"},
+        {"kind": "response", "on": "2024-07-02", "what": "Strikes", "outcome": "partial", "cameo": "190"},
+        {"kind": "crossed", "on": "2024-06-20", "what": "crossed again", "sources": [{"url": "https://e.x/1"}]},
+    ]
+    threats[8].update(tags=["nuclear", "energy"], targets=[], deadline="2024-12", category="military")
+    good = _file(tmp_path, "good.jsonl", threats, actors=actors)
+    lacking = [dict(t) for t in threats[:3]]
+    del lacking[1]["statement"]  # required of a new threat
+    lacking[2]["events"] = [{"kind": "response", "on": "2024-07"}]  # a new event needs what and an outcome
+    bad = _file(tmp_path, "bad.jsonl", lacking, actors=actors)
+    seen = {}
+    for rows_only in (True, False):
+        if not rows_only:
+            monkeypatch.setattr(load.Loader, "empty", property(lambda self: False))
+        cli = Cli(tmp_path / f"r-{rows_only}.db", "2025-08-12")
+        cli("db", "init", "--empty")
+        empty = _everything(cli.db)
+        refused = cli("import", str(bad), expect=2)
+        assert _everything(cli.db) == empty
+        done = cli("import", str(good))
+        seen[rows_only] = (refused.stderr, done.stdout, done.stderr, _everything(cli.db))
+        assert len(seen[rows_only][3]["threat"]) == 2100
+        cli("undo", "--yes")
+        after_undo = _everything(cli.db)
+        # the index's own pages keep the marks of the words taken out: its rows and matches are compared
+        left = ("run", "change", "search_data", "search_idx")
+        assert {k: v for k, v in after_undo.items() if k not in left} == {
+            k: v for k, v in empty.items() if k not in left
+        }
+    assert seen[True] == seen[False]
+    said = seen[True][0]
+    assert "line 5.statement: is required for a new threat" in said
+    assert "line 6.events[0].what: is required for a new event" in said
+    assert "line 6.events[0].outcome: a response needs an outcome" in said

@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from redlines.domain import validation
 from redlines.domain.checks import event_id, event_number
@@ -36,9 +37,9 @@ from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
 # Loading into a database without threats, the indexes of these tables are built after the rows,
-# all but those the load reads by (events of a threat to summarise it, citations to index them).
+# each in one sort, before the new threats are summarised and indexed for search (`finish`).
 DEFERRED_TABLES = ("threat", "threat_tag", "threat_target", "event", "citation")
-LOAD_INDEXES = {"ix_event_threat_id_kind_occurred_on", "ix_citation_event_id", "ix_citation_threat_id"}
+SUMMARY_READS = "ix_event_threat_id_kind_occurred_on"  # the index the summaries read events by
 DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
 
@@ -109,12 +110,20 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
+        # The summaries read the events of each threat by index; the other indexes cover columns
+        # the summaries write, so they are built after them, as is the search index.
+        first = [sql for sql in self.deferred if SUMMARY_READS in sql]
+        for sql in first:
+            self.conn.execute(sql)
+        if self.unindexed:
+            summary.refresh_after(self.conn, self.floor)
+        for sql in self.deferred:
+            if sql not in first:
+                self.conn.execute(sql)
+        self.deferred = []
         if self.unindexed:
             search.index_threats_after(self.conn, self.floor)
             self.unindexed = False
-        for sql in self.deferred:
-            self.conn.execute(sql)
-        self.deferred = []
 
     def _defer_indexes(self) -> list[str]:
         """Into a database without threats, the rows go in faster without the indexes that only
@@ -129,7 +138,7 @@ class Loader:
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",
             DEFERRED_TABLES,
         ).fetchall()
-        deferred = [(name, sql) for name, sql in indexes if name not in LOAD_INDEXES]
+        deferred = list(indexes)
         for name, _ in deferred:
             self.conn.execute(f'DROP INDEX "{name}"')
         return [sql for _, sql in deferred]
@@ -221,36 +230,34 @@ class Loader:
 
     # --- threats -----------------------------------------------------------------------------------
 
+    @property
+    def empty(self) -> bool:
+        """Whether the database held no threat when the load began: then every threat of the
+        file is new (a file cannot hold one twice), and only its rows are needed (`new_threats`)."""
+        return self.floor == 0
+
     def threats(self, threats: list[dict]) -> None:
         threats = [t for t in threats if t["id"]]  # one without an id is refused already
         if not threats:
             return
         ids = [t["id"] for t in threats]
         existing = {r[0] for r in self.conn.execute(_EXISTING, (json.dumps(ids, ensure_ascii=False),))}
-        new = [t for t in threats if t["id"] not in existing]
-        for t in new:
-            self._check_new(t)
-        if not self.refused:
-            self._insert_new(new)
+        self.new_threats([prepared(t) for t in threats if t["id"] not in existing])
         for t in threats:
             if t["id"] in existing:
                 self._merge_threat(t)
 
-    def _check_new(self, t: dict) -> None:
-        where = t["_where"]
-        for k in REQUIRED:
-            if k not in t:
-                self.p.add(f"{where}.{k}", "is required for a new threat")
-        for e in t.get("events") or []:
-            if "what" not in e:
-                self.p.add(f"{e['_where']}.what", "is required for a new event")
-            self._check_event(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+    def new_threats(self, news: list[NewThreat]) -> None:
+        """Threats new to the database, as `prepared` gives them: checked, then written in bulk."""
+        for new in news:
+            for where, problem in new.problems:
+                self.p.add(where, problem)
+        if not self.refused:
+            self._insert_new(news)
 
     def _check_event(self, where: str, kind, outcome, due) -> None:
-        if kind is None:
-            return  # reported by the document check
-        for problem in validation.event_problems(kind, outcome, due):
-            self.p.add(f"{where}.{problem.field}", problem.text(_SAID.get(problem.field, problem.field)))
+        for at, problem in _event_problems(where, kind, outcome, due):
+            self.p.add(at, problem)
 
     def _merge_threat(self, t: dict) -> None:
         tid, where, w = t["id"], t["_where"], self.w
@@ -423,33 +430,22 @@ class Loader:
         self.counts.bump(self.counts.added, "sources", len(new))
         return ids
 
-    def _insert_new(self, threats: list[dict]) -> None:
-        """Threats new to the database, a batch in one `executemany` a table: the rows are built
-        in one pass over the records."""
-        if not threats:
+    def _insert_new(self, news: list[NewThreat]) -> None:
+        """Threats new to the database, a batch in one bulk insert a table."""
+        if not news:
             return
-        actor_ids, defaults = self.actor_ids, DEFAULTS
+        actor_ids = self.actor_ids
         threat_rows, target_rows, tag_rows, event_rows = [], [], [], []
         cited: list[tuple[str, str | None, str | None, str | None]] = []  # url, threat, event, quote
         said = []
-        for t in threats:
-            tid = t["id"]
-            threat_rows.append((tid, actor_ids[t["issuer"]], *[t.get(k) or defaults.get(k) for k in THREAT_FIELDS]))
-            for x in t.get("targets") or ():
-                target_rows.append((tid, actor_ids[x]))
-            for x in t.get("tags") or ():
-                tag_rows.append((tid, x))
-            for c in t.get("sources") or ():
-                cited.append((c["url"], tid, None, c["quote"]))
-            n = 0
-            events = t.get("events")
-            for n, (eid, e) in enumerate(_event_ids(tid, events) if events else (), 1):
-                event_rows.append(
-                    (eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n)
-                )
-                for c in e.get("sources") or ():
-                    cited.append((c["url"], None, eid, c["quote"]))
-            said.append((tid, n))
+        for new in news:
+            tid, issuer, *fields = new.threat
+            threat_rows.append((tid, actor_ids[issuer], *fields))
+            target_rows += [(tid, actor_ids[x]) for x in new.targets]
+            tag_rows += new.tags
+            event_rows += new.events
+            cited += new.cited
+            said.append((tid, len(new.events)))
         conn = self.conn
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
@@ -465,10 +461,9 @@ class Loader:
             )
             ids = [row[0] for row in threat_rows]
             self.w.log_inserts("threat", ids)
-        summary.refresh(conn, ids)
-        self.unindexed = True  # indexed by `finish`, with all the others
+        self.unindexed = True  # summarised and indexed by `finish`, with all the others
         counts = self.counts
-        counts.bump(counts.added, "threats", len(threats))
+        counts.bump(counts.added, "threats", len(news))
         counts.bump(counts.added, "events", len(event_rows))
         room = max(DETAILS - len(counts.details), 0)  # the lines kept; the others are counted
         for tid, n in said[:room]:
@@ -518,3 +513,60 @@ def _event_ids(tid: str, events: list[dict]) -> list[tuple[str, dict]]:
             eid, next_n = event_id(tid, next_n), next_n + 1
         out.append((eid, e))
     return out
+
+
+class NewThreat(NamedTuple):
+    """What a threat's record writes if it is new to the database, worked out from the record
+    alone (`prepared`): its row (with the issuer's slug for its id), its targets' slugs, its tags,
+    its events' rows, its citations, and the problems it has as a new threat (then no rows)."""
+
+    threat: tuple
+    targets: tuple
+    tags: list[tuple[str, str]]
+    events: list[tuple]
+    cited: list[tuple[str, str | None, str | None, str | None]]  # url, threat, event, quote
+    problems: list[tuple[str, str]]  # (where, what is wrong)
+
+
+def prepared(t: dict) -> NewThreat:
+    """The record's `NewThreat`, kept in it under "_new": made where the file is read (the reading
+    process of a large file, beside the writes: `redlines.reading`), or here when it was not."""
+    new = t.get("_new")
+    if new is None:
+        new = t["_new"] = prepare(t)
+    return new
+
+
+def prepare(t: dict) -> NewThreat:
+    """A checked threat record's `NewThreat` (its id given; the document check has passed it)."""
+    tid, where = t["id"], t["_where"]
+    problems = [(f"{where}.{k}", "is required for a new threat") for k in REQUIRED if k not in t]
+    events = t.get("events") or ()
+    for e in events:
+        if "what" not in e:
+            problems.append((f"{e['_where']}.what", "is required for a new event"))
+        problems += _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+    if problems:
+        return NewThreat((), (), [], [], [], problems)
+    cited = [(c["url"], tid, None, c["quote"]) for c in t.get("sources") or ()]
+    event_rows = []
+    for n, (eid, e) in enumerate(_event_ids(tid, events) if events else (), 1):
+        event_rows.append((eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n))
+        cited += [(c["url"], None, eid, c["quote"]) for c in e.get("sources") or ()]
+    return NewThreat(
+        (tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS]),
+        tuple(t.get("targets") or ()),
+        [(tid, x) for x in t.get("tags") or ()],
+        event_rows,
+        cited,
+        [],
+    )
+
+
+def _event_problems(where: str, kind, outcome, due) -> list[tuple[str, str]]:
+    if kind is None:
+        return []  # reported by the document check
+    return [
+        (f"{where}.{problem.field}", problem.text(_SAID.get(problem.field, problem.field)))
+        for problem in validation.event_problems(kind, outcome, due)
+    ]

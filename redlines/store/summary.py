@@ -13,14 +13,22 @@ from redlines.domain import outcomes
 from redlines.schema import NEVER
 from redlines.store.queries import EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS, judge_sql, start
 
-_REFRESH = f"""
+# Which threats a refresh covers: those whose ids are given as a JSON array, or those numbered
+# above a floor (the threats an import added, in one statement at its end).
+BY_IDS = "t.id IN (SELECT value FROM json_each(?))"
+AFTER = "t.rowid > ?"
+
+
+def _refresh_sql(which: str) -> str:
+    return f"""
 UPDATE threat SET {", ".join(f"{c} = s.{c}" for c in SUMMARY_COLUMNS)}
 FROM (
   SELECT t.id AS threat_id, {EVENT_AGGREGATES}
   FROM threat t LEFT JOIN event e ON e.threat_id = t.id
-  WHERE t.id IN (SELECT value FROM json_each(?)) GROUP BY t.id
+  WHERE {which} GROUP BY t.id
 ) s
 WHERE threat.id = s.threat_id"""
+
 
 STALE = f"""
 SELECT t.id FROM threat t JOIN (
@@ -68,11 +76,11 @@ def _settling(where: str, grace: int) -> str:
 _VERDICT = dict(zip(SETTLED_COLUMNS, ("judged_on", "outcome", "rule", "tested_on", "days"), strict=False))
 
 
-def settle_sql(grace: int) -> str:
-    """The UPDATE that caches the settled verdict of the threats whose ids are given as a JSON array."""
+def settle_sql(grace: int, which: str = BY_IDS) -> str:
+    """The UPDATE that caches the settled verdict of the threats `which` picks (see BY_IDS)."""
     return f"""
 UPDATE threat SET {", ".join(f"{c} = v.{v}" for c, v in _VERDICT.items())}
-FROM ({_settling("t.id IN (SELECT value FROM json_each(?))", grace)}) v
+FROM ({_settling(which, grace)}) v
 WHERE threat.id = v.id"""
 
 
@@ -87,11 +95,17 @@ def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
     import json
 
     ids = list(threat_ids)
-    settle = settle_sql(outcomes.DEFAULT_GRACE_DAYS)
+    refresh, settle = _refresh_sql(BY_IDS), settle_sql(outcomes.DEFAULT_GRACE_DAYS)
     for start_at in range(0, len(ids), 50_000):
         chunk = json.dumps(ids[start_at : start_at + 50_000])
-        conn.execute(_REFRESH, (chunk,))
+        conn.execute(refresh, (chunk,))
         conn.execute(settle, (chunk,))
+
+
+def refresh_after(conn: sqlite3.Connection, floor: int) -> None:
+    """`refresh` for every threat numbered above `floor`: those an import added, in one pass."""
+    conn.execute(_refresh_sql(AFTER), (floor,))
+    conn.execute(settle_sql(outcomes.DEFAULT_GRACE_DAYS, AFTER), (floor,))
 
 
 def stale(conn: sqlite3.Connection) -> list[str]:
