@@ -197,7 +197,7 @@ class Tracker:
 
         known = queries.known_slugs(self.conn)
         seen = {"actors": 0, "sources": 0, "threats": 0, "events": 0}
-        with writing(self.conn, command, dry_run=dry_run) as w:
+        with writing(self.conn, command, dry_run=dry_run, loading=True) as w:
             loader, done = Loader(w, replace=replace, renumber=renumber), 0
             batches = checked_batches(path, known, self.as_of, BATCH, rows_only=loader.empty)
             try:

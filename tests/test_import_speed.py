@@ -399,6 +399,8 @@ def test_an_import_into_a_database_without_threats_writes_what_the_record_by_rec
     """The rows-only load (every threat new: its rows worked out where the file is read) against
     the load that reads whole records and asks which are new: the same tables, change log,
     summaries and search index, the same refusals, and an undo back to the empty database."""
+    import sqlite3
+
     from conftest import Cli
 
     from redlines import reading
@@ -429,6 +431,8 @@ def test_an_import_into_a_database_without_threats_writes_what_the_record_by_rec
         assert _everything(cli.db) == empty
         done = cli("import", str(good))
         seen[rows_only] = (refused.stderr, done.stdout, done.stderr, _everything(cli.db))
+        with sqlite3.connect(cli.db) as conn:  # written without SQLite's foreign-key checks, and none fails
+            assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert len(seen[rows_only][3]["threat"]) == 2100
         cli("undo", "--yes")
         after_undo = _everything(cli.db)
@@ -442,3 +446,30 @@ def test_an_import_into_a_database_without_threats_writes_what_the_record_by_rec
     assert "line 5.statement: is required for a new threat" in said
     assert "line 6.events[0].what: is required for a new event" in said
     assert "line 6.events[0].outcome: a response needs an outcome" in said
+
+
+def test_foreign_keys_are_checked_again_after_an_import_into_a_database_without_threats(tmp_path):
+    """The load into a database without threats runs without SQLite's foreign-key checks; the
+    connection checks them again afterwards, whether the import landed or was refused, and an
+    import into a database with threats keeps them throughout."""
+    import sqlite3
+
+    from redlines.errors import BadInput
+    from redlines.service import Tracker
+
+    actors = [{"slug": "putin", "name": "Putin", "kind": "person"}, {"slug": "ukraine", "name": "Ukraine"}]
+    t = Tracker(tmp_path / "r.db", today=TODAY)
+    t.init(empty=True)
+    bad = _threats(3)
+    del bad[1]["statement"]
+    with pytest.raises(BadInput):
+        t.import_file(_file(tmp_path, "bad.jsonl", bad, actors=actors), "bad.jsonl")
+    assert t.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    t.import_file(_file(tmp_path, "a.jsonl", _threats(20), actors=actors), "a.jsonl")
+    assert t.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        t.conn.execute("INSERT INTO threat_tag (threat_id, tag) VALUES ('nosuch', 'x')")
+    t.import_file(_file(tmp_path, "b.jsonl", _threats(5, start=20)), "b.jsonl")
+    assert t.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert t.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    t.close()

@@ -57,30 +57,55 @@ def current_author(conn=None) -> str:
 
 
 @contextmanager
-def writing(conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False):
+def writing(
+    conn: sqlite3.Connection, command: str, *, undoes: int | None = None, dry_run: bool = False, loading: bool = False
+):
     """The writes of one command run (a row of the table `run`, once it writes): one transaction
     that lands whole or not at all (nothing lands on a dry run). Before it commits, the summaries
-    of the threats it touched are brought up to date."""
+    of the threats it touched are brought up to date.
+
+    `loading`: an import. Into a SQLite database without threats, its writes are new rows whose
+    references the loader took from the rows themselves (the issuer's id from `actor`, an event's
+    threat written just before it, a citation's source looked up), and nothing is deleted, so
+    SQLite's foreign-key checks, a look-up for every reference of every row, are switched off for
+    the run (the pragma cannot change inside a transaction, so it is decided before it begins, and
+    asked again once the run holds the database). `db check` still runs `foreign_key_check`."""
     from redlines.store import summary
 
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
     if refusal is not None:
         raise refusal
     author = current_author(conn)  # before the transaction: a bad REDLINES_AUTHOR writes nothing
-    conn.execute("BEGIN IMMEDIATE")
+    unchecked = loading and _without_threats(conn)
+    if unchecked:
+        conn.execute("PRAGMA foreign_keys = OFF")
     try:
-        w = Writer(conn, command, undoes, author=author)
-        yield w
-        summary.refresh(conn, w.touched)
-    except BaseException:
-        if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+        conn.execute("BEGIN IMMEDIATE")
+        if unchecked and not _without_threats(conn):  # another run added threats meanwhile
             conn.execute("ROLLBACK")
-        raise
-    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+            conn.execute("PRAGMA foreign_keys = ON")
+            unchecked = False
+            conn.execute("BEGIN IMMEDIATE")
+        try:
+            w = Writer(conn, command, undoes, author=author)
+            yield w
+            summary.refresh(conn, w.touched)
+        except BaseException:
+            if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    finally:
+        if unchecked:
+            conn.execute("PRAGMA foreign_keys = ON")
     if not dry_run:
         # Keeps the planner's statistics fresh; usually does nothing, and may wait for next time.
         with contextlib.suppress(sqlite3.OperationalError):
             conn.execute("PRAGMA optimize")
+
+
+def _without_threats(conn) -> bool:
+    return conn.execute("SELECT 1 FROM threat LIMIT 1").fetchone() is None
 
 
 class Writer:
