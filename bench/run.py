@@ -367,7 +367,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     b = Bench(work, args.redlines, runs)
     if args.only in (None, "import"):
-        b.importing(sizes[-1])
+        for n in sizes[1:] or sizes:  # every size but the small set (start-up), in this one run
+            b.importing(n)
     if args.only in (None, "startup"):
         b.startup(sizes[0])
     if args.only in (None, "scaling"):
