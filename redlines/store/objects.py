@@ -56,18 +56,13 @@ _TEXT_COLUMNS_0004 = {
 
 # From 0010 the index keeps no copy of the texts (external content, read through the view
 # `search_source`): the triggers hand FTS5 the old words of a changed or deleted text, for rows
-# that are indexed, and only the indexed text's columns fire them.
-_BODY_0010 = {
-    "threat": "coalesce({r}.statement, '') || ' ' || coalesce({r}.trigger, '') || ' ' || coalesce({r}.consequence, '')",
-    "event": "{r}.what",
-    "citation": "{r}.quote",
-}
-_KEY_0010 = {"threat": "{r}.rowid * 3", "event": "{r}.rowid * 3 + 1", "citation": "{r}.id * 3 + 2"}
-_TEXT_COLUMNS_0010 = {"threat": "statement, trigger, consequence", "event": "what", "citation": "quote"}
+# that are indexed, and only the indexed text's columns fire them. The text of each table, its
+# key and its columns are read from the migration's constants (`frozen`), which are their one copy.
+_MIGRATION_0010 = "0010_search_without_copies.py"
 
 
 def _forget_0010(t: str) -> str:
-    key, body = _KEY_0010[t].format(r="old"), _BODY_0010[t].format(r="old")
+    key, body = frozen(_MIGRATION_0010, "KEY")[t].format(r="old"), frozen(_MIGRATION_0010, "BODY")[t].format(r="old")
     return (
         f"INSERT INTO search (search, rowid, body) SELECT 'delete', {key}, {body} "
         f"WHERE EXISTS (SELECT 1 FROM search_docsize WHERE id = {key});"
@@ -75,33 +70,16 @@ def _forget_0010(t: str) -> str:
 
 
 def _index_0010(t: str) -> str:
-    key, body = _KEY_0010[t].format(r="new"), _BODY_0010[t].format(r="new")
+    key, body = frozen(_MIGRATION_0010, "KEY")[t].format(r="new"), frozen(_MIGRATION_0010, "BODY")[t].format(r="new")
     return f"INSERT INTO search (rowid, body) SELECT {key}, {body} WHERE {body} IS NOT NULL;"
-
-
-_SEARCH_SOURCE_0010 = """CREATE VIEW search_source AS
-SELECT d.id AS key,
-  CASE d.id % 3 WHEN 0 THEN 'threat' WHEN 1 THEN 'event' ELSE 'quote' END AS kind,
-  CASE d.id % 3
-    WHEN 0 THEN (SELECT t.id FROM threat t WHERE t.rowid = d.id / 3)
-    WHEN 1 THEN (SELECT e.threat_id FROM event e WHERE e.rowid = d.id / 3)
-    ELSE (SELECT coalesce(c.threat_id, (SELECT e.threat_id FROM event e WHERE e.id = c.event_id))
-          FROM citation c WHERE c.id = d.id / 3) END AS threat_id,
-  CASE d.id % 3
-    WHEN 1 THEN (SELECT e.id FROM event e WHERE e.rowid = d.id / 3)
-    WHEN 2 THEN (SELECT c.event_id FROM citation c WHERE c.id = d.id / 3) END AS event_id,
-  CASE d.id % 3
-    WHEN 0 THEN (SELECT coalesce(t.statement, '') || ' ' || coalesce(t.trigger, '') || ' '
-                   || coalesce(t.consequence, '') FROM threat t WHERE t.rowid = d.id / 3)
-    WHEN 1 THEN (SELECT e.what FROM event e WHERE e.rowid = d.id / 3)
-    ELSE (SELECT c.quote FROM citation c WHERE c.id = d.id / 3) END AS body
-FROM search_docsize d"""  # as migration 0010 wrote it
 
 
 def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
     """Each search object's SQL (its triggers, and from 0010 the view its passages are read
     through) from the revision that set it (None: dropped from that revision on)."""
-    history: dict[Key, list[tuple[str, str | None]]] = {("view", "search_source"): [("0010", _SEARCH_SOURCE_0010)]}
+    history: dict[Key, list[tuple[str, str | None]]] = {
+        ("view", "search_source"): [("0010", frozen(_MIGRATION_0010, "SOURCE_VIEW"))]
+    }
     for t in ("threat", "event", "citation"):
         history[("trigger", f"search_{t}_insert")] = [
             ("0002", f"CREATE TRIGGER search_{t}_insert AFTER INSERT ON {t} BEGIN {_INSERTS_0002[t]} END"),
@@ -123,7 +101,7 @@ def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
             ),
             (
                 "0010",
-                f"CREATE TRIGGER search_{t}_update AFTER UPDATE OF {_TEXT_COLUMNS_0010[t]} ON {t} "
+                f"CREATE TRIGGER search_{t}_update AFTER UPDATE OF {frozen(_MIGRATION_0010, 'TEXT_COLUMNS')[t]} ON {t} "
                 f"BEGIN {_forget_0010(t)} {_index_0010(t)} END",
             ),
         ]
@@ -133,19 +111,35 @@ def _trigger_history() -> dict[Key, list[tuple[str, str | None]]]:
 # --- views: the CLI's answers for sqlite3, sqlite-utils and Datasette users (migration 0002) ---------
 
 
-def frozen(migration: str, name: str) -> str:
-    """A statement a migration froze (the constant `name` of migrations/versions/`migration`),
-    read from its source without running it (that would import Alembic): the migration is its
-    one copy."""
+def frozen(migration: str, name: str):
+    """A statement (or a table of them) a migration froze: the constant `name` of
+    migrations/versions/`migration`, read from its source without running it (that would import
+    Alembic): the migration is its one copy."""
+    found = _constants(migration)
+    if name not in found:
+        raise LookupError(f"{migration} has no constant {name}")
+    return found[name]
+
+
+@cache
+def _constants(migration: str) -> dict:
+    """The literal constants of a migration's source, read once (a parse of the file)."""
     import ast
 
     from redlines.resources import migrations_dir
 
     tree = ast.parse((migrations_dir() / "versions" / migration).read_text(encoding="utf-8"))
+    out = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(f"{migration} has no constant {name}")
+        if isinstance(node, ast.Assign):
+            try:
+                value = ast.literal_eval(node.value)
+            except (ValueError, TypeError, SyntaxError):
+                continue  # not a literal
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out[target.id] = value
+    return out
 
 
 @cache
