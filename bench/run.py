@@ -288,6 +288,24 @@ class Bench:
                 f"{pg_seconds:.1f} / {sq_seconds:.1f} s = {pg_seconds / sq_seconds:.2f}",
                 "",
             )
+            su = shutil.which("sqlite-utils")
+            if su:  # each engine's import against its peer, as lines/s, in this one run
+                target = self.work / f"su-pg-{n}.db"
+                target.unlink(missing_ok=True)
+                su_seconds, _ = timed(
+                    [su, "insert", str(target), "records", str(self.data(n)), "--nl", "--alter"], dict(os.environ)
+                )
+                with open(self.data(n)) as f:
+                    lines = sum(1 for _ in f)
+                su_rate = lines / su_seconds
+                for engine, seconds in (("postgresql", pg_seconds), ("sqlite", sq_seconds)):
+                    rate = lines / seconds
+                    self.add(
+                        "pg",
+                        f"import {n:,} lines/s: redlines on {engine} / sqlite-utils insert --nl ({su_seconds:.1f} s)",
+                        f"{rate:,.0f} / {su_rate:,.0f} = {rate / su_rate:.2f}",
+                        _ok(rate / su_rate >= 1, 1),
+                    )
             r = self.redlines
             commands = {
                 "list --limit 20": f"{r} list --limit 20",

@@ -5,8 +5,11 @@ of rows added either way."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
-from conftest import raw
+from conftest import raw, table_names
 
 
 def _doc(threats: list[dict]) -> str:
@@ -70,3 +73,70 @@ def test_a_comment_in_a_statement_does_not_hide_what_the_translation_appends():
     assert sql.endswith("ON CONFLICT DO NOTHING RETURNING id")
     sql = translate("INSERT INTO source (url) SELECT value FROM json_each(?) -- load").sql
     assert "--" not in sql and "row_number() OVER ()" in sql and sql.endswith(") AS _n")
+
+
+BENCH = Path(__file__).resolve().parent.parent / "bench" / "generate.py"
+NUMBERED = {"threat": "rowid", "event": "rowid", "citation": "id", "source": "id", "threat_target": "id"}
+
+
+def _dump(db) -> dict:
+    """Every table but the log of runs, which an import and its undo add to (and the shadow
+    tables of SQLite's search index, whose pages an insert and a delete need not leave as found)."""
+    with raw(db) as c:
+        return {
+            t: sorted(map(repr, c.execute(f"SELECT * FROM {t}")))
+            for t in table_names(c)
+            if t not in ("run", "change") and not t.startswith("search_")
+        }
+
+
+def test_a_bulk_import_into_a_database_with_records_numbers_on_is_searched_and_undone_exactly(cli, tmp_path):
+    """Thousands of threats (two batches and more) into the seeded database: every row there, the
+    rows the tables number numbered on from the largest in the order of the file, found by
+    search, settled verdicts as `db check` computes them; undone, every table is as it was."""
+    data = tmp_path / "threats.jsonl"
+    made = subprocess.run([sys.executable, str(BENCH), "3000"], capture_output=True, text=True, check=True)
+    data.write_text(made.stdout)
+    records = [json.loads(line) for line in made.stdout.splitlines()]
+    threats = [r for r in records if r.get("type") == "threat"]
+    cli("add", "threat", "--id", "one-at-a-time", "--by", "putin", "--on", "2025-01-01", "--said", "first",
+        "--source", "https://x.org/single", "--quote", "written alone")  # fmt: skip
+    before = _dump(cli.db)
+    with raw(cli.db) as c:
+        top = {t: c.execute(f"SELECT MAX({k}) FROM {t}").fetchone()[0] for t, k in NUMBERED.items()}
+    cli("import", str(data))
+    run = cli.json("history", "--json", "--limit", "1")[0]["run"]
+
+    with raw(cli.db) as c:
+        new = {
+            t: [r[0] for r in c.execute(f"SELECT {k} FROM {t} WHERE {k} > {top[t]} ORDER BY {k}")]
+            for t, k in NUMBERED.items()
+        }
+        for t, keys in new.items():  # numbered on from the largest, without a gap
+            assert keys == list(range(top[t] + 1, top[t] + 1 + len(keys))), t
+        in_order = [r[0] for r in c.execute(f"SELECT id FROM threat WHERE rowid > {top['threat']} ORDER BY rowid")]
+        assert in_order == [t["id"] for t in threats]
+        by_citation = "SELECT t.rowid FROM citation c JOIN threat t ON t.id = c.threat_id WHERE c.id > {} ORDER BY c.id"
+        cited = [r[0] for r in c.execute(by_citation.format(top["citation"]))]
+        assert cited == sorted(cited) and len(cited) == len(threats)
+        events = c.execute(f"SELECT COUNT(*) FROM event WHERE rowid > {top['event']}").fetchone()[0]
+        assert events == sum(len(t.get("events") or []) for t in threats)
+        quotes = sum(1 + len(t.get("events") or []) for t in threats)  # a quoted source each
+        assert len(new["citation"]) == quotes and len(new["source"]) == quotes
+        made_on = dict(c.execute(f"SELECT id, made_on FROM threat WHERE rowid > {top['threat']}").fetchall())
+        assert made_on == {t["id"]: t["made_on"] for t in threats}
+
+    last = threats[-1]
+    found = cli.json("search", '"' + last["statement"].replace('"', "") + '"', "--json")
+    assert last["id"] in [r["id"] for r in found]
+    quote = last["events"][-1]["sources"][0]["quote"] if last.get("events") else last["sources"][0]["quote"]
+    assert last["id"] in [r["id"] for r in cli.json("search", '"' + quote.replace('"', "") + '"', "--json")]
+    cli("db", "check")  # the cached summaries and settled verdicts are the ones the rules give
+
+    cli("undo", "--run", str(run), "--yes")
+    assert _dump(cli.db) == before
+    cli("add", "threat", "--id", "after", "--by", "putin", "--on", "2025-01-02", "--said", "later",
+        "--source", "https://x.org/later", "--quote", "numbered on")  # fmt: skip
+    with raw(cli.db) as c:
+        assert c.execute("SELECT MAX(id) FROM citation").fetchone()[0] == top["citation"] + 1
+        assert c.execute("SELECT MAX(id) FROM source").fetchone()[0] == top["source"] + 1

@@ -36,7 +36,8 @@ def stored(db, table: schema.Table, keyed_by: str | None = None) -> list[dict]:
             columns.append(f'x.{c.name} AS "{c.key}"')
     if keyed_by:
         columns.append(f'x.{keyed_by} AS "_{keyed_by}"')
-    sql = f"SELECT {', '.join(columns)} FROM {table.name} x {' '.join(joins)}"
+    # In the order of the keys: without ORDER BY, PostgreSQL's plan (a hash join) may give them otherwise.
+    sql = f"SELECT {', '.join(columns)} FROM {table.name} x {' '.join(joins)} ORDER BY x.id"
     with raw(db) as conn:  # either engine
         cur = conn.execute(sql)
         names = [d[0] for d in cur.description]

@@ -132,7 +132,7 @@ class Loader:
         from redlines.store.sqlite import dialect
 
         if dialect(self.conn) != "sqlite":
-            return []  # PostgreSQL keeps its indexes through a load
+            return self.conn.defer_indexes(DEFERRED_TABLES, LOAD_INDEXES)
         indexes = self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",

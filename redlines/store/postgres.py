@@ -202,6 +202,12 @@ _ROWID_TABLES = {"threat", "event"}
 _INSERT_SELECT = re.compile(r"\s*INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*(SELECT\b.*)$", re.I | re.S)
 
 
+def _key(table: str) -> str | None:
+    """The column a table numbers its rows by, as SQLite does (`id`, or the `rowid` of threats
+    and events); None for a table whose rows are keyed by what they hold."""
+    return "id" if table in _TABLES_WITH_ID else "rowid" if table in _ROWID_TABLES else None
+
+
 def _numbered_select(sql: str, insert: re.Match) -> str:
     """An INSERT ... SELECT into a table numbered as SQLite numbers rows, where the statement
     leaves the number out: each row selected is numbered on from the largest number, in the
@@ -209,7 +215,7 @@ def _numbered_select(sql: str, insert: re.Match) -> str:
     by `_numbered` leave behind, would give numbers already taken)."""
     table = insert.group(1).lower()
     cols = [c.strip().lower() for c in insert.group(2).split(",")]
-    key = "id" if table in _TABLES_WITH_ID else "rowid" if table in _ROWID_TABLES else None
+    key = _key(table)
     select = insert.group(3)
     if key is None or key in cols or re.search(r"\b(ON\s+CONFLICT|RETURNING)\b", select, re.I):
         return sql
@@ -226,7 +232,7 @@ def _numbered(sql: str, insert: re.Match) -> tuple[str, bool]:
     where the statement leaves the number out; and RETURNING id, for `lastrowid`."""
     table = insert.group(1).lower()
     cols = [c.strip().lower() for c in insert.group(2).split(",")]
-    key = "id" if table in _TABLES_WITH_ID else "rowid" if table in _ROWID_TABLES else None
+    key = _key(table)
     if key is None:
         return sql, False
     if key not in cols:
@@ -401,6 +407,53 @@ class Connection:
             return Cursor(cur)
         except psycopg.Error as e:
             raise _sqlite_error(e, sql) from None
+
+    def copy_rows(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        """Write `rows` (tuples in the order of `columns`) into `table` by one `COPY ... FROM STDIN`,
+        the bulk loader's way in (`redlines.store.bulk`). A table that numbers its rows itself
+        (`_numbered`), given rows without their number, numbers them as SQLite would: on from the
+        largest number, in the order given (read once; the run holds the writers' lock)."""
+        import psycopg
+        from psycopg import sql
+
+        key = _key(table)
+        try:
+            if key is not None and key not in columns:
+                start = self._raw.execute(
+                    sql.SQL("SELECT COALESCE(MAX({}), 0) FROM {}").format(sql.Identifier(key), sql.Identifier(table))
+                ).fetchone()[0]
+                columns = (key, *columns)
+                rows = [(start + i, *row) for i, row in enumerate(rows, 1)]
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+            )
+            with self._raw.cursor() as cur, cur.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as e:
+            raise _sqlite_error(e, f"INSERT INTO {table}") from None
+
+    def defer_indexes(self, tables: tuple[str, ...], kept: set[str]) -> list[str]:
+        """PostgreSQL's half of `load.Loader._defer_indexes`, for a load into a database without
+        threats: the indexes of `tables` that only reading uses (not those of a key or a unique
+        constraint, nor those in `kept`, which the load reads by), and the search index's words
+        (its GIN index: the index is empty), are dropped inside the run's transaction (a refused
+        or dry run gets them back) and their CREATE statements returned, to build each in one
+        pass once the rows are in. Every row written meanwhile goes into the indexes left (a
+        threat's row three times: written, summarised, settled). Until the run ends, other
+        connections wait to read these tables (as they wait for no run that writes into a
+        database holding threats)."""
+        rows = self.raw_execute(
+            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+            "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s) "
+            "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname",
+            ([*tables, "search"],),
+        ).fetchall()
+        deferred = [(name, sql) for name, sql in rows if name not in kept]
+        for name, _ in deferred:
+            self.raw_execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in deferred]
 
     def raw_execute(self, sql: str, params=None):
         """PostgreSQL's own SQL, untranslated (for the store's PostgreSQL variants)."""
