@@ -12,10 +12,14 @@ date taken with the stored event, names unique, no circle of `of`) is checked he
 rules of `redlines.domain.validation`, as `add` and `edit` check them. Problems are collected
 and nothing is written after the first; the caller rolls the run back (`finish` raises).
 
-Threats new to the database go in by batches of plain `executemany` (without the tables' CHECK
-constraints: `checked_already`), and the change log keeps one row for each batch, holding the keys
-(`Writer.log_inserts`; undo removes a threat with everything under it); threats already there are
-compared and updated row by row, so that history shows what changed.
+Threats new to the database go in by batches, one bulk insert a table (`store.bulk`: SQLite's
+`executemany` without the tables' CHECK constraints, `checked_already`; PostgreSQL's COPY), their
+rows worked out from the record alone (`prepare`, in the process that reads the file), and the
+change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
+threat with everything under it); threats already there are compared and updated row by row, so
+that history shows what changed. Into a database without threats, the indexes of the loaded
+tables are built after the rows, and the new threats summarised and indexed for search in one
+pass each (`finish`).
 """
 
 from __future__ import annotations
@@ -111,19 +115,18 @@ class Loader:
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
         # The summaries read the events of each threat by index; the other indexes cover columns
-        # the summaries write, so they are built after them, as is the search index.
+        # the summaries write, or (PostgreSQL's) the search index's words: they are built last.
         first = [sql for sql in self.deferred if SUMMARY_READS in sql]
         for sql in first:
             self.conn.execute(sql)
         if self.unindexed:
             summary.refresh_after(self.conn, self.floor)
+            search.index_threats_after(self.conn, self.floor)
+            self.unindexed = False
         for sql in self.deferred:
             if sql not in first:
                 self.conn.execute(sql)
         self.deferred = []
-        if self.unindexed:
-            search.index_threats_after(self.conn, self.floor)
-            self.unindexed = False
 
     def _defer_indexes(self) -> list[str]:
         """Into a database without threats, the rows go in faster without the indexes that only
@@ -132,7 +135,7 @@ class Loader:
         from redlines.store.sqlite import dialect
 
         if dialect(self.conn) != "sqlite":
-            return self.conn.defer_indexes(DEFERRED_TABLES, LOAD_INDEXES)
+            return self.conn.defer_indexes(DEFERRED_TABLES, set())
         indexes = self.conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",
