@@ -405,7 +405,8 @@ def main() -> int:
         b.scaling(sizes[-1])
     if args.pg and args.only in (None, "postgresql"):
         with postgresql_server(args.pg) as server:
-            b.postgresql(sizes[-1], server)
+            for n in sizes[1:] or sizes:  # the same sizes as the import goal
+                b.postgresql(n, server)
     print(b.table())
     if not args.work:
         shutil.rmtree(work, ignore_errors=True)
