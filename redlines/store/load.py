@@ -114,37 +114,41 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
-        # The summaries read the events of each threat by index; the other indexes cover columns
-        # the summaries write, or (PostgreSQL's) the search index's words: they are built last.
-        first = [sql for sql in self.deferred if SUMMARY_READS in sql]
-        for sql in first:
+        # The summaries read the events of each threat by index, and the search pass reads
+        # citations by theirs (PostgreSQL); the indexes that cover the columns the summaries
+        # write are built after them, and those of the search index's own table after its rows.
+        summarised = [sql for table, sql in self.deferred if SUMMARY_READS in sql]
+        for sql in summarised:
             self.conn.execute(sql)
         if self.unindexed:
             summary.refresh_after(self.conn, self.floor)
+        for table, sql in self.deferred:
+            if table != "search" and sql not in summarised:
+                self.conn.execute(sql)
+        if self.unindexed:
             search.index_threats_after(self.conn, self.floor)
             self.unindexed = False
-        for sql in self.deferred:
-            if sql not in first:
+        for table, sql in self.deferred:
+            if table == "search":
                 self.conn.execute(sql)
         self.deferred = []
 
-    def _defer_indexes(self) -> list[str]:
+    def _defer_indexes(self) -> list[tuple[str, str]]:
         """Into a database without threats, the rows go in faster without the indexes that only
         reading uses, built after the load in one sort each: these are dropped (inside the run's
-        transaction, so a refused or dry run gets them back) and their SQL returned."""
+        transaction, so a refused or dry run gets them back) and returned as (table, SQL)."""
         from redlines.store.sqlite import dialect
 
         if dialect(self.conn) != "sqlite":
-            return self.conn.defer_indexes(DEFERRED_TABLES, set())
+            return self.conn.defer_indexes(DEFERRED_TABLES)
         indexes = self.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",
             DEFERRED_TABLES,
         ).fetchall()
-        deferred = list(indexes)
-        for name, _ in deferred:
+        for name, _, _ in indexes:
             self.conn.execute(f'DROP INDEX "{name}"')
-        return [sql for _, sql in deferred]
+        return [(table, sql) for _, table, sql in indexes]
 
     def _given(self, record: dict, key: str) -> bool:
         """Whether the record sets `key`: given in it, or cleared by its absence under replace."""

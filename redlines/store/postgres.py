@@ -433,27 +433,24 @@ class Connection:
         except psycopg.Error as e:
             raise _sqlite_error(e, f"INSERT INTO {table}") from None
 
-    def defer_indexes(self, tables: tuple[str, ...], kept: set[str]) -> list[str]:
+    def defer_indexes(self, tables: tuple[str, ...]) -> list[tuple[str, str]]:
         """PostgreSQL's half of `load.Loader._defer_indexes`, for a load into a database without
         threats: the indexes of `tables` that only reading uses (not those of a key or a unique
-        constraint, nor those in `kept`, which the load reads by), and the search index's words
-        (its GIN index: the index is empty), are dropped inside the run's transaction (a refused
-        or dry run gets them back) and their CREATE statements returned, to build each in one
-        pass once the rows are in. Every row written meanwhile goes into the indexes left (a
-        threat's row three times: written, summarised, settled). Until the run ends, other
-        connections wait to read these tables (as they wait for no run that writes into a
-        database holding threats)."""
+        constraint), and the search index's words (its GIN index: the index is empty), are
+        dropped inside the run's transaction (a refused or dry run gets them back) and returned
+        as (table, CREATE statement), to build each in one pass once the rows are in. Until the
+        run ends, other connections wait to read these tables (as they wait for no run that
+        writes into a database holding threats)."""
         rows = self.raw_execute(
-            "SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
+            "SELECT i.relname, t.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x "
             "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
             "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = ANY(%s) "
             "AND NOT x.indisunique AND NOT x.indisprimary ORDER BY i.relname",
             ([*tables, "search"],),
         ).fetchall()
-        deferred = [(name, sql) for name, sql in rows if name not in kept]
-        for name, _ in deferred:
+        for name, _, _ in rows:
             self.raw_execute(f'DROP INDEX "{name}"')
-        return [sql for _, sql in deferred]
+        return [(table, sql) for _, table, sql in rows]
 
     def raw_execute(self, sql: str, params=None):
         """PostgreSQL's own SQL, untranslated (for the store's PostgreSQL variants)."""

@@ -66,17 +66,18 @@ def writing(
 
     `loading`: an import. Into a SQLite database without threats, its writes are new rows whose
     references the loader took from the rows themselves (the issuer's id from `actor`, an event's
-    threat written just before it, a citation's source looked up), and nothing is deleted, so
-    SQLite's foreign-key checks, a look-up for every reference of every row, are switched off for
-    the run (the pragma cannot change inside a transaction, so it is decided before it begins, and
-    asked again once the run holds the database). `db check` still runs `foreign_key_check`."""
+    threat written just before it, a citation's source looked up), and the only rows it may
+    delete are an actor's aliases (under --replace), which nothing refers to; so SQLite's
+    foreign-key checks, a look-up for every reference of every row, are switched off for the run
+    (the pragma cannot change inside a transaction, so it is decided before it begins, and asked
+    again once the run holds the database). `db check` still runs `foreign_key_check`."""
     from redlines.store import summary
 
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
     if refusal is not None:
         raise refusal
     author = current_author(conn)  # before the transaction: a bad REDLINES_AUTHOR writes nothing
-    unchecked = loading and _without_threats(conn)
+    unchecked = loading and getattr(conn, "dialect", "sqlite") == "sqlite" and _without_threats(conn)
     if unchecked:
         conn.execute("PRAGMA foreign_keys = OFF")
     try:
