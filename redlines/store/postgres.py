@@ -6,7 +6,7 @@ The store writes SQLite's SQL; what PostgreSQL spells otherwise is translated he
 `?` and `:name` placeholders, `%` escaping, index hints (`INDEXED BY`, dropped), `INSERT OR
 IGNORE` (`ON CONFLICT DO NOTHING`), `IS [NOT]` between values (`IS [NOT] DISTINCT FROM`), scalar
 `max`/`min` (`greatest`/`least`), `date()` with modifiers, `char`, `instr`, `ifnull`,
-`group_concat`, `json_each`, `LIMIT -1`, subqueries in FROM without a name, and the transaction
+`group_concat`, `json_each`, `json_object`, `LIMIT -1`, subqueries in FROM without a name, and the transaction
 statements (`BEGIN IMMEDIATE` takes the writers' advisory lock, so runs land one after another).
 The few SQLite functions the rule SQL uses that PostgreSQL lacks (`julianday`, `printf('%0Nd')`,
 `rl_date`, and `max`/`sum` over booleans) are made by migration 0011 on PostgreSQL only.
@@ -48,6 +48,7 @@ _RENAMED = {
     "char": "chr",
     "instr": "strpos",
     "ifnull": "coalesce",
+    "json_object": "json_build_object",
 }
 # Words after a subquery in FROM that show it has no name of its own.
 _NOT_AN_ALIAS = {

@@ -98,6 +98,28 @@ def delete_threat(w: Writer, threat_id: str) -> None:
     w.delete("threat", threat_id)
 
 
+def delete_threats(w: Writer, threat_ids: list[str]) -> None:
+    """Many threats with everything under them, as `delete_threat` deletes one, in a statement
+    or two a table: the citations of their events, the events, their own citations, targets and
+    tags, then the threats, each row logged (the undo of a bulk import)."""
+    ids = (json.dumps(threat_ids, ensure_ascii=False),)
+    theirs = f"threat_id IN {_LISTED}"
+    w.delete_where("citation", f"event_id IN (SELECT id FROM event WHERE {theirs})", ids)
+    for table in ("event", "citation", "threat_target", "threat_tag"):
+        w.delete_where(table, theirs, ids)
+    w.delete_where("threat", f"id IN {_LISTED}", ids)
+
+
+def _delete_sources(w: Writer, source_ids: list[int]) -> None:
+    w.delete_where("source", "id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))", (json.dumps(source_ids),))
+
+
+_LISTED = "(SELECT value FROM json_each(?))"  # the keys of a JSON array bound as one value
+# How the rows of a table logged in bulk (`BULK`: an import's new threats and sources) are taken
+# back: many at a time, as they went in.
+_BULK_REMOVE = {"threat": delete_threats, "source": _delete_sources}
+
+
 def delete_actor(w: Writer, actor_id: int) -> None:
     for (aid,) in w.conn.execute("SELECT id FROM alias WHERE actor_id = ?", (actor_id,)).fetchall():
         w.delete("alias", aid)
@@ -235,9 +257,19 @@ def _key(table: str, row_id: str):
 
 
 def revert(w: Writer, run_changes: list[dict]) -> None:
-    """Apply the inverse of a run's changes, last first."""
+    """Apply the inverse of a run's changes, last first. Rows inserted in bulk (logged by key
+    alone, `changes` gives them without `after`) are removed in bulk, each run of them in turn."""
+    bulk_table, keys = None, []
     for c in reversed(run_changes):
         table, before, after = c["table"], c["before"], c["after"]
+        if c["op"] == "insert" and after is None and table in _BULK_REMOVE:
+            if table != bulk_table:
+                _remove_bulk(w, bulk_table, keys)
+                bulk_table, keys = table, []
+            keys.append(_key(table, c["row_id"]))
+            continue
+        _remove_bulk(w, bulk_table, keys)
+        bulk_table, keys = None, []
         key = after["id"] if after else before["id"] if before else _key(table, c["row_id"])
         if c["op"] == "insert":
             remove = {"threat": delete_threat, "event": delete_event, "actor": delete_actor}.get(table)
@@ -249,3 +281,9 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
             w.insert(table, {k: before.get(k) for k in COLUMNS[table]})  # a log older than a column lacks it
         else:
             w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id" and k in before})
+    _remove_bulk(w, bulk_table, keys)
+
+
+def _remove_bulk(w: Writer, table: str | None, keys: list) -> None:
+    if keys:
+        _BULK_REMOVE[table](w, keys)

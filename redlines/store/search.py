@@ -83,9 +83,17 @@ class Upkeep:
             f"{self._by('e.rowid')}",
             (floor,),
         )
+        # The citations of those threats and of their events, as one list of keys: an OR of two
+        # IN lists was planned on PostgreSQL as a scan of the list for every citation once the
+        # list outgrew its memory for hashing (a 150k import ran for over ten minutes).
+        cited = (
+            "(SELECT c2.id FROM citation c2 JOIN threat t2 ON t2.id = c2.threat_id WHERE t2.rowid > ? "
+            "UNION ALL SELECT c3.id FROM citation c3 JOIN event e3 ON e3.id = c3.event_id "
+            "JOIN threat t3 ON t3.id = e3.threat_id WHERE t3.rowid > ?)"
+        )
         conn.execute(
-            f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL AND (c.threat_id IN {new} OR c.event_id IN "
-            f"(SELECT id FROM event WHERE threat_id IN {new})) AND {fresh.format('c.id * 3 + 2')}{self._by('c.id')}",
+            f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL AND c.id IN {cited} "
+            f"AND {fresh.format('c.id * 3 + 2')}{self._by('c.id')}",
             (floor, floor),
         )
 

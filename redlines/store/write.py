@@ -198,6 +198,18 @@ class Writer:
         self._log(table, row_id, "update", before, {**before, **changed})
         return True
 
+    def delete_where(self, table: str, where: str, params: tuple) -> None:
+        """Delete the rows of `table` that `where` picks (SQL of the store's own, never input),
+        each logged as `delete` logs it (a change a row, in key order), in two statements: the
+        undo of a bulk import (`records.delete_threats`). Children first, as for `delete`."""
+        pairs = ", ".join(f"'{c}', {c}" for c in COLUMNS[table])
+        self.changes += self.conn.execute(
+            "INSERT INTO change (run_id, table_name, row_id, op, before) SELECT ?, ?, CAST(id AS TEXT), 'delete', "
+            f"CAST(json_object({pairs}) AS TEXT) FROM {table} WHERE {where} ORDER BY id",
+            (self._run_id(), table, *params),
+        ).rowcount
+        self.conn.execute(f"DELETE FROM {table} WHERE {where}", params)
+
     def delete(self, table: str, row_id: Any) -> None:
         """Delete one row. Children must be deleted first, through the writer, so that no
         cascade removes a row the change log does not know about."""
