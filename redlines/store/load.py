@@ -18,8 +18,9 @@ rows worked out from the record alone (`prepare`, in the process that reads the 
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
 that history shows what changed. Into a database without threats, the indexes of the loaded
-tables are built after the rows, and the new threats summarised and indexed for search in one
-pass each (`finish`).
+tables are built after the rows and the new threats summarised in one pass (`finish`); each
+batch goes into the search index as it is written, where the engine's index takes it so
+(`search.batch_marks`), else the new threats in one pass too.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class Loader:
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
         # New threats are numbered above this; they are put into the search index at `finish`, in one pass.
         self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
-        self.unindexed = False
+        self.unindexed = self.unsearched = False  # new threats not summarised yet; not in the search index yet
         self.deferred = self._defer_indexes() if self.floor == 0 else []
 
     @property
@@ -125,9 +126,10 @@ class Loader:
         for table, sql in self.deferred:
             if table != "search" and sql not in summarised:
                 self.conn.execute(sql)
-        if self.unindexed:
+        self.unindexed = False
+        if self.unsearched:
             search.index_threats_after(self.conn, self.floor)
-            self.unindexed = False
+            self.unsearched = False
         for table, sql in self.deferred:
             if table == "search":
                 self.conn.execute(sql)
@@ -454,6 +456,7 @@ class Loader:
             cited += new.cited
             said.append((tid, len(new.events)))
         conn = self.conn
+        marks = search.batch_marks(conn) if self.empty else None  # (all rows of such a load are new)
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
             bulk.insert(conn, "threat", THREAT_COLUMNS, threat_rows)
@@ -468,7 +471,11 @@ class Loader:
             )
             ids = [row[0] for row in threat_rows]
             self.w.log_inserts("threat", ids)
-        self.unindexed = True  # summarised and indexed by `finish`, with all the others
+        self.unindexed = True  # summarised by `finish`, with all the others
+        if marks is not None:
+            search.index_batch(conn, marks)
+        else:
+            self.unsearched = True  # indexed by `finish`, with all the others
         counts = self.counts
         counts.bump(counts.added, "threats", len(news))
         counts.bump(counts.added, "events", len(event_rows))

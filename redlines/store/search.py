@@ -37,7 +37,9 @@ class Upkeep:
     threats, events and citations (key, ..., text), and `indexed`, whether the row of a key is
     indexed already (a `{}` for the key's expression). New rows are indexed by the code that
     writes them: `Writer.insert` one at a time, the bulk loader and `db copy` a batch at a time.
-    `ordered`: a bulk insert goes in key order (FTS5 appends rows fastest in rowid order)."""
+    `ordered`: a bulk insert goes in key order (FTS5 appends rows fastest in rowid order).
+    `batched`: a load into a database without threats indexes each batch as soon as it is written
+    (`rows_above`), while the next batch is read; else the new threats in one pass at the end."""
 
     insert: str
     threats: str
@@ -45,6 +47,7 @@ class Upkeep:
     citations: str
     indexed: str
     ordered: bool = False
+    batched: bool = False
 
     def _by(self, key: str) -> str:
         return f" ORDER BY {key}" if self.ordered else ""
@@ -97,6 +100,14 @@ class Upkeep:
             (floor, floor),
         )
 
+    def rows_above(self, conn, threat: int, event: int, citation: int) -> None:
+        """Index every threat, event and citation numbered above these: the rows of the batch a
+        load into a database without threats has just written (all of them are new)."""
+        conn.execute(f"{self.insert}{self.threats} WHERE t.rowid > ?{self._by('t.rowid')}", (threat,))
+        conn.execute(f"{self.insert}{self.events} WHERE e.rowid > ?{self._by('e.rowid')}", (event,))
+        quoted = f"{self.insert}{self.citations} WHERE c.quote IS NOT NULL AND c.id > ?{self._by('c.id')}"
+        conn.execute(quoted, (citation,))
+
     def everything(self, conn) -> None:
         """Index every row, into an index that holds none yet."""
         conn.execute(f"{self.insert}{self.threats}{self._by('t.rowid')}")
@@ -105,7 +116,11 @@ class Upkeep:
 
 
 # FTS5's own list of the rows it holds answers "is this key indexed?".
-UPKEEP = Upkeep(_INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search_docsize WHERE id = {}", ordered=True)
+# Each batch of a load goes in as written: the same work for FTS5 as one pass at the end (which
+# writes out what it holds at every smaller key too), done while the reading process reads the next.
+UPKEEP = Upkeep(
+    _INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search_docsize WHERE id = {}", ordered=True, batched=True
+)
 
 
 def _upkeep(conn) -> Upkeep:
@@ -124,6 +139,21 @@ def index_row(conn: sqlite3.Connection, table: str, key) -> None:
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
     """Index threats just inserted in bulk, with their events and citations."""
     _upkeep(conn).threats_by_id(conn, threat_ids)
+
+
+def batch_marks(conn: sqlite3.Connection) -> tuple[int, int, int] | None:
+    """Before a batch of a load into a database without threats is written: the largest rowid of
+    threat, event and citation, to index the batch's rows by (`index_batch`), when the engine's
+    index takes them a batch at a time; else None (`index_threats_after` takes them at the end)."""
+    if not _upkeep(conn).batched:
+        return None
+    one = "SELECT COALESCE(MAX(rowid), 0) FROM {}"
+    return tuple(conn.execute(one.format(t)).fetchone()[0] for t in ("threat", "event", "citation"))
+
+
+def index_batch(conn: sqlite3.Connection, marks: tuple[int, int, int]) -> None:
+    """Index the rows written since `batch_marks` gave `marks`."""
+    _upkeep(conn).rows_above(conn, *marks)
 
 
 def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
