@@ -21,11 +21,11 @@ IN_PROCESS_BELOW = 4 << 20  # bytes: a smaller file is read in this process (for
 
 def checked_batches(
     path: Path, known: set[str], today: date | None, batch: int, *, rows_only: bool = False
-) -> Iterator[dict[str, list]]:
+) -> Iterator[dict]:
     """The records of the file, checked, as `{"actor": [...], "source": [...], "threat": [...],
-    "new": [...]}` with at most `batch` threats each; the last batch comes after the whole file
+    "new": NewRows}` with at most `batch` threats each; the last batch comes after the whole file
     was checked. A threat comes as its record under "threat", or, with `rows_only` (every threat
-    is new to the database), as the rows it writes (`store.load.NewThreat`) under "new".
+    is new to the database), as the rows it writes, added to the batch's `store.load.NewRows`.
     Nothing more is handed out after the first problem; at the end, BadInput lists them all.
     UnicodeDecodeError when the file is not UTF-8, as `open` raises it."""
     try:
@@ -43,14 +43,16 @@ def _start_methods() -> list[str]:
     return multiprocessing.get_all_start_methods()
 
 
-def _batches(path: Path, known: set[str], today: date | None, batch: int, rows_only: bool) -> Iterator[dict[str, list]]:
+def _batches(path: Path, known: set[str], today: date | None, batch: int, rows_only: bool) -> Iterator[dict]:
     from redlines.domain.document import LineChecker
-    from redlines.store.load import prepared
+    from redlines.store.load import NewRows, prepared
     from redlines.store.seen import SeenKeys
 
+    def empty() -> dict:
+        return {"actor": [], "source": [], "threat": [], "new": NewRows()}
+
     checker = LineChecker(known, today=today, ids=SeenKeys())
-    pending: dict[str, list] = {"actor": [], "source": [], "threat": [], "new": []}
-    threats = 0
+    pending, threats = empty(), 0
     with open(path, encoding="utf-8-sig", newline="") as f:
         for n, line in enumerate(f, 1):  # a file splits on newlines only, as JSON lines should
             checked = checker.check(n, line)
@@ -61,13 +63,15 @@ def _batches(path: Path, known: set[str], today: date | None, batch: int, rows_o
                 threats += 1
                 # its rows, should it be new: worked out here, beside the writes
                 if rows_only:
-                    kind, record = "new", prepared(record)
+                    pending["new"].add(record)
+                    kind = None
                 else:
                     prepared(record)
-            pending[kind].append(record)
+            if kind is not None:
+                pending[kind].append(record)
             if threats == batch:
                 yield pending
-                pending, threats = {"actor": [], "source": [], "threat": [], "new": []}, 0
+                pending, threats = empty(), 0
     checker.finish()  # raises BadInput if anything was wrong
     yield pending
 
@@ -121,9 +125,7 @@ def _end_with(parent: int) -> None:
         os._exit(1)
 
 
-def _from_child(
-    path: Path, known: set[str], today: date | None, batch: int, rows_only: bool
-) -> Iterator[dict[str, list]]:
+def _from_child(path: Path, known: set[str], today: date | None, batch: int, rows_only: bool) -> Iterator[dict]:
     import multiprocessing
     import os
 

@@ -217,7 +217,7 @@ class Tracker:
                     seen["sources"] += len(pending["source"])
                     seen["threats"] += n
                     seen["events"] += sum(len(t.get("events") or ()) for t in pending["threat"])
-                    seen["events"] += sum(len(new.events) for new in pending["new"])
+                    seen["events"] += len(pending["new"].events)
             finally:
                 batches.close()  # a reading process still running is stopped now, not when the error is freed
             loader.finish()

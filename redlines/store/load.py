@@ -29,7 +29,6 @@ import json
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from redlines.domain import validation
 from redlines.domain.checks import event_id, event_number
@@ -251,16 +250,19 @@ class Loader:
             return
         ids = [t["id"] for t in threats]
         existing = {r[0] for r in self.conn.execute(_EXISTING, (json.dumps(ids, ensure_ascii=False),))}
-        self.new_threats([prepared(t) for t in threats if t["id"] not in existing])
+        news = NewRows()
+        for t in threats:
+            if t["id"] not in existing:
+                news.extend(prepared(t))
+        self.new_threats(news)
         for t in threats:
             if t["id"] in existing:
                 self._merge_threat(t)
 
-    def new_threats(self, news: list[NewThreat]) -> None:
-        """Threats new to the database, as `prepared` gives them: checked, then written in bulk."""
-        for new in news:
-            for where, problem in new.problems:
-                self.p.add(where, problem)
+    def new_threats(self, news: NewRows) -> None:
+        """Threats new to the database, as `NewRows` gives them: checked, then written in bulk."""
+        for where, problem in news.problems:
+            self.p.add(where, problem)
         if not self.refused:
             self._insert_new(news)
 
@@ -439,22 +441,14 @@ class Loader:
         self.counts.bump(self.counts.added, "sources", len(new))
         return ids
 
-    def _insert_new(self, news: list[NewThreat]) -> None:
+    def _insert_new(self, news: NewRows) -> None:
         """Threats new to the database, a batch in one bulk insert a table."""
         if not news:
             return
         actor_ids = self.actor_ids
-        threat_rows, target_rows, tag_rows, event_rows = [], [], [], []
-        cited: list[tuple[str, str | None, str | None, str | None]] = []  # url, threat, event, quote
-        said = []
-        for new in news:
-            tid, issuer, *fields = new.threat
-            threat_rows.append((tid, actor_ids[issuer], *fields))
-            target_rows += [(tid, actor_ids[x]) for x in new.targets]
-            tag_rows += new.tags
-            event_rows += new.events
-            cited += new.cited
-            said.append((tid, len(new.events)))
+        threat_rows = [(tid, actor_ids[issuer], *fields) for tid, issuer, *fields in news.threats]
+        target_rows = [(tid, actor_ids[x]) for tid, x in news.targets]
+        tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
         marks = search.batch_marks(conn) if self.empty else None  # (all rows of such a load are new)
         with checked_already(conn):
@@ -529,52 +523,65 @@ def _event_ids(tid: str, events: list[dict]) -> list[tuple[str, dict]]:
     return out
 
 
-class NewThreat(NamedTuple):
-    """What a threat's record writes if it is new to the database, worked out from the record
-    alone (`prepared`): its row (with the issuer's slug for its id), its targets' slugs, its tags,
-    its events' rows, its citations, and the problems it has as a new threat (then no rows)."""
+class NewRows:
+    """What threat records write if they are new to the database, worked out from the records
+    alone (`add`), table by table: the threats' rows (with the issuer's slug for its id), their
+    targets (threat id, actor slug), tags, events' rows and citations (URL, threat, event,
+    quote), and the problems they have as new threats (a threat with any adds no rows). One
+    record's (`prepared`), or a batch's: the reading process of a large file sends a batch of
+    rows as one of these (fewer objects to pickle than one a threat, and none to build here)."""
 
-    threat: tuple
-    targets: tuple
-    tags: list[tuple[str, str]]
-    events: list[tuple]
-    cited: list[tuple[str, str | None, str | None, str | None]]  # url, threat, event, quote
-    problems: list[tuple[str, str]]  # (where, what is wrong)
+    __slots__ = ("threats", "targets", "tags", "events", "cited", "problems", "said")
+
+    def __init__(self) -> None:
+        self.threats: list[tuple] = []
+        self.targets: list[tuple[str, str]] = []
+        self.tags: list[tuple[str, str]] = []
+        self.events: list[tuple] = []
+        self.cited: list[tuple[str, str | None, str | None, str | None]] = []
+        self.problems: list[tuple[str, str]] = []  # (where, what is wrong)
+        self.said: list[tuple[str, int]] = []  # (threat id, its events): a threat each, as added
+
+    def __len__(self) -> int:
+        return len(self.said)
+
+    def add(self, t: dict) -> None:
+        """A checked threat record's rows (its id given; the document check has passed it)."""
+        tid, where = t["id"], t["_where"]
+        events = t.get("events") or ()
+        self.said.append((tid, len(events)))
+        problems = [(f"{where}.{k}", "is required for a new threat") for k in REQUIRED if k not in t]
+        for e in events:
+            if "what" not in e:
+                problems.append((f"{e['_where']}.what", "is required for a new event"))
+            problems += _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+        if problems:
+            self.problems += problems
+            return
+        self.threats.append((tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS]))
+        self.targets += [(tid, x) for x in t.get("targets") or ()]
+        self.tags += [(tid, x) for x in t.get("tags") or ()]
+        cited = self.cited
+        cited += [(c["url"], tid, None, c["quote"]) for c in t.get("sources") or ()]
+        if events:
+            row = self.events.append
+            for n, (eid, e) in enumerate(_event_ids(tid, events), 1):
+                row((eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n))
+                cited += [(c["url"], None, eid, c["quote"]) for c in e.get("sources") or ()]
+
+    def extend(self, other: NewRows) -> None:
+        for name in self.__slots__:
+            getattr(self, name).extend(getattr(other, name))
 
 
-def prepared(t: dict) -> NewThreat:
-    """The record's `NewThreat`, kept in it under "_new": made where the file is read (the reading
-    process of a large file, beside the writes: `redlines.reading`), or here when it was not."""
+def prepared(t: dict) -> NewRows:
+    """The record's own `NewRows`, kept in it under "_new": made where the file is read (the
+    reading process of a large file, beside the writes: `redlines.reading`), or here when it was not."""
     new = t.get("_new")
     if new is None:
-        new = t["_new"] = prepare(t)
+        new = t["_new"] = NewRows()
+        new.add(t)
     return new
-
-
-def prepare(t: dict) -> NewThreat:
-    """A checked threat record's `NewThreat` (its id given; the document check has passed it)."""
-    tid, where = t["id"], t["_where"]
-    problems = [(f"{where}.{k}", "is required for a new threat") for k in REQUIRED if k not in t]
-    events = t.get("events") or ()
-    for e in events:
-        if "what" not in e:
-            problems.append((f"{e['_where']}.what", "is required for a new event"))
-        problems += _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
-    if problems:
-        return NewThreat((), (), [], [], [], problems)
-    cited = [(c["url"], tid, None, c["quote"]) for c in t.get("sources") or ()]
-    event_rows = []
-    for n, (eid, e) in enumerate(_event_ids(tid, events) if events else (), 1):
-        event_rows.append((eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n))
-        cited += [(c["url"], None, eid, c["quote"]) for c in e.get("sources") or ()]
-    return NewThreat(
-        (tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS]),
-        tuple(t.get("targets") or ()),
-        [(tid, x) for x in t.get("tags") or ()],
-        event_rows,
-        cited,
-        [],
-    )
 
 
 def _event_problems(where: str, kind, outcome, due) -> list[tuple[str, str]]:
