@@ -178,6 +178,11 @@ def test_an_undo_of_a_bulk_import_logs_each_row_it_removes_so_that_undoing_it_pu
 
     cli("undo", "--yes")  # undoes the undo: every record back as it was (on PostgreSQL, under new rowids)
     assert cli("export", "--format", "jsonl").stdout.splitlines()[1:] == exported
+    redo = cli.json("history", "--json", "--limit", "1")[0]["changes"]
+    redo = [c for c in redo if c["table"] not in ("actor", "alias")]
+    assert all(c["op"] == "insert" for c in redo)
+    assert sorted((c["table"], c["id"]) for c in redo) == sorted(expected)
+    assert {k: v[::-1] for k, v in next(c for c in redo if c["id"] == kept["id"])["fields"].items()} == kept["fields"]
     cli("db", "check")  # summaries, verdicts and the search index agree with the rows
     assert [r["id"] for r in cli.json("search", kept["fields"]["statement"][0].split()[1], "--json")]
     cli("undo", "--yes")

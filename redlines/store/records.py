@@ -257,19 +257,22 @@ def _key(table: str, row_id: str):
 
 
 def revert(w: Writer, run_changes: list[dict]) -> None:
-    """Apply the inverse of a run's changes, last first. Rows inserted in bulk (logged by key
-    alone, `changes` gives them without `after`) are removed in bulk, each run of them in turn."""
-    bulk_table, keys = None, []
+    """Apply the inverse of a run's changes, last first. Consecutive changes of one table that
+    go back the same way are taken back together: rows inserted in bulk (logged by key alone,
+    `changes` gives them without `after`) are removed in bulk, and deleted rows are put back
+    a statement a step for the lot (`Writer.insert_many`)."""
+    step, items = None, []  # (how, table) of the changes gathered in `items`
     for c in reversed(run_changes):
         table, before, after = c["table"], c["before"], c["after"]
-        if c["op"] == "insert" and after is None and table in _BULK_REMOVE:
-            if table != bulk_table:
-                _remove_bulk(w, bulk_table, keys)
-                bulk_table, keys = table, []
-            keys.append(_key(table, c["row_id"]))
+        how = _together(c)
+        if how is not None:
+            if (how, table) != step:
+                _take_back(w, step, items)
+                step, items = (how, table), []
+            items.append(before if how == "put back" else _key(table, c["row_id"]))
             continue
-        _remove_bulk(w, bulk_table, keys)
-        bulk_table, keys = None, []
+        _take_back(w, step, items)
+        step, items = None, []
         key = after["id"] if after else before["id"] if before else _key(table, c["row_id"])
         if c["op"] == "insert":
             remove = {"threat": delete_threat, "event": delete_event, "actor": delete_actor}.get(table)
@@ -281,9 +284,24 @@ def revert(w: Writer, run_changes: list[dict]) -> None:
             w.insert(table, {k: before.get(k) for k in COLUMNS[table]})  # a log older than a column lacks it
         else:
             w.update(table, key, {k: before[k] for k in COLUMNS[table] if k != "id" and k in before})
-    _remove_bulk(w, bulk_table, keys)
+    _take_back(w, step, items)
 
 
-def _remove_bulk(w: Writer, table: str | None, keys: list) -> None:
-    if keys:
-        _BULK_REMOVE[table](w, keys)
+def _together(change: dict) -> str | None:
+    """How a change is taken back with its neighbours of the same table, if it can be."""
+    table = change["table"]
+    if change["op"] == "insert" and change["after"] is None and table in _BULK_REMOVE:
+        return "remove"
+    if change["op"] == "delete" and all(k in change["before"] for k in COLUMNS[table]):
+        return "put back"  # (a row logged before a column was added goes back alone: `insert` fills it)
+    return None
+
+
+def _take_back(w: Writer, step: tuple[str, str] | None, items: list) -> None:
+    if step is None or not items:
+        return
+    how, table = step
+    if how == "remove":
+        _BULK_REMOVE[table](w, items)
+    else:
+        w.insert_many(table, items)

@@ -52,12 +52,12 @@ class Upkeep:
     def _by(self, key: str) -> str:
         return f" ORDER BY {key}" if self.ordered else ""
 
-    def row(self, conn, table: str, key) -> None:
-        """Index one row just inserted into threat, event or citation (other tables: nothing)."""
+    def rows(self, conn, table: str, keys: list) -> None:
+        """Index rows just inserted into threat, event or citation (other tables: nothing)."""
         sql = {"threat": "t.id = ?", "event": "e.id = ?", "citation": "c.id = ? AND c.quote IS NOT NULL"}.get(table)
-        if sql:
+        if sql and keys:
             source = {"threat": self.threats, "event": self.events, "citation": self.citations}[table]
-            conn.execute(f"{self.insert}{source} WHERE {sql}", (key,))
+            conn.executemany(f"{self.insert}{source} WHERE {sql}", [(key,) for key in keys])
 
     def threats_by_id(self, conn, threat_ids: list[str]) -> None:
         """Index threats just inserted in bulk, with their events and citations."""
@@ -133,7 +133,12 @@ def _upkeep(conn) -> Upkeep:
 
 def index_row(conn: sqlite3.Connection, table: str, key) -> None:
     """Index one row just inserted into threat, event or citation (other tables: nothing to do)."""
-    _upkeep(conn).row(conn, table, key)
+    _upkeep(conn).rows(conn, table, [key])
+
+
+def index_rows(conn: sqlite3.Connection, table: str, keys: list) -> None:
+    """Index rows just inserted into threat, event or citation (other tables: nothing to do)."""
+    _upkeep(conn).rows(conn, table, keys)
 
 
 def index_threats(conn: sqlite3.Connection, threat_ids: list[str]) -> None:
