@@ -458,7 +458,7 @@ class Recorder:
         found = records.run_by_id(self.conn, run_id)
         return _logged(found, records.changes(self.conn, [run_id]).get(run_id, []))
 
-    def undo(self, expected_run: int | None = None, run_id: int | None = None) -> dict:
+    def undo(self, expected_run: int | None = None, run_id: int | None = None) -> None:
         """Take back a run whole, as a run of its own (so an undo can be undone): run `run_id`,
         else the caller's newest run not undone yet. Refused (nothing written) when a later run
         changed a row the undo would write: an undo never overwrites a later edit."""
@@ -490,7 +490,6 @@ class Recorder:
             if w.run_id is not None:
                 later = records.later_runs_on_rows_of(self.conn, w.run_id, after=target["id"], before=w.run_id)
                 _refuse_later(target, later)
-        return self.history_of(target["id"])
 
 
 def _refuse_later(target, later: list) -> None:
