@@ -127,36 +127,70 @@ def _big_import_file(path: Path, n: int) -> None:
             )
 
 
+def _journal_mode(db: Path) -> str:
+    with contextlib.closing(sqlite3.connect(db)) as c:
+        return c.execute("PRAGMA journal_mode").fetchone()[0]
+
+
 def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
-    """The kill is sent only once the import's transaction has written pages into the WAL (the
-    one writer is the import, so a growing -wal proves the transaction is open and unfinished):
-    then nothing of it may be seen. The same import left alone lands whole."""
+    """An import into a database without threats writes its pages through a rollback journal
+    (once, rather than into the WAL and again at the commit). The kill is sent only once its
+    transaction has written pages into the file beside a journal (the one writer is the import,
+    so that proves the transaction is open and unfinished): then nothing of it may be seen, and
+    the next write puts the database back in WAL. The same import left alone lands whole."""
     db, data = tmp_path / "k.db", tmp_path / "big.jsonl"
-    wal = Path(f"{db}-wal")
+    journal = Path(f"{db}-journal")
     _big_import_file(data, 60_000)
     assert run_installed(installed, "db", "init", "--empty", db=db).returncode == 0
-    assert not wal.exists() or wal.stat().st_size == 0
+    assert _journal_mode(db) == "wal" and not journal.exists()
+    size = db.stat().st_size
     env = {**os.environ, "REDLINES_DB": str(db)}
     proc = subprocess.Popen(
         [installed, "import", str(data)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 60
-    while (not wal.exists() or wal.stat().st_size < 64 * 1024) and proc.poll() is None and time.monotonic() < deadline:
+    while (
+        not (journal.exists() and db.stat().st_size > size + (1 << 20))
+        and proc.poll() is None
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.002)
     assert proc.poll() is None, "the import ended before its transaction was seen writing: make the file larger"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert journal.exists()  # a hot journal: the next to open the file rolls the import back
     t = Tracker(db)
     assert t.check() == []
     assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
     assert t.conn.execute("SELECT COUNT(*) FROM run").fetchone()[0] == 0
     t.close()
+    assert _journal_mode(db) == "delete"
+    assert run_installed(installed, "add", "actor", "b", "--name", "B", db=db).returncode == 0
+    assert _journal_mode(db) == "wal"  # put back by the next write
     whole = subprocess.run([installed, "import", str(data)], env=env, capture_output=True, text=True)
     assert whole.returncode == 0, whole.stderr
+    assert _journal_mode(db) == "wal" and not journal.exists()
     t = Tracker(db)
     assert t.check() == []
     assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 60_000
     t.close()
+
+
+def test_an_import_beside_a_reader_keeps_the_wal_and_the_reader_its_view(installed, tmp_path):
+    """With another connection open, a bulk import stays in WAL (its journal mode cannot change),
+    and the reader goes on reading the state before it."""
+    db, data = tmp_path / "r.db", tmp_path / "some.jsonl"
+    _big_import_file(data, 3_000)
+    assert run_installed(installed, "db", "init", "--empty", db=db).returncode == 0
+    with contextlib.closing(sqlite3.connect(db)) as reader:
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
+        done = run_installed(installed, "import", str(data), db=db)
+        assert done.returncode == 0, done.stderr
+        assert reader.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0  # its snapshot
+        reader.execute("COMMIT")
+        assert reader.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 3_000
+    assert _journal_mode(db) == "wal"
 
 
 def test_a_killed_migration_leaves_the_old_file_and_the_backup_restores_it(installed, tmp_path):

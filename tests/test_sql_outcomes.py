@@ -151,3 +151,43 @@ def test_due_from_settled_verdicts_equals_due_judged_afresh(seeded, limit, issue
         assert queries.due(seeded, replace(params, settled=True), horizon, kept, limit=limit) == afresh
         reused += settled
     assert reused > 100
+
+
+few_days = st.builds(
+    lambda days, precision: _at(START + timedelta(days=days), precision),
+    st.integers(0, 40),  # few days apart: same dates, a month beside its days, ties broken by entry
+    st.sampled_from(["day", "day", "month", "year"]),
+)
+crowded = st.lists(
+    st.tuples(st.sampled_from(EVENT_KINDS), few_days, st.sampled_from(RESPONSE_OUTCOMES), few_days), max_size=8
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(timeline=crowded)
+def test_the_summary_an_import_writes_with_a_new_threat_equals_the_one_sql_computes(conn, timeline):
+    """A bulk import writes each new threat's summary with its row, worked out in Python
+    (`domain.outcomes.summary`, in the reading process); every other write has SQL compute it.
+    The two agree on any timeline: `db check` would call the threat stale otherwise."""
+    from redlines.domain.outcomes import summary as summarised
+    from redlines.schema import SUMMARY_COLUMNS
+
+    rows = [
+        (kind, on.iso(), outcome if kind == "response" else None, due.iso() if kind == "deadline" else None, n)
+        for n, (kind, on, outcome, due) in enumerate(timeline, 1)
+    ]
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT INTO threat (id, issuer_id, made_on, statement, category) VALUES ('t', 1, '2024', 's', 'other')"
+        )
+        conn.executemany(
+            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
+            "VALUES ('t#' || ?5, 't', ?1, ?2, 'w', ?3, ?4, ?5)",
+            rows,
+        )
+        summary.refresh(conn, ["t"])
+        stored = conn.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM threat WHERE id = 't'").fetchone()
+    finally:
+        conn.execute("ROLLBACK")
+    assert summarised(rows) == tuple(stored)

@@ -79,6 +79,42 @@ def judge(
     return Verdict(outcome, rule, deadline, tested_on, by)
 
 
+def summary(events: Iterable[tuple[str, str, str | None, str | None, int]]) -> tuple:
+    """What the store caches on a threat from its events, each given as (kind, ISO date as
+    stored, outcome, due, seq), in the order of `schema.SUMMARY_COLUMNS`: first crossing,
+    strongest response's rank, first response, whether complied, whether withdrawn, how many
+    restatements, the due of the deadline event in force (the latest by date, then entry) and
+    the last event's date. Dates compare as stored text, as `store.queries.EVENT_AGGREGATES`
+    compares them (a month sorts before its days): the two are held to each other by tests."""
+    first_crossed = rank = first_response = deadline_key = last = None
+    complied = withdrawn = restated = 0
+    for kind, on, outcome, due, seq in events:
+        if last is None or on > last:
+            last = on
+        if kind == "crossed":
+            if first_crossed is None or on < first_crossed:
+                first_crossed = on
+        elif kind == "response":
+            if first_response is None or on < first_response:
+                first_response = on
+            strength = RESPONSE_RANK.get(outcome)
+            if strength is not None and (rank is None or strength > rank):
+                rank = strength
+        elif kind == "deadline":
+            if due is not None:
+                key = f"{on}\x01{seq:012d}\x01{due}"
+                if deadline_key is None or key > deadline_key:
+                    deadline_key = key
+        elif kind == "complied":
+            complied = 1
+        elif kind == "withdrawn":
+            withdrawn = 1
+        elif kind == "restated":
+            restated += 1
+    deadline_set = deadline_key.split("\x01", 2)[2] if deadline_key is not None else None
+    return (first_crossed, rank, first_response, complied, withdrawn, restated, deadline_set, last)
+
+
 def first_tested(
     crossed: FuzzyDate | None, responded: FuzzyDate | None, deadline_passed: FuzzyDate | None
 ) -> FuzzyDate | None:

@@ -18,7 +18,8 @@ rows worked out from the record alone (`prepare`, in the process that reads the 
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
 that history shows what changed. Into a database without threats, the indexes of the loaded
-tables are built after the rows and the new threats summarised in one pass (`finish`); each
+tables are built after the rows and the new threats' verdicts settled in one pass (`finish`;
+their summaries come with their rows, from `domain.outcomes.summary`); each
 batch goes into the search index as it is written, where the engine's index takes it so
 (`search.batch_marks`), else the new threats in one pass too.
 """
@@ -30,20 +31,20 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from redlines.domain import validation
+from redlines.domain import outcomes, validation
 from redlines.domain.checks import event_id, event_number
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
-from redlines.schema import DEFAULTS, THREAT_FIELDS
+from redlines.schema import DEFAULTS, SUMMARY_COLUMNS, THREAT_FIELDS
 from redlines.schema import THREAT_REQUIRED as REQUIRED
 from redlines.store import bulk, records, search, summary
+from redlines.store.sqlite import sorting_threads
 from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
 # Loading into a database without threats, the indexes of these tables are built after the rows,
 # each in one sort, before the new threats are summarised and indexed for search (`finish`).
 DEFERRED_TABLES = ("threat", "threat_tag", "threat_target", "event", "citation")
-SUMMARY_READS = "ix_event_threat_id_kind_occurred_on"  # the index the summaries read events by
 DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
 
@@ -99,7 +100,7 @@ class Loader:
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
         # New threats are numbered above this; they are put into the search index at `finish`, in one pass.
         self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
-        self.unindexed = self.unsearched = False  # new threats not summarised yet; not in the search index yet
+        self.unsettled = self.unsearched = False  # new threats: no settled verdict yet; not searchable yet
         self.deferred = self._defer_indexes() if self.floor == 0 else []
 
     @property
@@ -114,25 +115,23 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
-        # The summaries read the events of each threat by index, and the search pass reads
-        # citations by theirs (PostgreSQL); the indexes that cover the columns the summaries
-        # write are built after them, and those of the search index's own table after its rows.
-        summarised = [sql for table, sql in self.deferred if SUMMARY_READS in sql]
-        for sql in summarised:
-            self.conn.execute(sql)
-        if self.unindexed:
-            summary.refresh_after(self.conn, self.floor)
-        for table, sql in self.deferred:
-            if table != "search" and sql not in summarised:
-                self.conn.execute(sql)
-        self.unindexed = False
-        if self.unsearched:
-            search.index_threats_after(self.conn, self.floor)
-            self.unsearched = False
-        for table, sql in self.deferred:
-            if table == "search":
-                self.conn.execute(sql)
-        self.deferred = []
+        # The new threats' verdicts are settled before the indexes that cover the columns it
+        # writes are built; the search pass reads citations by their index (PostgreSQL), and
+        # the indexes of the search index's own table are built after its rows.
+        with sorting_threads(self.conn):
+            if self.unsettled:
+                summary.settle_after(self.conn, self.floor)
+                self.unsettled = False
+            for table, sql in self.deferred:
+                if table != "search":
+                    self.conn.execute(sql)
+            if self.unsearched:
+                search.index_threats_after(self.conn, self.floor)
+                self.unsearched = False
+            for table, sql in self.deferred:
+                if table == "search":
+                    self.conn.execute(sql)
+            self.deferred = []
 
     def _defer_indexes(self) -> list[tuple[str, str]]:
         """Into a database without threats, the rows go in faster without the indexes that only
@@ -465,7 +464,7 @@ class Loader:
             )
             ids = [row[0] for row in threat_rows]
             self.w.log_inserts("threat", ids)
-        self.unindexed = True  # summarised by `finish`, with all the others
+        self.unsettled = True  # settled by `finish`, with all the others
         if marks is not None:
             search.index_batch(conn, marks)
         else:
@@ -480,7 +479,7 @@ class Loader:
 
 
 _EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
-THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS)
+THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS, *SUMMARY_COLUMNS)  # a new threat's summary: `NewRows`
 EVENT_COLUMNS = ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq")
 
 
@@ -558,16 +557,19 @@ class NewRows:
         if problems:
             self.problems += problems
             return
-        self.threats.append((tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS]))
         self.targets += [(tid, x) for x in t.get("targets") or ()]
         self.tags += [(tid, x) for x in t.get("tags") or ()]
         cited = self.cited
         cited += [(c["url"], tid, None, c["quote"]) for c in t.get("sources") or ()]
+        rows = []
         if events:
-            row = self.events.append
+            row = rows.append
             for n, (eid, e) in enumerate(_event_ids(tid, events), 1):
                 row((eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n))
                 cited += [(c["url"], None, eid, c["quote"]) for c in e.get("sources") or ()]
+            self.events += rows
+        summarised = outcomes.summary((r[2], r[3], r[5], r[6], r[8]) for r in rows)
+        self.threats.append((tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS], *summarised))
 
     def extend(self, other: NewRows) -> None:
         for name in self.__slots__:

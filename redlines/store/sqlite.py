@@ -13,6 +13,9 @@ The rest of `redlines.store` is written against this module's names, not against
 
 - `journal_mode(conn)`, `integrity_problems(conn)`: the engine's own view of a file's health
   (`PRAGMA journal_mode`, `integrity_check`, `foreign_key_check`).
+- `sorting_threads(conn)`: index builds at the end of a bulk load sort on every core.
+- `rollback_journal(conn)` / `back_to_wal(conn)`: a bulk load's one transaction in a rollback
+  journal rather than the WAL (see `rollback_journal`); the database is in WAL otherwise.
 
 Still SQLite-specific elsewhere, each named where it stands: the opening pragmas and file handling
 (`engine`), the full-text index (`search`, FTS5), date arithmetic in the rules (`julianday`,
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 VALUES = "{values}"  # where `select_in` puts the placeholders of a chunk
 
@@ -75,6 +79,60 @@ def journal_mode(conn: sqlite3.Connection) -> str:
     if dialect(conn) != "sqlite":
         return "postgresql"
     return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+@contextmanager
+def sorting_threads(conn):
+    """Statements that sort large lists (CREATE INDEX at the end of a bulk load) sort with a
+    helper thread a core (`PRAGMA threads`): the reading process is done by then, and its core
+    idle (an index of a million threats: 2.8 -> 1.8 s). Nothing on another engine."""
+    import os
+
+    sqlite = dialect(conn) == "sqlite"
+    if sqlite:
+        conn.execute(f"PRAGMA threads = {min(os.cpu_count() or 1, 8)}")
+    try:
+        yield
+    finally:
+        if sqlite:
+            conn.execute("PRAGMA threads = 0")
+
+
+def rollback_journal(conn: sqlite3.Connection) -> bool:
+    """Put the database in a rollback journal for the one transaction of a bulk load into a
+    database without threats (whether it did). In WAL every new page is written twice: into the
+    WAL as the cache spills, then into the file by the checkpoint at the commit (a load of a
+    million threats writes 2 GB, and the commit took 9.8 s); with a rollback journal the new
+    pages go into the file once, and the journal keeps only the few pages there were. The commit
+    is as atomic (synchronous FULL meanwhile); readers wait for it rather than read the state
+    before it. Only when nobody else has the database open (else it stays in WAL); `back_to_wal`
+    after, and at the next write if a load was killed midway (its journal is rolled back by the
+    next to open the file)."""
+    if dialect(conn) != "sqlite" or not _journal(conn, "delete"):
+        return False
+    conn.execute("PRAGMA synchronous = FULL")
+    return True
+
+
+def back_to_wal(conn: sqlite3.Connection) -> None:
+    """The database in WAL mode again, where it lives (see `rollback_journal`): when others have
+    it open meanwhile, it stays as it is until the next write."""
+    if dialect(conn) != "sqlite" or journal_mode(conn) == "wal":
+        return
+    if _journal(conn, "wal"):
+        conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def _journal(conn: sqlite3.Connection, mode: str) -> bool:
+    """Switch the journal mode, without waiting for others to let go of the file."""
+    waits = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        return conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0] == mode
+    except sqlite3.OperationalError:  # locked by another connection, or a file we cannot write
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {waits}")
 
 
 def integrity_problems(conn: sqlite3.Connection) -> list[str]:

@@ -102,9 +102,9 @@ def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
         conn.execute(settle, (chunk,))
 
 
-def refresh_after(conn: sqlite3.Connection, floor: int) -> None:
-    """`refresh` for every threat numbered above `floor`: those an import added, in one pass."""
-    conn.execute(_refresh_sql(AFTER), (floor,))
+def settle_after(conn: sqlite3.Connection, floor: int) -> None:
+    """The settled verdict of every threat numbered above `floor` (those an import added, in one
+    pass), whose summaries were written with their rows (`domain.outcomes.summary`)."""
     conn.execute(settle_sql(outcomes.DEFAULT_GRACE_DAYS, AFTER), (floor,))
 
 

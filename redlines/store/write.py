@@ -70,14 +70,18 @@ def writing(
     delete are an actor's aliases (under --replace), which nothing refers to; so SQLite's
     foreign-key checks, a look-up for every reference of every row, are switched off for the run
     (the pragma cannot change inside a transaction, so it is decided before it begins, and asked
-    again once the run holds the database). `db check` still runs `foreign_key_check`."""
+    again once the run holds the database). `db check` still runs `foreign_key_check`. Such a
+    load also writes its pages once, through a rollback journal (`sqlite.rollback_journal`)."""
     from redlines.store import summary
+    from redlines.store.sqlite import back_to_wal, rollback_journal
 
     refusal = getattr(conn, "refusal", None)  # the file holds SQL redlines did not make
     if refusal is not None:
         raise refusal
     author = current_author(conn)  # before the transaction: a bad REDLINES_AUTHOR writes nothing
     unchecked = loading and getattr(conn, "dialect", "sqlite") == "sqlite" and _without_threats(conn)
+    back_to_wal(conn)  # if a bulk load was killed midway
+    journalled = unchecked and rollback_journal(conn)
     if unchecked:
         conn.execute("PRAGMA foreign_keys = OFF")
     try:
@@ -99,6 +103,8 @@ def writing(
     finally:
         if unchecked:
             conn.execute("PRAGMA foreign_keys = ON")
+        if journalled:
+            back_to_wal(conn)
     if not dry_run:
         # Keeps the planner's statistics fresh; usually does nothing, and may wait for next time.
         with contextlib.suppress(sqlite3.OperationalError):
