@@ -5,10 +5,12 @@ of rows added either way."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import raw, table_names
 
 
@@ -187,3 +189,57 @@ def test_an_undo_of_a_bulk_import_logs_each_row_it_removes_so_that_undoing_it_pu
     assert [r["id"] for r in cli.json("search", kept["fields"]["statement"][0].split()[1], "--json")]
     cli("undo", "--yes")
     assert _dump(cli.db) == before
+
+
+def _indexes_and_keys(conn) -> list[tuple[str, str, str]]:
+    """Every index and foreign key of the database, on either engine: (what, name, definition)."""
+    if isinstance(conn, sqlite3.Connection):
+        rows = conn.execute("SELECT 'index', name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        keys = [
+            ("key", table, repr(k[2:5]))
+            for table in table_names(conn)
+            for k in conn.execute(f'PRAGMA foreign_key_list("{table}")')
+        ]
+    else:
+        rows = conn.execute("SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()")
+        keys = conn.execute(
+            "SELECT 'key', conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE contype = 'f' AND connamespace = current_schema()::regnamespace"
+        ).fetchall()
+    return sorted([*rows, *keys])
+
+
+def _events(tid: str) -> list[dict]:
+    return [
+        {"kind": "crossed", "on": "2025-02-01", "what": f"{tid} crossed", "sources": [{"url": "https://x.org/e"}]},
+        {"kind": "response", "on": "2025-03-01", "what": f"{tid} answered", "outcome": "partial"},
+    ]
+
+
+def test_a_bulk_load_into_an_empty_database_puts_back_each_index_and_foreign_key_it_set_aside(empty_cli, tmp_path):
+    cli = empty_cli
+    with raw(cli.db) as conn:
+        before = _indexes_and_keys(conn)
+    assert [k for k in before if k[0] == "key"], "the schema has foreign keys to set aside"
+    threats = [
+        _threat(f"t{n}", f"https://x.org/{n % 3}", f"quote {n}") | {"events": _events(f"t{n}")} for n in range(5)
+    ]
+    f = tmp_path / "in.json"
+    f.write_text(_doc(threats[:4] + [{k: v for k, v in threats[4].items() if k != "statement"}]))  # t4: refused
+    refused = cli("import", str(f), expect=2)
+    assert "threats[4].statement: is required for a new threat" in refused.stderr
+    with raw(cli.db) as conn:
+        assert _indexes_and_keys(conn) == before
+        assert conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
+    f.write_text(_doc(threats))
+    cli("import", str(f))
+    with raw(cli.db) as conn:
+        assert _indexes_and_keys(conn) == before
+        assert conn.execute("SELECT COUNT(*) FROM event").fetchone()[0] == 10
+    assert [(t["id"], t["outcome"]) for t in cli.json("list", "--json")] == [(f"t{n}", "partial") for n in range(5)]
+    # and the keys hold again: a tag of a threat that is not there is refused
+    with raw(cli.db) as conn:
+        if isinstance(conn, sqlite3.Connection):
+            conn.execute("PRAGMA foreign_keys = ON")
+        with pytest.raises(Exception, match="(?i)foreign key"):
+            conn.execute("INSERT INTO threat_tag (threat_id, tag) VALUES ('nowhere', 'x')")

@@ -18,10 +18,10 @@ rows worked out from the record alone (`prepare`, in the process that reads the 
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
 that history shows what changed. Into a database without threats, the indexes of the loaded
-tables are built after the rows and the new threats' verdicts settled in one pass (`finish`;
-their summaries come with their rows, from `domain.outcomes.summary`); each
-batch goes into the search index as it is written, where the engine's index takes it so
-(`search.batch_marks`), else the new threats in one pass too.
+tables are built after the rows (on PostgreSQL their foreign keys are checked then too) and the
+new threats' verdicts settled in one pass (`finish`; their summaries come with their rows, from
+`domain.outcomes.summary`); each batch goes into the search index as it is written, where the
+engine's index takes it so (`search.batch_marks`), else the new threats in one pass too.
 """
 
 from __future__ import annotations
@@ -135,12 +135,14 @@ class Loader:
 
     def _defer_indexes(self) -> list[tuple[str, str]]:
         """Into a database without threats, the rows go in faster without the indexes that only
-        reading uses, built after the load in one sort each: these are dropped (inside the run's
-        transaction, so a refused or dry run gets them back) and returned as (table, SQL)."""
+        reading uses, built after the load in one sort each (and, on PostgreSQL, without the
+        foreign keys of the loaded tables, checked after it in one join each): these are dropped
+        (inside the run's transaction, so a refused or dry run gets them back) and returned as
+        (table, SQL that puts each back)."""
         from redlines.store.sqlite import dialect
 
         if dialect(self.conn) != "sqlite":
-            return self.conn.defer_indexes(DEFERRED_TABLES)
+            return self.conn.defer_for_load(DEFERRED_TABLES)
         indexes = self.conn.execute(
             "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
             f"AND tbl_name IN ({', '.join('?' * len(DEFERRED_TABLES))}) ORDER BY name",

@@ -152,8 +152,11 @@ def batch_marks(conn: sqlite3.Connection) -> tuple[int, int, int] | None:
     index takes them a batch at a time; else None (`index_threats_after` takes them at the end)."""
     if not _upkeep(conn).batched:
         return None
-    one = "SELECT COALESCE(MAX(rowid), 0) FROM {}"
-    return tuple(conn.execute(one.format(t)).fetchone()[0] for t in ("threat", "event", "citation"))
+    one = "SELECT COALESCE(MAX({}), 0) FROM {}"  # (a citation's id is its rowid)
+    return tuple(
+        conn.execute(one.format(*k)).fetchone()[0]
+        for k in (("rowid", "threat"), ("rowid", "event"), ("id", "citation"))
+    )
 
 
 def index_batch(conn: sqlite3.Connection, marks: tuple[int, int, int]) -> None:
