@@ -332,3 +332,13 @@ def test_report_table_fits_80_columns_without_its_bars(cli):
     assert max(len(line.rstrip()) for line in lines) <= 80
     assert lines[3].rstrip() == "putin        4       4    0       1   3         0        0        0  12% (1-60)"
     assert "█" not in "\n".join(lines)
+
+
+def test_the_actors_table_keeps_every_slug_whole_in_80_columns(cli):
+    """Slugs are what a user types back (`--actor`, `of`): the table wraps names and aliases, never
+    a slug, in the column of the actor's own or of the one it speaks for."""
+    lines = cli("actors", env={"COLUMNS": "80"}).stdout.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    trump = next(line for line in lines if line.startswith("trump "))
+    assert trump.split()[:6] == ["trump", "Donald", "Trump", "person", "united-states", "Donald"]
+    assert "united-kingdom" in next(line for line in lines if line.startswith("united-kingdom"))

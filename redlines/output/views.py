@@ -88,7 +88,7 @@ def actors(rows: list[dict]) -> View:
     return View(
         document=rows,
         rows=rows,
-        columns=_columns("slug:id name:name kind:id of:name aliases threats:number> targeted:number>", bold="slug"),
+        columns=_columns("slug:id name:name kind:id of:id aliases threats:number> targeted:number>", bold="slug"),
         empty="no actors yet: add one with `redlines add actor`",
     )
 
