@@ -283,3 +283,24 @@ def test_nothing_of_a_failing_connection_reaches_history(pg_server, password_url
     history = run_as(installed, pg_url, "history", "--json").stdout
     no_secret(history)
     assert "kim" not in {a["slug"] for a in json.loads(run_as(installed, pg_url, "actors", "--json").stdout)}
+
+
+def test_a_write_role_loads_a_file_into_a_database_without_threats(pg_server, pg_url, installed, roles, tmp_path):
+    """Into a database without threats a load sets aside indexes and keys, which only the tables'
+    owner may drop: a role given write access loads the file all the same, without setting them
+    aside, and the database checks whole."""
+    _, writer_ = roles
+    pg_server.execute("DELETE FROM threat", dbname=pg_url.rsplit("/", 1)[-1])
+    as_writer = pg_server.url(pg_url.rsplit("/", 1)[-1], user=writer_)
+    data = tmp_path / "in.jsonl"
+    lines = [{"type": "actor", "slug": "kim", "name": "Kim"}] + [
+        {"type": "threat", "id": f"k{n}", "issuer": "kim", "made_on": "2025-01-01", "statement": f"launch {n}",
+         "events": [{"kind": "crossed", "on": "2025-02-01", "what": "crossed"}]}
+        for n in range(50)
+    ]  # fmt: skip
+    data.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    p = run_installed(installed, "import", str(data), db=as_writer)
+    assert p.returncode == 0, p.stderr
+    assert len(json.loads(run_installed(installed, "list", "--json", db=as_writer).stdout)) == 50
+    assert run_as(installed, pg_url, "db", "check").returncode == 0
+    assert [t["id"] for t in json.loads(run_installed(installed, "search", "launch", "--json", db=as_writer).stdout)]

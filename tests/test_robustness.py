@@ -132,15 +132,11 @@ def _journal_mode(db: Path) -> str:
         return c.execute("PRAGMA journal_mode").fetchone()[0]
 
 
-def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
-    """An import into a database without threats writes its pages through a rollback journal
-    (once, rather than into the WAL and again at the commit). The kill is sent only once its
-    transaction has written pages into the file beside a journal (the one writer is the import,
-    so that proves the transaction is open and unfinished): then nothing of it may be seen, and
-    the next write puts the database back in WAL. The same import left alone lands whole."""
-    db, data = tmp_path / "k.db", tmp_path / "big.jsonl"
+def _killed_import(installed: str, db: Path, data: Path) -> dict:
+    """Start importing `data` into a new empty database `db` and kill it once its transaction has
+    written pages into the file beside a journal (the one writer is the import, so that proves the
+    transaction is open and unfinished); the hot journal is left. Returns the import's environment."""
     journal = Path(f"{db}-journal")
-    _big_import_file(data, 60_000)
     assert run_installed(installed, "db", "init", "--empty", db=db).returncode == 0
     assert _journal_mode(db) == "wal" and not journal.exists()
     size = db.stat().st_size
@@ -159,6 +155,19 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert journal.exists()  # a hot journal: the next to open the file rolls the import back
+    return env
+
+
+def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
+    """An import into a database without threats writes its pages through a rollback journal
+    (once, rather than into the WAL and again at the commit). The kill is sent only once its
+    transaction has written pages into the file beside a journal (the one writer is the import,
+    so that proves the transaction is open and unfinished): then nothing of it may be seen, and
+    the next write puts the database back in WAL. The same import left alone lands whole."""
+    db, data = tmp_path / "k.db", tmp_path / "big.jsonl"
+    journal = Path(f"{db}-journal")
+    _big_import_file(data, 60_000)
+    env = _killed_import(installed, db, data)
     t = Tracker(db)
     assert t.check() == []
     assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 0
@@ -174,6 +183,47 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
     assert t.check() == []
     assert t.conn.execute("SELECT COUNT(*) FROM threat").fetchone()[0] == 60_000
     t.close()
+
+
+def test_a_reader_who_may_not_write_never_reads_a_killed_import_half_written(installed, tmp_path):
+    """A user who may read the file but not write it cannot roll back the journal a killed bulk
+    import left: the read is refused, saying who can mend it, rather than showing the import's
+    pages half-written ("database disk image is malformed"); once a writer has opened the file,
+    the same user reads it, without the import. (As root, the reader is another user.)"""
+    import shutil
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="redlines-ro-"))
+    try:
+        db, data = shared / "k.db", tmp_path / "big.jsonl"
+        _big_import_file(data, 60_000)
+        _killed_import(installed, db, data)
+        os.chmod(db, 0o444)
+        os.chmod(shared, 0o555)
+        prefix = []
+        if os.geteuid() == 0:
+            assert shutil.which("setpriv"), "setpriv (util-linux) runs the command as another user"
+            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
+        env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "HOME": str(shared)})
+        before = db.read_bytes()
+        for args in (["list", "--json"], ["db", "status"]):
+            read = subprocess.run([*prefix, installed, *args], env=env, capture_output=True, text=True)
+            assert read.returncode == 1, read.stdout
+            assert "holds a write that did not finish" in read.stderr, read.stderr
+            assert "malformed" not in read.stderr and "Traceback" not in read.stderr
+            assert read.stdout == ""
+        assert db.read_bytes() == before
+        os.chmod(shared, 0o755)
+        os.chmod(db, 0o644)
+        assert run_installed(installed, "list", "--json", db=db).stdout == "[]\n"  # rolled back by a writer
+        os.chmod(db, 0o444)
+        os.chmod(shared, 0o555)
+        read = subprocess.run([*prefix, installed, "list", "--json"], env=env, capture_output=True, text=True)
+        assert (read.returncode, read.stdout) == (0, "[]\n"), read.stderr
+    finally:
+        os.chmod(shared, 0o755)
+        shutil.rmtree(shared, ignore_errors=True)
 
 
 def test_an_import_beside_a_reader_keeps_the_wal_and_the_reader_its_view(installed, tmp_path):

@@ -92,7 +92,10 @@ def head_revision() -> str:
 def _open(path: Path) -> sqlite3.Connection:
     """A file we may not write is opened read-only: reads work, writes are refused by SQLite
     (and said plainly by the CLI). Without write access to the folder either, SQLite cannot keep
-    its shared-memory file beside a WAL database, so the file is then read as immutable."""
+    its shared-memory file beside a WAL database, so such a file is then read as immutable: in WAL
+    the file itself holds committed pages only. Not so in a rollback journal (a bulk load into an
+    empty database writes its pages into the file as it goes, `sqlite.rollback_journal`): there
+    a file that is busy, or holds an unfinished write to roll back, is refused, not read torn."""
     if not path.exists() or os.access(path, os.W_OK):
         return sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=Connection)
     from urllib.parse import quote
@@ -102,9 +105,31 @@ def _open(path: Path) -> sqlite3.Connection:
     try:
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         return conn
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as e:
         conn.close()
+        if not _in_wal(path):
+            if "locked" in str(e) or "busy" in str(e):
+                raise DatabaseProblem(
+                    f"{path} is being written (an import into a database without threats holds it "
+                    "until it ends); nothing was read",
+                    ["try again when the import has finished"],
+                ) from None
+            raise DatabaseProblem(
+                f"{path} holds a write that did not finish (a journal beside it), which only a user "
+                "who may write the file can roll back; nothing was read",
+                ["run any redlines command on it as such a user, then read it again"],
+            ) from None
         return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, factory=Connection)
+
+
+def _in_wal(path: Path) -> bool:
+    """Whether the database file is in WAL mode, by its header (bytes 18 and 19 are 2)."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(20)
+    except OSError:
+        return False
+    return header[18:20] == b"\x02\x02"
 
 
 def connect(path: Path) -> Connection:
@@ -183,7 +208,10 @@ def problem(e: BaseException, where: Path | str, *, opening: bool = False) -> Da
     if "readonly" in text or "read-only" in text:
         return DatabaseProblem(f"{where} is read-only: reading works, writing needs write access; nothing was written")
     if "locked" in text or "busy" in text:
-        return DatabaseProblem(f"{where} stayed busy with another writer; nothing was written", ["try again"])
+        return DatabaseProblem(
+            f"{where} stayed busy with another writer; nothing was written",
+            ["try again (an import into a database without threats holds it until the import ends)"],
+        )
     if code in NOT_A_DATABASE_CODES or (opening and code is None and isinstance(e, sqlite3.DatabaseError)):
         return DatabaseProblem(
             f"{where} is not a redlines database ({e})",

@@ -43,7 +43,7 @@ from redlines.store.write import Writer
 
 BATCH = 2000  # threats a batch; lists of their ids and URLs are bound as one JSON array (`json_each`)
 # Loading into a database without threats, the indexes of these tables are built after the rows,
-# each in one sort, before the new threats are summarised and indexed for search (`finish`).
+# each in one sort, once the new threats' verdicts are settled (`finish`).
 DEFERRED_TABLES = ("threat", "threat_tag", "threat_target", "event", "citation")
 DETAILS = 100  # per-record lines kept for the summary; the rest are counted
 
@@ -98,7 +98,8 @@ class Loader:
         self.p = problems if problems is not None else Problems()
         self.conflicts: list[str] = []
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
-        # New threats are numbered above this; they are put into the search index at `finish`, in one pass.
+        # New threats are numbered above this; into a database without threats each batch goes into the
+        # search index as it is written, else they all do at `finish`, in one pass.
         self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
         self.unsettled = self.unsearched = False  # new threats: no settled verdict yet; not searchable yet
         self.deferred = self._defer_indexes() if self.floor == 0 else []
@@ -116,8 +117,9 @@ class Loader:
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
         # The new threats' verdicts are settled before the indexes that cover the columns it
-        # writes are built; the search pass reads citations by their index (PostgreSQL), and
-        # the indexes of the search index's own table are built after its rows.
+        # writes are built; a search pass here (a load into a database holding threats) reads
+        # citations by their index (PostgreSQL), and the indexes of the search index's own table
+        # are built after its rows.
         with sorting_threads(self.conn):
             if self.unsettled:
                 summary.settle_after(self.conn, self.floor)
