@@ -185,6 +185,22 @@ def test_an_import_killed_part_way_leaves_all_or_nothing(installed, tmp_path):
     t.close()
 
 
+def _read_only_for_a_reader(db: Path) -> tuple[list[str], dict]:
+    """Make `db` and its folder read-only, and return how to run a command as a user who may
+    read it but not write it (as root, that takes another user: `setpriv`), and its environment."""
+    import shutil
+
+    os.chmod(db, 0o444)
+    os.chmod(db.parent, 0o555)
+    prefix = []
+    if os.geteuid() == 0:
+        assert shutil.which("setpriv"), "setpriv (util-linux) runs the command as another user"
+        prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
+    env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "HOME": str(db.parent)})
+    return prefix, env
+
+
 def test_a_reader_who_may_not_write_never_reads_a_killed_import_half_written(installed, tmp_path):
     """A user who may read the file but not write it cannot roll back the journal a killed bulk
     import left: the read is refused, saying who can mend it, rather than showing the import's
@@ -198,14 +214,7 @@ def test_a_reader_who_may_not_write_never_reads_a_killed_import_half_written(ins
         db, data = shared / "k.db", tmp_path / "big.jsonl"
         _big_import_file(data, 60_000)
         _killed_import(installed, db, data)
-        os.chmod(db, 0o444)
-        os.chmod(shared, 0o555)
-        prefix = []
-        if os.geteuid() == 0:
-            assert shutil.which("setpriv"), "setpriv (util-linux) runs the command as another user"
-            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
-        env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "HOME": str(shared)})
+        prefix, env = _read_only_for_a_reader(db)
         before = db.read_bytes()
         for args in (["list", "--json"], ["db", "status"]):
             read = subprocess.run([*prefix, installed, *args], env=env, capture_output=True, text=True)
@@ -296,14 +305,7 @@ def test_a_read_only_database_answers_reads_and_refuses_writes_clearly(installed
     try:
         db = shared / "r.db"
         assert run_installed(installed, "db", "init", db=db).returncode == 0
-        os.chmod(db, 0o444)
-        os.chmod(shared, 0o555)
-        prefix = []
-        if os.geteuid() == 0:
-            assert shutil.which("setpriv"), "setpriv (util-linux) runs the command as another user"
-            prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REDLINES_")}
-        env.update({"REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12", "HOME": str(shared)})
+        prefix, env = _read_only_for_a_reader(db)
         before = db.read_bytes()
         read = subprocess.run([*prefix, installed, "list", "--json"], env=env, capture_output=True, text=True)
         assert read.returncode == 0, read.stderr
