@@ -17,11 +17,13 @@ Threats new to the database go in by batches, one bulk insert a table (`store.bu
 rows worked out from the record alone (`prepare`, in the process that reads the file), and the
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
-that history shows what changed. Into a database without threats, the indexes of the loaded
-tables are built after the rows (on PostgreSQL their foreign keys are checked then too) and the
-new threats' verdicts settled in one pass (`finish`; their summaries come with their rows, from
-`domain.outcomes.summary`); each batch goes into the search index as it is written, where the
-engine's index takes it so (`search.batch_marks`), else the new threats in one pass too.
+that history shows what changed. A batch's new threats have their summaries with their rows
+(`domain.outcomes.summary`) and their verdicts settled as soon as they are written (one UPDATE a
+batch, while the reading process reads the next). Into a database without threats, the indexes
+of the loaded tables are built after the rows (on PostgreSQL their foreign keys are checked then
+too, `finish`); each batch goes into the search index as it is written, where the engine's index
+takes it so (`search.batch_marks`; FTS5 merges less meanwhile, `search.merge_less`), else the new
+threats in one pass at `finish`.
 """
 
 from __future__ import annotations
@@ -101,8 +103,10 @@ class Loader:
         # New threats are numbered above this; into a database without threats each batch goes into the
         # search index as it is written, else they all do at `finish`, in one pass.
         self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
-        self.unsettled = self.unsearched = False  # new threats: no settled verdict yet; not searchable yet
+        self.unsearched = False  # new threats not searchable yet
         self.deferred = self._defer_indexes() if self.floor == 0 else []
+        if self.empty:
+            search.merge_less(self.conn)  # until `finish`
 
     @property
     def refused(self) -> bool:
@@ -116,14 +120,9 @@ class Loader:
                 "nothing was written",
                 self.conflicts[:20] + ["add --renumber to add each under the next free number of its threat"],
             )
-        # The new threats' verdicts are settled before the indexes that cover the columns it
-        # writes are built; a search pass here (a load into a database holding threats) reads
-        # citations by their index (PostgreSQL), and the indexes of the search index's own table
-        # are built after its rows.
+        # A search pass here (a load into a database holding threats) reads citations by their
+        # index (PostgreSQL), and the indexes of the search index's own table are built after its rows.
         with sorting_threads(self.conn):
-            if self.unsettled:
-                summary.settle_after(self.conn, self.floor)
-                self.unsettled = False
             for table, sql in self.deferred:
                 if table != "search":
                     self.conn.execute(sql)
@@ -134,6 +133,8 @@ class Loader:
                 if table == "search":
                     self.conn.execute(sql)
             self.deferred = []
+        if self.empty:
+            search.merge_as_usual(self.conn)
 
     def _defer_indexes(self) -> list[tuple[str, str]]:
         """Into a database without threats, the rows go in faster without the indexes that only
@@ -454,6 +455,7 @@ class Loader:
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
         marks = search.batch_marks(conn) if self.empty else None  # (all rows of such a load are new)
+        last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
             bulk.insert(conn, "threat", THREAT_COLUMNS, threat_rows)
@@ -468,7 +470,9 @@ class Loader:
             )
             ids = [row[0] for row in threat_rows]
             self.w.log_inserts("threat", ids)
-        self.unsettled = True  # settled by `finish`, with all the others
+        # Their verdicts, settled now (while the reading process reads the next batch), before
+        # the indexes that cover the columns it writes are built (`finish`).
+        summary.settle_after(conn, last)
         if marks is not None:
             search.index_batch(conn, marks)
         else:
