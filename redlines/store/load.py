@@ -424,25 +424,28 @@ class Loader:
     # --- new threats, in bulk -----------------------------------------------------------------------
 
     def _source_ids(self, urls: Iterable[str]) -> dict[str, int]:
-        """The ids of these sources, adding (and logging) those not there yet. The list is bound
-        as one JSON value, so that each batch runs the same two statements: a statement of its
-        own per length of list (`IN (?, ?, ...)`) was kept in the connection's statement cache,
-        some 700 KiB each, which grew the memory of a large import by a hundred MiB."""
-        urls = json.dumps(list(dict.fromkeys(urls)), ensure_ascii=False)
-        if urls == "[]":
+        """The ids of these sources, adding (and logging) those not there yet, numbered on from
+        the largest id, in one bulk insert. The list is bound as one JSON value, so that each
+        batch runs the same statement: a statement of its own per length of list (`IN (?, ?,
+        ...)`) was kept in the connection's statement cache, some 700 KiB each, which grew the
+        memory of a large import by a hundred MiB."""
+        urls = list(dict.fromkeys(urls))
+        if not urls:
             return {}
-        before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
-        self.conn.execute(
-            "INSERT INTO source (url) SELECT j.value FROM json_each(?) j "
-            "WHERE NOT EXISTS (SELECT 1 FROM source s WHERE s.url = j.value)",
-            (urls,),
-        )
         ids: dict[str, int] = dict(
-            self.conn.execute("SELECT s.url, s.id FROM json_each(?) j JOIN source s ON s.url = j.value", (urls,))
+            self.conn.execute(
+                "SELECT s.url, s.id FROM json_each(?) j JOIN source s ON s.url = j.value",
+                (json.dumps(urls, ensure_ascii=False),),
+            )
         )
-        new = sorted(i for i in ids.values() if i > before)
-        self.w.log_inserts("source", new)
-        self.counts.bump(self.counts.added, "sources", len(new))
+        new = [url for url in urls if url not in ids]
+        if new:
+            before = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM source").fetchone()[0]
+            numbers = range(before + 1, before + 1 + len(new))
+            bulk.insert(self.conn, "source", ("id", "url"), list(zip(numbers, new, strict=True)))
+            ids.update(zip(new, numbers, strict=True))
+            self.w.log_inserts("source", list(numbers))
+            self.counts.bump(self.counts.added, "sources", len(new))
         return ids
 
     def _insert_new(self, news: NewRows) -> None:
@@ -554,34 +557,62 @@ class NewRows:
 
     def add(self, t: dict) -> None:
         """A checked threat record's rows (its id given; the document check has passed it)."""
-        tid, where = t["id"], t["_where"]
+        tid = t["id"]
         events = t.get("events") or ()
         self.said.append((tid, len(events)))
-        problems = [(f"{where}.{k}", "is required for a new threat") for k in REQUIRED if k not in t]
-        for e in events:
-            if "what" not in e:
-                problems.append((f"{e['_where']}.what", "is required for a new event"))
-            problems += _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
-        if problems:
-            self.problems += problems
+        if not t.keys() >= _REQUIRED_KEYS or not all(map(_fit, events)):
+            self.problems += _new_threat_problems(t, events)
             return
-        self.targets += [(tid, x) for x in t.get("targets") or ()]
-        self.tags += [(tid, x) for x in t.get("tags") or ()]
+        targets, tags, sources = t.get("targets"), t.get("tags"), t.get("sources")
+        if targets:
+            self.targets += [(tid, x) for x in targets]
+        if tags:
+            self.tags += [(tid, x) for x in tags]
         cited = self.cited
-        cited += [(c["url"], tid, None, c["quote"]) for c in t.get("sources") or ()]
+        if sources:
+            cited += [(c["url"], tid, None, c["quote"]) for c in sources]
         rows = []
         if events:
             row = rows.append
-            for n, (eid, e) in enumerate(_event_ids(tid, events), 1):
+            # (without an id given, each is numbered in order, from 1)
+            ided = (
+                _event_ids(tid, events)
+                if any(e["id"] for e in events)
+                else [(f"{tid}#{n}", e) for n, e in enumerate(events, 1)]
+            )
+            for n, (eid, e) in enumerate(ided, 1):
                 row((eid, tid, e["kind"], e["on"], e["what"], e.get("outcome"), e.get("due"), e.get("cameo"), n))
-                cited += [(c["url"], None, eid, c["quote"]) for c in e.get("sources") or ()]
+                sources = e.get("sources")
+                if sources:
+                    cited += [(c["url"], None, eid, c["quote"]) for c in sources]
             self.events += rows
-        summarised = outcomes.summary((r[2], r[3], r[5], r[6], r[8]) for r in rows)
-        self.threats.append((tid, t["issuer"], *[t.get(k) or DEFAULTS.get(k) for k in THREAT_FIELDS], *summarised))
+        summarised = outcomes.summary([(r[2], r[3], r[5], r[6], r[8]) for r in rows])
+        self.threats.append((tid, t["issuer"], *[t.get(k) or default for k, default in _FIELD_DEFAULTS], *summarised))
 
     def extend(self, other: NewRows) -> None:
         for name in self.__slots__:
             getattr(self, name).extend(getattr(other, name))
+
+
+_REQUIRED_KEYS = frozenset(REQUIRED)
+_FIELD_DEFAULTS = tuple((k, DEFAULTS.get(k)) for k in THREAT_FIELDS)
+
+
+def _fit(e: dict) -> bool:
+    """Whether an event of a checked record may be written as a new one (what `_event_problems`
+    finds nothing in, and its text given)."""
+    return "what" in e and not validation.event_problems(e["kind"], e.get("outcome"), e.get("due"))
+
+
+def _new_threat_problems(t: dict, events) -> list[tuple[str, str]]:
+    """What stops a checked threat record from being written as a new threat."""
+    where = t["_where"]
+    problems = [(f"{where}.{k}", "is required for a new threat") for k in REQUIRED if k not in t]
+    for e in events:
+        if "what" not in e:
+            problems.append((f"{e['_where']}.what", "is required for a new event"))
+        problems += _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+    return problems
 
 
 def prepared(t: dict) -> NewRows:
