@@ -82,15 +82,8 @@ def _child(
     """The reading process: each batch, then ("done",) or the exception that ended it. It holds
     the sending end alone (so that a send fails once the parent is gone, however it ended), and
     ends with its parent: at once where the system can say so (Linux), else at its next send."""
-    import gc
-
     unused.close()  # the forked copy of the parent's receiving end: kept, a send would never fail
     _end_with(parent)
-    # The collector looks for cycles, which records and rows do not make: not through the objects
-    # inherited from the parent (frozen), and only once 100,000 new objects are alive rather than
-    # 700 (a batch of rows is some 60,000): 0.25 s a 100,000 threats, 7 % of the reading.
-    gc.freeze()
-    gc.set_threshold(100_000, 10, 10)
     try:
         for b in _batches(path, known, today, batch, rows_only):
             _send(conn, ("batch", b))

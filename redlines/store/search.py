@@ -178,8 +178,9 @@ def merge_less(conn: sqlite3.Connection) -> None:
 
 def merge_as_usual(conn: sqlite3.Connection) -> None:
     """Once such a load has written its rows: merge as usual again. (The default is set through
-    FTS5, which then holds it for this connection too, and its row is then removed, leaving the
-    file as a load without the change leaves it.)"""
+    FTS5, which then holds it for this connection too, and its row is then removed: no setting of
+    the load's is left in the file. The segments written meanwhile stay until later writes merge
+    them: a common word's look-up 52 against 43 ms at 1M threats.)"""
     _automerge(conn, _MERGE_USUALLY)
     if not _postgres(conn):
         conn.execute("DELETE FROM search_config WHERE k = 'automerge'")
