@@ -137,69 +137,22 @@ def _from_child(path: Path, known: set[str], today: date | None, batch: int, row
     child = ctx.Process(target=_child, args=args, daemon=True)
     child.start()
     send.close()  # the child's end: when the child is gone, `recv` raises EOFError here
-    received = _Received(receive)
     try:
         while True:
-            what, value = received.next()
+            try:
+                what, value = receive.recv()
+            except (EOFError, OSError):  # OSError: it ended in the middle of a message
+                raise RedlinesError(
+                    f"the process reading {path.name} ended early; nothing was written", ["run the import again"]
+                ) from None
             if what == "batch":
                 yield value
             elif what == "done":
                 return
-            elif what == "ended":
-                raise RedlinesError(
-                    f"the process reading {path.name} ended early; nothing was written", ["run the import again"]
-                )
             else:
                 raise value
     finally:
-        if child.is_alive():
-            child.terminate()  # (its end of the pipe closes: the receiving thread's `recv` ends)
-        child.join()
-        received.stop()
         receive.close()
-
-
-class _Received:
-    """The reading process's messages, taken off the pipe by a thread of their own as soon as
-    they are sent, and held here (at most QUEUED): the reading process goes on to the next batch
-    at once, instead of waiting, its batch in the pipe, until the writes of the one before end.
-    (The writes let the thread run: SQLite's steps release the interpreter.)"""
-
-    QUEUED = 2
-
-    def __init__(self, receive) -> None:
-        import queue
-        import threading
-
-        self.queue: queue.Queue = queue.Queue(self.QUEUED)
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._pump, args=(receive,), name="redlines-reader-pipe", daemon=True)
-        self.thread.start()
-
-    def _pump(self, receive) -> None:
-        import queue
-
-        while True:
-            try:
-                message = receive.recv()
-            except (EOFError, OSError):  # OSError: the process ended in the middle of a message
-                message = ("ended", None)
-            while True:
-                if self.stopping.is_set():
-                    return
-                try:
-                    self.queue.put(message, timeout=0.05)
-                    break
-                except queue.Full:
-                    continue
-            if message[0] != "batch":
-                return
-
-    def next(self) -> tuple[str, object]:
-        return self.queue.get()
-
-    def stop(self) -> None:
-        """Once the reading process has ended: the thread ends too (its `recv` fails, or it drops
-        what it holds)."""
-        self.stopping.set()
-        self.thread.join()
+        if child.is_alive():
+            child.terminate()
+        child.join()

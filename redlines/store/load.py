@@ -21,9 +21,9 @@ that history shows what changed. A batch's new threats have their summaries with
 (`domain.outcomes.summary`) and their verdicts settled as soon as they are written (one UPDATE a
 batch, while the reading process reads the next). Into a database without threats, the indexes
 of the loaded tables are built after the rows (on PostgreSQL their foreign keys are checked then
-too, `finish`); the batches go into the search index as they are written, some at a time, where
-the engine's index takes them so (`search.batch_marks`, `search.index_every`; FTS5 merges less
-meanwhile, `search.merge_less`), else the new threats in one pass at `finish`.
+too, `finish`); each batch goes into the search index as it is written, where the engine's index
+takes it so (`search.batch_marks`; FTS5 merges less meanwhile, `search.merge_less`), else the new
+threats in one pass at `finish`.
 """
 
 from __future__ import annotations
@@ -100,14 +100,10 @@ class Loader:
         self.p = problems if problems is not None else Problems()
         self.conflicts: list[str] = []
         self.actor_ids: dict[str, int] = dict(self.conn.execute("SELECT slug, id FROM actor").fetchall())
-        # New threats are numbered above this; into a database without threats the batches go into the
-        # search index as they are written, else they all do at `finish`, in one pass.
+        # New threats are numbered above this; into a database without threats each batch goes into the
+        # search index as it is written, else they all do at `finish`, in one pass.
         self.floor: int = self.conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
         self.unsearched = False  # new threats not searchable yet
-        # Into a database without threats: the rows written since these marks (`search.batch_marks`)
-        # wait to be indexed, for this many threats (`search.index_every`).
-        self.unindexed: tuple[int, int, int] | None = None
-        self.waiting = 0
         self.deferred = self._defer_indexes() if self.floor == 0 else []
         if self.empty:
             search.merge_less(self.conn)  # until `finish`
@@ -126,7 +122,6 @@ class Loader:
             )
         # A search pass here (a load into a database holding threats) reads citations by their
         # index (PostgreSQL), and the indexes of the search index's own table are built after its rows.
-        self._index_waiting()
         with sorting_threads(self.conn):
             for table, sql in self.deferred:
                 if table != "search":
@@ -140,12 +135,6 @@ class Loader:
             self.deferred = []
         if self.empty:
             search.merge_as_usual(self.conn)
-
-    def _index_waiting(self) -> None:
-        """Index the rows of a load into a database without threats written since it last did."""
-        if self.unindexed is not None:
-            search.index_batch(self.conn, self.unindexed)
-            self.unindexed, self.waiting = None, 0
 
     def _defer_indexes(self) -> list[tuple[str, str]]:
         """Into a database without threats, the rows go in faster without the indexes that only
@@ -468,8 +457,7 @@ class Loader:
         target_rows = [(tid, actor_ids[x]) for tid, x in news.targets]
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
-        if self.empty and self.unindexed is None:  # (all rows of such a load are new)
-            self.unindexed = search.batch_marks(conn)
+        marks = search.batch_marks(conn) if self.empty else None  # (all rows of such a load are new)
         last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
@@ -488,10 +476,8 @@ class Loader:
         # Their verdicts, settled now (while the reading process reads the next batch), before
         # the indexes that cover the columns it writes are built (`finish`).
         summary.settle_after(conn, last)
-        if self.unindexed is not None:
-            self.waiting += len(news)
-            if self.waiting >= search.index_every(conn):
-                self._index_waiting()
+        if marks is not None:
+            search.index_batch(conn, marks)
         else:
             self.unsearched = True  # indexed by `finish`, with all the others
         counts = self.counts

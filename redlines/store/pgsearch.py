@@ -210,7 +210,7 @@ _CITATIONS = (
     "c.event_id, c.quote FROM citation c"
 )
 _INSERT = "INSERT INTO search (rowid, kind, threat_id, event_id, body) "
-UPKEEP = Upkeep(_INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search s WHERE s.rowid = {}", batched=1)
+UPKEEP = Upkeep(_INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search s WHERE s.rowid = {}", batched=True)
 
 
 _VISIBLE = (

@@ -38,9 +38,8 @@ class Upkeep:
     indexed already (a `{}` for the key's expression). New rows are indexed by the code that
     writes them: `Writer.insert` one at a time, the bulk loader and `db copy` a batch at a time.
     `ordered`: a bulk insert goes in key order (FTS5 appends rows fastest in rowid order).
-    `batched`: a load into a database without threats indexes its rows as they are written, once
-    this many threats wait (`rows_above`), while the reading process reads on; 0: the new threats
-    in one pass at the end."""
+    `batched`: a load into a database without threats indexes each batch as soon as it is written
+    (`rows_above`), while the next batch is read; else the new threats in one pass at the end."""
 
     insert: str
     threats: str
@@ -48,7 +47,7 @@ class Upkeep:
     citations: str
     indexed: str
     ordered: bool = False
-    batched: int = 0
+    batched: bool = False
 
     def _by(self, key: str) -> str:
         return f" ORDER BY {key}" if self.ordered else ""
@@ -117,13 +116,10 @@ class Upkeep:
 
 
 # FTS5's own list of the rows it holds answers "is this key indexed?".
-# A load's rows go in as written, 50,000 threats at a time (25 batches): done while the reading
-# process reads on. FTS5 writes out the words it holds whenever a key is not above the last (each
-# step starts below the citations of the step before) and when they outgrow its 'hashsize':
-# with that at 32 MiB for the load (`merge_less`), once a step instead of two or three times a
-# batch, so that it has fewer segments to merge (1M threats: 11.2 s against 13.8 s in FTS5 alone).
+# Each batch of a load goes in as written: the same work for FTS5 as one pass at the end (which
+# writes out what it holds at every smaller key too), done while the reading process reads the next.
 UPKEEP = Upkeep(
-    _INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search_docsize WHERE id = {}", ordered=True, batched=50_000
+    _INSERT, _THREATS, _EVENTS, _CITATIONS, "SELECT 1 FROM search_docsize WHERE id = {}", ordered=True, batched=True
 )
 
 
@@ -168,41 +164,31 @@ def index_batch(conn: sqlite3.Connection, marks: tuple[int, int, int]) -> None:
     _upkeep(conn).rows_above(conn, *marks)
 
 
-def index_every(conn: sqlite3.Connection) -> int:
-    """How many new threats a load into a database without threats writes before it indexes them
-    (`index_batch`)."""
-    return _upkeep(conn).batched
-
-
 # How many segments of a size FTS5 lets pile up before it merges them ('automerge'; 4 is its
-# default), and how many bytes of words it holds before it writes them out as a segment
-# ('hashsize'; 1 MiB by default). Into a database without threats, a load's rows go in with 16 and
-# 32 MiB: the segments are fewer, and rewritten about half as many times (1M threats: 11.2 s
-# against 19.1 s in FTS5, the same file size, a common word's look-up 52 against 43 ms); the
-# defaults are put back when it ends.
-_USUALLY = {"automerge": 4, "hashsize": 1 << 20}
-_WHILE_LOADING = {"automerge": 16, "hashsize": 32 << 20}
+# default). Into a database without threats, a load's batches go in with 16: the segments are then
+# rewritten about half as many times (1M threats: 13.6 s against 19.1 s in FTS5, the same file
+# size, a common word's look-up 52 against 43 ms), and the default is put back when it ends.
+_MERGE_USUALLY, _MERGE_WHILE_LOADING = 4, 16
 
 
 def merge_less(conn: sqlite3.Connection) -> None:
-    """While a load into a database without threats indexes its rows: merge less often."""
-    _configure(conn, _WHILE_LOADING)
+    """While a load into a database without threats indexes its batches: merge less often."""
+    _automerge(conn, _MERGE_WHILE_LOADING)
 
 
 def merge_as_usual(conn: sqlite3.Connection) -> None:
-    """Once such a load has written its rows: merge as usual again. (The defaults are set through
-    FTS5, which then holds them for this connection too, and their rows are then removed: no
-    setting of the load's is left in the file. The segments written meanwhile stay until later
-    writes merge them: a common word's look-up 52 against 43 ms at 1M threats.)"""
-    _configure(conn, _USUALLY)
+    """Once such a load has written its rows: merge as usual again. (The default is set through
+    FTS5, which then holds it for this connection too, and its row is then removed: no setting of
+    the load's is left in the file. The segments written meanwhile stay until later writes merge
+    them: a common word's look-up 52 against 43 ms at 1M threats.)"""
+    _automerge(conn, _MERGE_USUALLY)
     if not _postgres(conn):
-        conn.execute("DELETE FROM search_config WHERE k IN ('automerge', 'hashsize')")
+        conn.execute("DELETE FROM search_config WHERE k = 'automerge'")
 
 
-def _configure(conn, settings: dict[str, int]) -> None:
+def _automerge(conn, segments: int) -> None:
     if not _postgres(conn):  # (its index has no segments to merge)
-        for name, value in settings.items():
-            conn.execute("INSERT INTO search (search, rank) VALUES (?, ?)", (name, value))
+        conn.execute("INSERT INTO search (search, rank) VALUES ('automerge', ?)", (segments,))
 
 
 def index_threats_after(conn: sqlite3.Connection, floor: int) -> None:
