@@ -193,9 +193,13 @@ class Bench:
                 f"3 --as-of report --by {by} --json": (f"{r} --as-of 2015-06-30 report --by {by} --json", 15)
                 for by in GROUPINGS
             },
-            "5 timeline --json": (f"{r} timeline --json", 2),
+            # The first page, as `list` above, and every row (JSON writes every row unless --limit
+            # is given: at 1M that is 3M timeline rows, which no seeded time can match).
+            "5 timeline --json --limit 50": (f"{r} timeline --json --limit 50", 2),
+            "5 timeline --json (every row)": (f"{r} timeline --json", 2),
             "5 due --json": (f"{r} due --json", 2),
-            "5 search --json": (f"{r} search zanir1599 --json", 2),
+            "5 search --json --limit 50": (f"{r} search zanir1599 --json --limit 50", 2),
+            "5 search --json (every row)": (f"{r} search zanir1599 --json", 2),
         }
         small = hyperfine({k: c.format(actor="putin") for k, (c, _) in commands.items()}, self.env(seeded), self.runs)
         large = hyperfine({k: c.format(actor=busiest) for k, (c, _) in commands.items()}, self.env(db), self.runs)
