@@ -193,13 +193,13 @@ class Bench:
                 f"3 --as-of report --by {by} --json": (f"{r} --as-of 2015-06-30 report --by {by} --json", 15)
                 for by in GROUPINGS
             },
-            # The first page, as `list` above, and every row (JSON writes every row unless --limit
-            # is given: at 1M that is 3M timeline rows, which no seeded time can match).
+            # The first page, as `list` above, and every row, for the record (JSON writes every row
+            # unless --limit is given: at 1M, 3M timeline rows, which no seeded time can match).
             "5 timeline --json --limit 50": (f"{r} timeline --json --limit 50", 2),
-            "5 timeline --json (every row)": (f"{r} timeline --json", 2),
+            "5 timeline --json (every row)": (f"{r} timeline --json", None),
             "5 due --json": (f"{r} due --json", 2),
             "5 search --json --limit 50": (f"{r} search zanir1599 --json --limit 50", 2),
-            "5 search --json (every row)": (f"{r} search zanir1599 --json", 2),
+            "5 search --json (every row)": (f"{r} search zanir1599 --json", None),
         }
         small = hyperfine({k: c.format(actor="putin") for k, (c, _) in commands.items()}, self.env(seeded), self.runs)
         large = hyperfine({k: c.format(actor=busiest) for k, (c, _) in commands.items()}, self.env(db), self.runs)
@@ -209,7 +209,7 @@ class Bench:
                 name[0],
                 f"{name[2:]}: {big:,} / seeded",
                 f"{large[name] * 1000:.0f} / {small[name] * 1000:.0f} ms = {ratio:.1f}",
-                _ok(ratio <= goal, goal),
+                _ok(ratio <= goal, goal) if goal is not None else "(for the record: no goal)",
             )
 
     def importing(self, n: int) -> None:

@@ -752,7 +752,8 @@ def _timeline_parts(as_of: str, kept: Where, limit: int | None = None, *, stored
     as two SELECTs (each newest first, limited when a limit is given), and their args. With
     `stored_order`, the dates are compared without their indexes (`|| ''`): the tables are then
     read in the order they are stored, each event's threat beside the one before, instead of a
-    row here and there in date order (the whole timeline of 1M threats: 10.9 s against 26.3 s)."""
+    row here and there in date order (the whole timeline of 1M threats: 10.5 s against 26.1 s
+    in the query, 28.8 against 44.9 s for `timeline --json`)."""
     args: dict = {"as_of": as_of, "since": kept.since, "until": kept.until, "limit": -1 if limit is None else limit}
     who = f"AND t.issuer_id IN ({_bind(args, 'i', kept.issuers)})" if kept.issuers else ""
     window = "(:since IS NULL OR {col} > :since) AND (:until IS NULL OR {col} <= :until) AND {col} <= :as_of"
@@ -786,14 +787,15 @@ def timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY, *, limit
 
 def timeline_cursor(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> sqlite3.Cursor:
     """The whole timeline in date order, as a cursor to read as it comes."""
-    return conn.execute(*whole_timeline(as_of, kept))
+    return conn.execute(*whole_timeline(conn, as_of, kept))
 
 
-def whole_timeline(as_of: str, kept: Where = EVERY) -> tuple[str, dict]:
+def whole_timeline(conn: sqlite3.Connection, as_of: str, kept: Where = EVERY) -> tuple[str, dict]:
     """The SELECT of the whole timeline, and its args. It is sorted whole (no index gives the
-    order of both parts at once): where nothing but the as-of date bounds it, its rows are read
-    in stored order, else through the indexes of what bounds them."""
-    whole = not (kept.issuers or kept.since or kept.until)
+    order of both parts at once): where it keeps every row (no bound, and nothing dated after
+    the as-of date), its rows are read in stored order, else through the indexes of what bounds
+    them (an early as-of date keeps a few rows of many)."""
+    whole = not (kept.issuers or kept.since or kept.until) and nothing_after(conn, as_of)
     made, happened, args = _timeline_parts(as_of, kept, stored_order=whole)
     return f'SELECT * FROM ({made} UNION ALL {happened}) ORDER BY "on", step, seq', args
 
