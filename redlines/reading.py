@@ -5,10 +5,12 @@ A large file is read and checked in a process of its own, while this one writes 
 before: reading, parsing and checking are a third of the time of an import, and SQLite's work
 does not wait for them. The rows each threat writes if it is new (`store.load.prepared`) are
 worked out there too, so that the writing process has little more to do than hand them over;
-into a database without threats, only those rows cross. Batches cross in a queue of two, so
-memory stays bounded whichever side is faster. The child is forked (it starts at once, with the
-modules loaded) and never touches the database: it exits without running the parent's finalisers.
-A small file, or a platform without `fork`, is read here, the same way."""
+into a database without threats, only those rows cross. Batches cross through a short queue
+(`AHEAD` pickled batches, written to the pipe by a thread of the reading process: neither side
+waits for the other's slower batches), so memory stays bounded whichever side is faster. The
+child is forked (it starts at once, with the modules loaded) and never touches the database: it
+exits without running the parent's finalisers. A small file, or a platform without `fork`, is
+read here, the same way."""
 
 from __future__ import annotations
 
@@ -84,25 +86,61 @@ def _child(
     ends with its parent: at once where the system can say so (Linux), else at its next send."""
     unused.close()  # the forked copy of the parent's receiving end: kept, a send would never fail
     _end_with(parent)
+    sender = _Sender(conn)
     try:
         for b in _batches(path, known, today, batch, rows_only):
-            _send(conn, ("batch", b))
-        _send(conn, ("done", None))
+            sender.send(("batch", b))
+        sender.send(("done", None))
     except BaseException as e:  # noqa: BLE001 - handed to the parent, which raises it
         try:
-            _send(conn, ("error", e))
+            sender.send(("error", e))
         except Exception:
-            _send(conn, ("error", RuntimeError(f"reading {path.name} failed: {type(e).__name__}")))
+            sender.send(("error", RuntimeError(f"reading {path.name} failed: {type(e).__name__}")))
     finally:
+        sender.close()
         conn.close()
 
 
-def _send(conn, message) -> None:
-    """Hand a message to the parent; when it is gone (the pipe is closed), end this process at once."""
+AHEAD = 2  # batches the reading process may hold, sent, beyond the one the pipe is taking
+
+
+class _Sender:
+    """Sends messages to the parent in order, from a thread of their own: a batch is pickled
+    here, and written to the pipe by the thread while the next batch is read. A pipe holds far
+    less than a batch, so a plain `send` would wait until the parent had written the batch before
+    and read this one; with a few batches queued, neither side waits on the other's slower
+    batches (FTS5 merging, a batch of long texts). The thread waits on the pipe without the GIL."""
+
+    def __init__(self, conn) -> None:
+        import queue
+        import threading
+
+        self.conn = conn
+        self.queue: queue.Queue = queue.Queue(maxsize=AHEAD)
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def send(self, message) -> None:
+        from multiprocessing.reduction import ForkingPickler
+
+        self.queue.put(ForkingPickler.dumps(message))  # as `Connection.send` pickles it
+
+    def _pump(self) -> None:
+        while (data := self.queue.get()) is not None:
+            _write(self.conn, data)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+
+def _write(conn, data: bytes) -> None:
+    """Hand a pickled message to the parent; when it is gone (the pipe is closed), end this
+    process at once."""
     import os
 
     try:
-        conn.send(message)
+        conn.send_bytes(data)
     except OSError:  # BrokenPipeError and its kin: nobody reads any more
         os._exit(1)
 

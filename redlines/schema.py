@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from redlines.domain.checks import ACTOR_KINDS
-from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
+from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, NEVER, RESPONSE_OUTCOMES
 
 # Indexes a query steers SQLite's planner to (`INDEXED BY`): a hint naming an index that does
 # not exist fails at run time, so the tables below and the queries both name them from here.
@@ -32,7 +32,6 @@ REPORT_DATED_INDEX = "ix_threat_report_dated"
 AWAITING_INDEX = "ix_threat_awaiting"  # settled threats still owed a response, oldest test first
 HINTED_INDEXES = (SETTLING_INDEX, REPORT_INDEX, REPORT_DATED_INDEX, AWAITING_INDEX)
 
-NEVER = "9999-99-99"  # a day after every date: what has not settled settles on it
 RETIRED_EVENTS = "table_name = 'event' AND op = 'delete'"  # the change rows of deleted events
 
 # What a column is for (`Column.role`):

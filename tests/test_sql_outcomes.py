@@ -191,3 +191,54 @@ def test_the_summary_an_import_writes_with_a_new_threat_equals_the_one_sql_compu
     finally:
         conn.execute("ROLLBACK")
     assert summarised(rows) == tuple(stored)
+
+
+# Dates from the first years to the last ones: the settling day of a threat near either end of
+# the calendar is where Python's dates and SQLite's part ways (SQLite has a year 0, Python none).
+anywhere = st.builds(
+    lambda d, precision: _at(d, precision),
+    st.one_of(
+        st.dates(date(1, 1, 1), date(1, 3, 31)),
+        st.dates(date(2023, 12, 1), date(2024, 3, 1)),
+        st.dates(date(9999, 10, 1), date(9999, 12, 31)),
+    ),
+    st.sampled_from(["day", "day", "month", "year"]),
+)
+far_timeline = st.lists(
+    st.tuples(st.sampled_from(EVENT_KINDS), anywhere, st.sampled_from(RESPONSE_OUTCOMES), anywhere), max_size=6
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(made=anywhere, deadline=st.none() | anywhere, timeline=far_timeline)
+def test_the_settled_verdict_an_import_writes_with_a_new_threat_equals_the_one_sql_computes(
+    conn, made, deadline, timeline
+):
+    """A bulk import writes each new threat's settled verdict with its row, worked out in Python
+    (`domain.outcomes.settled`, in the reading process); every other write has SQL settle it.
+    The two agree on any threat, dated anywhere from year 1 to 9999."""
+    from redlines.domain.outcomes import settled
+    from redlines.domain.outcomes import summary as summarised
+    from redlines.schema import SETTLED_COLUMNS
+
+    rows = [
+        (kind, on.iso(), outcome if kind == "response" else None, due.iso() if kind == "deadline" else None, n)
+        for n, (kind, on, outcome, due) in enumerate(timeline, 1)
+    ]
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT INTO threat (id, issuer_id, made_on, deadline, statement, category) "
+            "VALUES ('t', 1, ?, ?, 's', 'other')",
+            (made.iso(), deadline and deadline.iso()),
+        )
+        conn.executemany(
+            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
+            "VALUES ('t#' || ?5, 't', ?1, ?2, 'w', ?3, ?4, ?5)",
+            rows,
+        )
+        summary.refresh(conn, ["t"])
+        stored = conn.execute(f"SELECT {', '.join(SETTLED_COLUMNS)} FROM threat WHERE id = 't'").fetchone()
+    finally:
+        conn.execute("ROLLBACK")
+    assert settled(made.iso(), deadline and deadline.iso(), summarised(rows)) == tuple(stored)

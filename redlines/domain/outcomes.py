@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 from redlines.domain.dates import FuzzyDate
@@ -113,6 +114,94 @@ def summary(events: Iterable[tuple[str, str, str | None, str | None, int]]) -> t
             restated += 1
     deadline_set = deadline_key.split("\x01", 2)[2] if deadline_key is not None else None
     return (first_crossed, rank, first_response, complied, withdrawn, restated, deadline_set, last)
+
+
+def settled(made_on: str, deadline: str | None, summarised: tuple, grace_days: int | None = None) -> tuple:
+    """The verdict a threat settles on, from its ISO `made_on`, its own `deadline` and its
+    `summary`, in the order of `schema.SETTLED_COLUMNS`: the day it settles (the latest of the
+    day it was made, the day its last event starts, the day after its deadline in force ends and
+    the day its first crossing's grace period runs out; NEVER when such a day is past 9999), then
+    its outcome, rule, first test and days to the first response as judged on that day. What
+    `store.summary.settle_sql` computes in SQL for the threats a write touched, written by a bulk
+    import with each new threat's row; tests hold the two to each other. The grace period is
+    the default one as it is when called (`store.rules` settles again when it changes)."""
+    if grace_days is None:
+        grace_days = DEFAULT_GRACE_DAYS
+    first_crossed, rank, first_response, complied, withdrawn, _, deadline_set, last = summarised
+    in_force = deadline_set if deadline_set is not None else deadline
+    on = _start_iso(made_on)
+    for later in (
+        _start_iso(last) if last is not None else "",
+        _after(in_force) if in_force is not None else "",
+        _days_on(_start_iso(first_crossed), grace_days + 1) if first_crossed is not None else "",
+    ):
+        if later > on:
+            on = later
+    passed = in_force is not None and on[: len(in_force)] > in_force
+    if rank is not None:
+        outcome, rule = RANKED[rank], "response"
+    elif complied:
+        outcome, rule = "complied", "complied"
+    elif withdrawn:
+        outcome, rule = "withdrawn", "withdrawn"
+    elif passed:
+        outcome, rule = "not_followed_through", "deadline"
+    elif first_crossed is not None and on != NEVER and first_crossed <= _days_on(on, -(grace_days + 1)):
+        outcome, rule = "not_followed_through", "grace"
+    else:
+        outcome, rule = "pending", "pending"
+    # The first test, keyed as `store.queries.first_tested` keys it: the day, then a crossing
+    # before a response before a deadline.
+    key = f"{_start_iso(first_crossed)}0{first_crossed}" if first_crossed is not None else "~"
+    if first_response is not None:
+        key = min(key, f"{_start_iso(first_response)}1{first_response}")
+    if passed:
+        key = min(key, f"{_end_iso(in_force)}2{in_force}")
+    tested_on = key[11:] or None
+    days = None
+    if first_response is not None and tested_on is not None:
+        days = (_day(first_response) - _day(tested_on)).days
+    return (on, outcome, rule, tested_on, days)
+
+
+NEVER = "9999-99-99"  # a day after every date: what has not settled settles on it
+RANKED = {rank: outcome for outcome, rank in RESPONSE_RANK.items()}
+
+
+def _start_iso(iso: str) -> str:
+    """The ISO day on which a date stored at any precision starts."""
+    return iso + "-01-01" if len(iso) == 4 else iso + "-01" if len(iso) == 7 else iso
+
+
+# The date arithmetic of `settled`, on ISO strings; cached, since a data set repeats its dates
+# (a bulk import settles every threat it reads).
+
+
+@lru_cache(maxsize=1 << 14)
+def _day(iso: str) -> date:
+    return date.fromisoformat(_start_iso(iso))
+
+
+@lru_cache(maxsize=1 << 14)
+def _days_on(day: str, days: int) -> str:
+    """The ISO day `days` after `day`; NEVER past 9999, a day before every date before year 1."""
+    try:
+        return (date.fromisoformat(day) + timedelta(days=days)).isoformat()
+    except OverflowError:
+        return NEVER if days > 0 else "0000-00-00"
+
+
+@lru_cache(maxsize=1 << 14)
+def _end_iso(iso: str) -> str:
+    """The last ISO day of the day, month or year `iso`."""
+    return FuzzyDate.from_iso(iso).end().isoformat()
+
+
+@lru_cache(maxsize=1 << 14)
+def _after(iso: str) -> str:
+    """The first ISO day after the day, month or year `iso`; NEVER past 9999."""
+    end = _end_iso(iso)
+    return NEVER if end == "9999-12-31" else _days_on(end, 1)
 
 
 def first_tested(

@@ -17,9 +17,9 @@ Threats new to the database go in by batches, one bulk insert a table (`store.bu
 rows worked out from the record alone (`prepare`, in the process that reads the file), and the
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
-that history shows what changed. A batch's new threats have their summaries with their rows
-(`domain.outcomes.summary`) and their verdicts settled as soon as they are written (one UPDATE a
-batch, while the reading process reads the next). Into a database without threats, the indexes
+that history shows what changed. A new threat's row carries its summary and its settled verdict
+(`domain.outcomes.summary` and `settled`, worked out with its other rows, where the file is read),
+so that no statement of the load goes back over the rows. Into a database without threats, the indexes
 of the loaded tables are built after the rows (on PostgreSQL their foreign keys are checked then
 too, `finish`); each batch goes into the search index as it is written, where the engine's index
 takes it so (`search.batch_marks`; FTS5 merges less meanwhile, `search.merge_less`), else the new
@@ -37,9 +37,9 @@ from redlines.domain import outcomes, validation
 from redlines.domain.checks import event_id, event_number
 from redlines.domain.document import Problems
 from redlines.errors import Conflict
-from redlines.schema import DEFAULTS, SUMMARY_COLUMNS, THREAT_FIELDS
+from redlines.schema import DEFAULTS, NEVER, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_FIELDS
 from redlines.schema import THREAT_REQUIRED as REQUIRED
-from redlines.store import bulk, records, search, summary
+from redlines.store import bulk, records, search
 from redlines.store.sqlite import sorting_threads
 from redlines.store.write import Writer
 
@@ -458,7 +458,6 @@ class Loader:
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
         marks = search.batch_marks(conn) if self.empty else None  # (all rows of such a load are new)
-        last = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM threat").fetchone()[0]
         with checked_already(conn):
             source_of = self._source_ids([c[0] for c in cited])
             bulk.insert(conn, "threat", THREAT_COLUMNS, threat_rows)
@@ -473,9 +472,6 @@ class Loader:
             )
             ids = [row[0] for row in threat_rows]
             self.w.log_inserts("threat", ids)
-        # Their verdicts, settled now (while the reading process reads the next batch), before
-        # the indexes that cover the columns it writes are built (`finish`).
-        summary.settle_after(conn, last)
         if marks is not None:
             search.index_batch(conn, marks)
         else:
@@ -490,7 +486,8 @@ class Loader:
 
 
 _EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
-THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS, *SUMMARY_COLUMNS)  # a new threat's summary: `NewRows`
+# A new threat's row carries its summary and settled verdict (`NewRows`).
+THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS, *SUMMARY_COLUMNS, *SETTLED_COLUMNS)
 EVENT_COLUMNS = ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq")
 
 
@@ -587,7 +584,10 @@ class NewRows:
                     cited += [(c["url"], None, eid, c["quote"]) for c in sources]
             self.events += rows
         summarised = outcomes.summary([(r[2], r[3], r[5], r[6], r[8]) for r in rows])
-        self.threats.append((tid, t["issuer"], *[t.get(k) or default for k, default in _FIELD_DEFAULTS], *summarised))
+        fields = [t.get(k) or default for k, default in _FIELD_DEFAULTS]
+        made_on = t["made_on"]  # None when the document check refused it (the run is refused: nothing is written)
+        verdict = outcomes.settled(made_on, t.get("deadline"), summarised) if made_on is not None else _UNSETTLED
+        self.threats.append((tid, t["issuer"], *fields, *summarised, *verdict))
 
     def extend(self, other: NewRows) -> None:
         for name in self.__slots__:
@@ -595,6 +595,7 @@ class NewRows:
 
 
 _REQUIRED_KEYS = frozenset(REQUIRED)
+_UNSETTLED = (NEVER, None, None, None, None)
 _FIELD_DEFAULTS = tuple((k, DEFAULTS.get(k)) for k in THREAT_FIELDS)
 
 

@@ -1,8 +1,9 @@
 """The summary cached on each threat row: what the outcome rules need from its events (first
 crossing, strongest response, the deadline set by events, ...), and the verdict it settles on
 once every event is known and the deadline and the default grace period have run out.
-Recomputed for every threat a run touched, before it commits. `db check` recomputes both for
-all threats and compares."""
+Recomputed for every threat a run touched, before it commits (the rules in Python,
+`domain.outcomes.summary` and `settled`, give a bulk import's new threats theirs with their rows).
+`db check` recomputes both for all threats and compares."""
 
 from __future__ import annotations
 
@@ -13,10 +14,9 @@ from redlines.domain import outcomes
 from redlines.schema import NEVER
 from redlines.store.queries import EVENT_AGGREGATES, SETTLED_COLUMNS, SUMMARY_COLUMNS, THREAT_COLUMNS, judge_sql, start
 
-# Which threats a refresh covers: those whose ids are given as a JSON array, or those numbered
-# above a floor (the threats an import added, in one statement at its end).
+# Which threats a refresh covers: those whose ids are given as a JSON array. (A bulk import
+# writes its new threats' summaries and verdicts with their rows: `domain.outcomes.settled`.)
 BY_IDS = "t.id IN (SELECT value FROM json_each(?))"
-AFTER = "t.rowid > ?"
 
 
 def _refresh_sql(which: str) -> str:
@@ -100,12 +100,6 @@ def refresh(conn: sqlite3.Connection, threat_ids: Iterable[str]) -> None:
         chunk = json.dumps(ids[start_at : start_at + 50_000])
         conn.execute(refresh, (chunk,))
         conn.execute(settle, (chunk,))
-
-
-def settle_after(conn: sqlite3.Connection, floor: int) -> None:
-    """The settled verdict of every threat numbered above `floor` (those an import added, in one
-    pass), whose summaries were written with their rows (`domain.outcomes.summary`)."""
-    conn.execute(settle_sql(outcomes.DEFAULT_GRACE_DAYS, AFTER), (floor,))
 
 
 def stale(conn: sqlite3.Connection) -> list[str]:
