@@ -180,6 +180,21 @@ def test_an_import_into_an_empty_database_builds_its_indexes_after_the_rows_and_
     assert cli.json("report", "--json") and cli.json("due", "--json") is not None
 
 
+@pytest.mark.parametrize("bits", [8, 1 << 26])
+def test_the_set_of_ids_seen_answers_exactly_whatever_its_filter_lets_through(monkeypatch, bits):
+    """The bit filter in front of the ids on disk only answers "never added": with a filter of
+    8 bits every look-up passes it, and the answer comes from memory or the file."""
+    from redlines.store import seen
+
+    monkeypatch.setattr(seen, "FILTER_BITS", bits)
+    keys = seen.SeenKeys(pending=7)
+    added = [f"t-{n}" for n in range(0, 200, 2)]
+    for k in added:
+        keys.add(k)
+    assert all(k in keys for k in added)  # on disk and in memory
+    assert not any(f"t-{n}" in keys for n in range(1, 200, 2))
+
+
 def test_a_threat_id_twice_in_a_long_file_is_refused_wherever_the_first_one_was(tmp_path):
     """The ids seen are kept on disk past a few thousand; a repeat is found in either place."""
     from redlines.store.seen import SeenKeys
