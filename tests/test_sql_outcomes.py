@@ -163,6 +163,34 @@ crowded = st.lists(
 )
 
 
+def _event_rows(timeline) -> list[tuple]:
+    """(kind, ISO date, outcome, due, seq) of each event, as the store keeps them."""
+    return [
+        (kind, on.iso(), outcome if kind == "response" else None, due.iso() if kind == "deadline" else None, n)
+        for n, (kind, on, outcome, due) in enumerate(timeline, 1)
+    ]
+
+
+def _cached_by_sql(conn, columns, rows, made_on="2024", deadline=None) -> tuple:
+    """The columns SQL caches on a threat with these events (`summary.refresh`), rolled back after."""
+    conn.execute("BEGIN")
+    try:
+        conn.execute(
+            "INSERT INTO threat (id, issuer_id, made_on, deadline, statement, category) "
+            "VALUES ('t', 1, ?, ?, 's', 'other')",
+            (made_on, deadline),
+        )
+        conn.executemany(
+            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
+            "VALUES ('t#' || ?5, 't', ?1, ?2, 'w', ?3, ?4, ?5)",
+            rows,
+        )
+        summary.refresh(conn, ["t"])
+        return tuple(conn.execute(f"SELECT {', '.join(columns)} FROM threat WHERE id = 't'").fetchone())
+    finally:
+        conn.execute("ROLLBACK")
+
+
 @settings(max_examples=300, deadline=None)
 @given(timeline=crowded)
 def test_the_summary_an_import_writes_with_a_new_threat_equals_the_one_sql_computes(conn, timeline):
@@ -172,25 +200,8 @@ def test_the_summary_an_import_writes_with_a_new_threat_equals_the_one_sql_compu
     from redlines.domain.outcomes import summary as summarised
     from redlines.schema import SUMMARY_COLUMNS
 
-    rows = [
-        (kind, on.iso(), outcome if kind == "response" else None, due.iso() if kind == "deadline" else None, n)
-        for n, (kind, on, outcome, due) in enumerate(timeline, 1)
-    ]
-    conn.execute("BEGIN")
-    try:
-        conn.execute(
-            "INSERT INTO threat (id, issuer_id, made_on, statement, category) VALUES ('t', 1, '2024', 's', 'other')"
-        )
-        conn.executemany(
-            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
-            "VALUES ('t#' || ?5, 't', ?1, ?2, 'w', ?3, ?4, ?5)",
-            rows,
-        )
-        summary.refresh(conn, ["t"])
-        stored = conn.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM threat WHERE id = 't'").fetchone()
-    finally:
-        conn.execute("ROLLBACK")
-    assert summarised(rows) == tuple(stored)
+    rows = _event_rows(timeline)
+    assert summarised(rows) == _cached_by_sql(conn, SUMMARY_COLUMNS, rows)
 
 
 # Dates from the first years to the last ones: the settling day of a threat near either end of
@@ -221,24 +232,6 @@ def test_the_settled_verdict_an_import_writes_with_a_new_threat_equals_the_one_s
     from redlines.domain.outcomes import summary as summarised
     from redlines.schema import SETTLED_COLUMNS
 
-    rows = [
-        (kind, on.iso(), outcome if kind == "response" else None, due.iso() if kind == "deadline" else None, n)
-        for n, (kind, on, outcome, due) in enumerate(timeline, 1)
-    ]
-    conn.execute("BEGIN")
-    try:
-        conn.execute(
-            "INSERT INTO threat (id, issuer_id, made_on, deadline, statement, category) "
-            "VALUES ('t', 1, ?, ?, 's', 'other')",
-            (made.iso(), deadline and deadline.iso()),
-        )
-        conn.executemany(
-            "INSERT INTO event (id, threat_id, kind, occurred_on, what, outcome, due, seq) "
-            "VALUES ('t#' || ?5, 't', ?1, ?2, 'w', ?3, ?4, ?5)",
-            rows,
-        )
-        summary.refresh(conn, ["t"])
-        stored = conn.execute(f"SELECT {', '.join(SETTLED_COLUMNS)} FROM threat WHERE id = 't'").fetchone()
-    finally:
-        conn.execute("ROLLBACK")
-    assert settled(made.iso(), deadline and deadline.iso(), summarised(rows)) == tuple(stored)
+    rows = _event_rows(timeline)
+    made_on, due = made.iso(), deadline and deadline.iso()
+    assert settled(made_on, due, summarised(rows)) == _cached_by_sql(conn, SETTLED_COLUMNS, rows, made_on, due)
