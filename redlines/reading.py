@@ -135,13 +135,15 @@ class _Sender:
 
 
 def _write(conn, data: bytes) -> None:
-    """Hand a pickled message to the parent; when it is gone (the pipe is closed), end this
-    process at once."""
+    """Hand a pickled message to the parent; when it cannot go (the parent is gone and the pipe
+    closed, or anything else), end this process at once: the parent then sees the pipe close
+    and reports that reading ended early, where a sending thread that died would leave both
+    processes waiting on each other."""
     import os
 
     try:
         conn.send_bytes(data)
-    except OSError:  # BrokenPipeError and its kin: nobody reads any more
+    except BaseException:  # BrokenPipeError and its kin (nobody reads any more), or the message cannot go
         os._exit(1)
 
 

@@ -123,6 +123,28 @@ def test_a_bad_import_writes_nothing_and_says_where(cli, tmp_path):
     assert dump(cli.db) == before
 
 
+def test_a_refused_event_date_beside_good_ones_is_a_problem_not_a_traceback(cli):
+    """A new threat whose events mix accepted and refused dates, in either order, in each
+    format that carries events: the list of problems, exit 2, nothing written."""
+    doc = json.loads(cli("export").stdout)
+    before = dump(cli.db)
+    good = {"kind": "crossed", "on": "2025-03-01", "what": "crossed"}
+    for events in ([good, {**good, "on": "2025-13-45"}], [{**good, "on": "2025-02-30"}, good]):
+        bad_at = 1 if events[1]["on"] != good["on"] else 0
+        new = {"id": "mixed", "issuer": "putin", "made_on": "2025-01-01", "statement": "s", "events": events}
+        whole = {**doc, "threats": [*doc["threats"], new]}
+        lines = [json.dumps({"type": "threat", **new})]
+        for text, where in ((json.dumps(whole), f"threats[{len(doc['threats'])}]"), ("\n".join(lines), "line 1")):
+            for dry in ((), ("--dry-run",)):
+                result = cli("import", "-", *dry, input=text, expect=2)
+                assert result.stderr.splitlines() == [
+                    "error: the data set has 1 problem(s); nothing was written",
+                    f"  {where}.events[{bad_at}].on: {events[bad_at]['on']!r} is not an ISO date such as"
+                    " 2025-01-05, 2025-01 or 2025",
+                ]
+    assert dump(cli.db) == before
+
+
 def test_import_is_recorded_and_undone_whole(empty_cli, cli, tmp_path):
     source = type(cli)(tmp_path / "src.db", cli.today)
     text = source("export").stdout

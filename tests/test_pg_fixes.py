@@ -243,3 +243,26 @@ def test_a_bulk_load_into_an_empty_database_puts_back_each_index_and_foreign_key
             conn.execute("PRAGMA foreign_keys = ON")
         with pytest.raises(Exception, match="(?i)foreign key"):
             conn.execute("INSERT INTO threat_tag (threat_id, tag) VALUES ('nowhere', 'x')")
+
+
+def test_threats_that_never_settle_are_written_checked_and_edited_on_each_engine(empty_cli, tmp_path):
+    """A deadline in 9999, or set by an event to 9999's last day: the day after it is past
+    every date, so the threat never settles, on either engine, through each write that settles
+    it again (add, add event, edit, import) and `db check`."""
+    cli = empty_cli
+    cli("add", "actor", "kim", "--name", "Kim")
+    cli("add", "threat", "--id", "far", "--by", "kim", "--on", "2025-01-01", "--said", "far off",
+        "--deadline", "9999")  # fmt: skip
+    cli("add", "threat", "--id", "moved", "--by", "kim", "--on", "2025-01-01", "--said", "moved")
+    cli("add", "event", "moved", "--kind", "deadline", "--on", "2025-02-01", "--due", "9999-12-31", "--what", "later")
+    cli("add", "event", "far", "--kind", "restated", "--on", "2025-03-01", "--what", "again")
+    cli("edit", "far", "--said", "far off still")
+    f = tmp_path / "in.json"
+    f.write_text(_doc([{**_threat("imported", "https://x.org/1", "q"), "deadline": "9999-12"}]))
+    cli("import", str(f))
+    with raw(cli.db) as conn:
+        rows = conn.execute("SELECT id, settled_on FROM threat ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(tid, "9999-99-99") for tid in ("far", "imported", "moved")]
+    check = cli("db", "check")
+    assert "problem" not in check.stdout + check.stderr
+    assert [t["outcome"] for t in cli.json("list", "--json")] == ["pending"] * 3

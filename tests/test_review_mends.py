@@ -142,6 +142,36 @@ def test_a_reading_process_killed_mid_import_is_a_failure_that_writes_nothing(in
     assert not _children(proc.pid)
 
 
+# A batch that cannot go to the parent, whatever the reason: the reading process's sending thread
+# ends the process, where a thread that died would leave both processes waiting on each other.
+UNSENDABLE = (
+    "import sys; from multiprocessing import connection; "
+    "connection.Connection.send_bytes = lambda self, *a: (_ for _ in ()).throw(ValueError('cannot go')); "
+    "from redlines.cli import main; sys.argv[0] = 'redlines'; main()"
+)
+
+
+@linux_only
+def test_a_batch_that_cannot_be_sent_ends_the_import_with_an_error_not_a_hang(installed, tmp_path, big):
+    db = tmp_path / "r.db"
+    assert run_installed(installed, "db", "init", db=db).returncode == 0
+    before = _threats_in(db)
+    proc, _ = _start_import([sys.executable, "-c", UNSENDABLE], big, db, stderr=subprocess.PIPE)
+    try:
+        _, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail("the import hung when its reading process could not send a batch")
+    assert proc.returncode == 1, err
+    assert err.decode().splitlines() == [
+        "error: the process reading big.jsonl ended early; nothing was written",
+        "  run the import again",
+    ]
+    assert _threats_in(db) == before
+    assert not _children(proc.pid)
+
+
 # --- 3. one event id written two ways appears twice -------------------------------------------------
 
 

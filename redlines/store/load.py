@@ -601,8 +601,13 @@ _FIELD_DEFAULTS = tuple((k, DEFAULTS.get(k)) for k in THREAT_FIELDS)
 
 def _fit(e: dict) -> bool:
     """Whether an event of a checked record may be written as a new one (what `_event_problems`
-    finds nothing in, and its text given)."""
-    return "what" in e and not _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+    finds nothing in, its text given, and its date not refused by the document check, which
+    reported it: the run is refused)."""
+    return (
+        "what" in e
+        and e["on"] is not None
+        and not _event_problems(e["_where"], e["kind"], e.get("outcome"), e.get("due"))
+    )
 
 
 def _new_threat_problems(t: dict, events) -> list[tuple[str, str]]:
