@@ -69,7 +69,9 @@ def _settling(where: str, grace: int) -> str:
   SELECT {THREAT_COLUMNS}, {", ".join(f"t.{c}" for c in SUMMARY_COLUMNS)}, {settles_on(grace)} AS settled_on,
     {", ".join(f"CAST(NULL AS {'INTEGER' if c == 'settled_days' else 'TEXT'}) AS {c}" for c in SETTLED_COLUMNS[1:])}
   FROM threat t WHERE {where}"""
-    return judge_sql(source, as_of="settled_on", cutoff=f"date(settled_on, '-{grace + 1} days')", settled="FALSE")
+    # (no date of the day that never comes: SQLite's is NULL, PostgreSQL's an error)
+    cutoff = f"CASE WHEN settled_on <> {_NEVER} THEN date(settled_on, '-{grace + 1} days') END"
+    return judge_sql(source, as_of="settled_on", cutoff=cutoff, settled="FALSE")
 
 
 # Each cached column, and the column of the judged row it takes.
