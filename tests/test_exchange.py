@@ -129,12 +129,11 @@ def test_a_refused_event_date_beside_good_ones_is_a_problem_not_a_traceback(cli)
     doc = json.loads(cli("export").stdout)
     before = dump(cli.db)
     good = {"kind": "crossed", "on": "2025-03-01", "what": "crossed"}
-    for events in ([good, {**good, "on": "2025-13-45"}], [{**good, "on": "2025-02-30"}, good]):
-        bad_at = 1 if events[1]["on"] != good["on"] else 0
+    for bad_at, events in ((1, [good, {**good, "on": "2025-13-45"}]), (0, [{**good, "on": "2025-02-30"}, good])):
         new = {"id": "mixed", "issuer": "putin", "made_on": "2025-01-01", "statement": "s", "events": events}
         whole = {**doc, "threats": [*doc["threats"], new]}
-        lines = [json.dumps({"type": "threat", **new})]
-        for text, where in ((json.dumps(whole), f"threats[{len(doc['threats'])}]"), ("\n".join(lines), "line 1")):
+        line = json.dumps({"type": "threat", **new})
+        for text, where in ((json.dumps(whole), f"threats[{len(doc['threats'])}]"), (line, "line 1")):
             for dry in ((), ("--dry-run",)):
                 result = cli("import", "-", *dry, input=text, expect=2)
                 assert result.stderr.splitlines() == [
