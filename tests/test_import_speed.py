@@ -352,6 +352,46 @@ def test_a_file_read_in_a_process_of_its_own_is_imported_and_refused_as_one_read
         assert json.loads(other.read_text()) == json.loads(said.read_text())
 
 
+def test_what_crosses_from_the_reading_process_arrives_as_it_was_sent():
+    """A batch of rows crosses by marshal, anything else by pickle; each arrives equal to what was
+    sent: rows, records, actors and sources, an error with its message."""
+    from redlines.errors import BadInput
+    from redlines.reading import _packed, _unpacked
+    from redlines.store.load import NewRows, prepared
+
+    threat = {"id": "bulk1", "_where": "line 2", "issuer": "putin", "made_on": "2024-05", "statement": "S"}
+    threat["events"] = [{"id": None, "kind": "crossed", "on": "2024-06-01", "what": "W", "_where": "line 2.events[0]"}]
+    new = NewRows()
+    new.add(threat)
+    actor = {"slug": "putin", "name": "P", "_where": "line 1", "aliases": ["V"]}
+    rows_only = {"actor": [actor], "source": [], "threat": []}
+    with_records = {"actor": [], "source": [{"url": "u", "title": None, "_where": "line 3"}], "threat": [dict(threat)]}
+    prepared(with_records["threat"][0])  # a record with its own NewRows: a load into a database with threats
+    for batch, how in ((rows_only | {"new": new}, b"m"), (with_records | {"new": NewRows()}, b"p")):
+        data = _packed(("batch", batch))
+        assert data[:1] == how
+        assert _unpacked(data) == ("batch", batch)
+    what, error = _unpacked(_packed(("error", BadInput("line 9: wrong", ["a hint"]))))
+    assert (what, type(error), error.message, error.hints) == ("error", BadInput, "line 9: wrong", ["a hint"])
+    assert _unpacked(_packed(("done", None))) == ("done", None)
+
+
+@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130, 2000])
+def test_rows_written_in_bulk_are_every_row_in_order(tmp_path, n):
+    """SQLite takes a bulk insert in statements of many rows and the rest one at a time: every
+    row arrives once, in the order given, whatever the count."""
+    import sqlite3
+
+    from redlines.store import bulk
+
+    assert bulk.ROWS_A_STATEMENT == 64
+    conn = sqlite3.connect(tmp_path / "b.db")
+    conn.execute("CREATE TABLE t (a TEXT, b INTEGER, c TEXT)")
+    rows = [(f"r{i}", i, None if i % 3 else "x") for i in range(n)]
+    bulk.insert(conn, "t", ("a", "b", "c"), rows)
+    assert conn.execute("SELECT a, b, c FROM t ORDER BY rowid").fetchall() == rows
+
+
 def test_no_reading_process_is_left_behind_whatever_ends_the_import(tmp_path, monkeypatch):
     import multiprocessing
 

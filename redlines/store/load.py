@@ -453,7 +453,8 @@ class Loader:
         if not news:
             return
         actor_ids = self.actor_ids
-        threat_rows = [(tid, actor_ids[issuer], *fields) for tid, issuer, *fields in news.threats]
+        # each row with its settled verdict, worked out here: the reading process has more to do
+        threat_rows = [(tid, actor_ids[issuer], *fields, *_verdict(fields)) for tid, issuer, *fields in news.threats]
         target_rows = [(tid, actor_ids[x]) for tid, x in news.targets]
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
@@ -585,9 +586,24 @@ class NewRows:
             self.events += rows
         summarised = outcomes.summary([(r[2], r[3], r[5], r[6], r[8]) for r in rows])
         fields = [t.get(k) or default for k, default in _FIELD_DEFAULTS]
-        made_on = t["made_on"]  # None when the document check refused it (the run is refused: nothing is written)
-        verdict = outcomes.settled(made_on, t.get("deadline"), summarised) if made_on is not None else _UNSETTLED
-        self.threats.append((tid, t["issuer"], *fields, *summarised, *verdict))
+        self.threats.append((tid, t["issuer"], *fields, *summarised))
+
+    def parts(self) -> tuple[list, ...]:
+        """Its lists, in the order of `__slots__` (to cross between processes by `marshal`)."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    @classmethod
+    def of_parts(cls, parts: tuple[list, ...]) -> NewRows:
+        """The NewRows whose `parts` these are."""
+        new = cls.__new__(cls)
+        for name, part in zip(cls.__slots__, parts, strict=True):
+            setattr(new, name, part)
+        return new
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NewRows) and self.parts() == other.parts()
+
+    __hash__ = None  # (mutable)
 
     def extend(self, other: NewRows) -> None:
         for name in self.__slots__:
@@ -596,6 +612,17 @@ class NewRows:
 
 _REQUIRED_KEYS = frozenset(REQUIRED)
 _UNSETTLED = (NEVER, None, None, None, None)
+_MADE_ON, _DEADLINE = THREAT_FIELDS.index("made_on"), THREAT_FIELDS.index("deadline")
+
+
+def _verdict(fields: list) -> tuple:
+    """The settled verdict of a new threat, from its fields and summary as `NewRows` keeps them."""
+    made_on = fields[_MADE_ON]  # None when the document check refused it (the run is refused: nothing is written)
+    if made_on is None:
+        return _UNSETTLED
+    return outcomes.settled(made_on, fields[_DEADLINE], fields[len(THREAT_FIELDS) :])
+
+
 _FIELD_DEFAULTS = tuple((k, DEFAULTS.get(k)) for k in THREAT_FIELDS)
 
 
