@@ -6,7 +6,7 @@ before: reading, parsing and checking are a third of the time of an import, and 
 does not wait for them. The rows each threat writes if it is new (`store.load.prepared`) are
 worked out there too, so that the writing process has little more to do than hand them over;
 into a database without threats, only those rows cross. Batches cross through a short queue
-(`AHEAD` pickled batches, written to the pipe by a thread of the reading process: neither side
+(`AHEAD` packed batches, written to the pipe by a thread of the reading process: neither side
 waits for the other's slower batches), so memory stays bounded whichever side is faster. The
 child is forked (it starts at once, with the modules loaded) and never touches the database: it
 exits without running the parent's finalisers. A small file, or a platform without `fork`, is
@@ -101,14 +101,14 @@ def _child(
         conn.close()
 
 
-AHEAD = 2  # batches the reading process may hold, sent, beyond the one the pipe is taking
+AHEAD = 2  # packed batches the reading process may hold, sent, beyond the one the pipe is taking
 
 
 class _Sender:
-    """Sends messages to the parent in order, from a thread of their own: a batch is pickled
-    here, and written to the pipe by the thread while the next batch is read. A pipe holds far
-    less than a batch, so a plain `send` would wait until the parent had written the batch before
-    and read this one; with a few batches queued, neither side waits on the other's slower
+    """Sends messages to the parent in order, from a thread of their own: a batch is packed here
+    (`_packed`), and written to the pipe by the thread while the next batch is read. A pipe holds
+    far less than a batch, so a plain `send` would wait until the parent had written the batch
+    before and read this one; with a few batches queued, neither side waits on the other's slower
     batches (FTS5 merging, a batch of long texts). The thread waits on the pipe without the GIL."""
 
     def __init__(self, conn) -> None:
@@ -165,7 +165,7 @@ def _unpacked(data: bytes) -> tuple:
 
 
 def _write(conn, data: bytes) -> None:
-    """Hand a pickled message to the parent; when it cannot go (the parent is gone and the pipe
+    """Hand a packed message to the parent; when it cannot go (the parent is gone and the pipe
     closed, or anything else), end this process at once: the parent then sees the pipe close
     and reports that reading ended early, where a sending thread that died would leave both
     processes waiting on each other."""

@@ -14,12 +14,13 @@ and nothing is written after the first; the caller rolls the run back (`finish` 
 
 Threats new to the database go in by batches, one bulk insert a table (`store.bulk`: SQLite's
 `executemany` without the tables' CHECK constraints, `checked_already`; PostgreSQL's COPY), their
-rows worked out from the record alone (`prepare`, in the process that reads the file), and the
+rows worked out from the record alone (`prepared`, in the process that reads the file), and the
 change log keeps one row for each batch, holding the keys (`Writer.log_inserts`; undo removes a
 threat with everything under it); threats already there are compared and updated row by row, so
 that history shows what changed. A new threat's row carries its summary and its settled verdict
-(`domain.outcomes.summary` and `settled`, worked out with its other rows, where the file is read),
-so that no statement of the load goes back over the rows. Into a database without threats, the indexes
+(`domain.outcomes.summary`, worked out with its other rows where the file is read, and
+`settled`, as the rows are written: `_verdict`), so that no statement of the load goes back over
+the rows. Into a database without threats, the indexes
 of the loaded tables are built after the rows (on PostgreSQL their foreign keys are checked then
 too, `finish`); each batch goes into the search index as it is written, where the engine's index
 takes it so (`search.batch_marks`; FTS5 merges less meanwhile, `search.merge_less`), else the new
@@ -537,7 +538,7 @@ class NewRows:
     targets (threat id, actor slug), tags, events' rows and citations (URL, threat, event,
     quote), and the problems they have as new threats (a threat with any adds no rows). One
     record's (`prepared`), or a batch's: the reading process of a large file sends a batch of
-    rows as one of these (fewer objects to pickle than one a threat, and none to build here)."""
+    rows as one of these (fewer objects to pack than one a threat, and none to build here)."""
 
     __slots__ = ("threats", "targets", "tags", "events", "cited", "problems", "said")
 
