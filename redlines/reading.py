@@ -142,11 +142,8 @@ def _packed(message: tuple) -> bytes:
     from multiprocessing.reduction import ForkingPickler
 
     what, value = message
-    if what == "batch":
-        try:
-            return b"m" + marshal.dumps({**value, "new": value["new"].parts()})
-        except ValueError:  # "unmarshallable object": a record holding its NewRows
-            pass
+    if what == "batch" and not value["threat"]:  # (a record comes with its NewRows)
+        return b"m" + marshal.dumps({**value, "new": value["new"].parts()})
     return b"p" + ForkingPickler.dumps(message)  # as `Connection.send` pickles it
 
 

@@ -376,20 +376,28 @@ def test_what_crosses_from_the_reading_process_arrives_as_it_was_sent():
     assert _unpacked(_packed(("done", None))) == ("done", None)
 
 
-@pytest.mark.parametrize("n", [0, 1, 63, 64, 65, 130, 2000])
-def test_rows_written_in_bulk_are_every_row_in_order(tmp_path, n):
+K = 64  # bulk.ROWS_A_STATEMENT, the rows of one statement
+
+
+@pytest.mark.parametrize("n", [0, 1, K - 1, K, K + 1, 2 * K + 2, 2000])
+@pytest.mark.parametrize("limit", [None, 999, 30])
+def test_rows_written_in_bulk_are_every_row_in_order(tmp_path, n, limit):
     """SQLite takes a bulk insert in statements of many rows and the rest one at a time: every
-    row arrives once, in the order given, whatever the count."""
+    row arrives once, in the order given, whatever the count, and within the values a statement
+    may bind on the connection (999 before SQLite 3.32; 30: one row of 22 columns a statement)."""
     import sqlite3
 
     from redlines.store import bulk
 
-    assert bulk.ROWS_A_STATEMENT == 64
+    assert bulk.ROWS_A_STATEMENT == K
     conn = sqlite3.connect(tmp_path / "b.db")
-    conn.execute("CREATE TABLE t (a TEXT, b INTEGER, c TEXT)")
-    rows = [(f"r{i}", i, None if i % 3 else "x") for i in range(n)]
-    bulk.insert(conn, "t", ("a", "b", "c"), rows)
-    assert conn.execute("SELECT a, b, c FROM t ORDER BY rowid").fetchall() == rows
+    if limit is not None:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+    columns = tuple(f"c{j}" for j in range(22))  # as many as a threat's row
+    conn.execute(f"CREATE TABLE t ({', '.join(columns)})")
+    rows = [(f"r{i}", i, None if i % 3 else "x", *range(19)) for i in range(n)]
+    bulk.insert(conn, "t", columns, rows)
+    assert conn.execute(f"SELECT {', '.join(columns)} FROM t ORDER BY rowid").fetchall() == rows
 
 
 def test_no_reading_process_is_left_behind_whatever_ends_the_import(tmp_path, monkeypatch):

@@ -249,7 +249,7 @@ def test_the_settled_verdict_an_import_writes_with_a_new_threat_equals_the_one_s
     either, made, deadline, timeline
 ):
     """A bulk import writes each new threat's settled verdict with its row, worked out in Python
-    (`domain.outcomes.settled`, in the reading process); every other write has SQL settle it.
+    (`domain.outcomes.settled`, as the rows are written); every other write has SQL settle it.
     The two agree on any threat, dated anywhere from year 1 to 9999, on either engine."""
     from redlines.domain.outcomes import settled
     from redlines.domain.outcomes import summary as summarised

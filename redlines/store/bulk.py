@@ -14,9 +14,9 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import chain
 
-from redlines.store.sqlite import dialect
+from redlines.store.sqlite import dialect, variable_limit
 
-ROWS_A_STATEMENT = 64  # (22 columns at most: 1,408 values, far below SQLite's limit of 32,766 values a statement)
+ROWS_A_STATEMENT = 64  # at most: fewer where the connection binds fewer values a statement (999 before SQLite 3.32)
 
 
 def insert(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -26,11 +26,11 @@ def insert(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> Non
     if dialect(conn) == "postgresql":
         conn.copy_rows(table, columns, rows)
         return
-    k = ROWS_A_STATEMENT
+    k = max(1, min(ROWS_A_STATEMENT, variable_limit(conn) // len(columns)))
     whole = len(rows) - len(rows) % k
     if whole:
         flat = chain.from_iterable
-        conn.executemany(_insert_sql(table, columns, k), [tuple(flat(rows[i : i + k])) for i in range(0, whole, k)])
+        conn.executemany(_insert_sql(table, columns, k), (tuple(flat(rows[i : i + k])) for i in range(0, whole, k)))
     if whole < len(rows):
         conn.executemany(_insert_sql(table, columns, 1), rows[whole:])
 

@@ -455,7 +455,7 @@ class Loader:
             return
         actor_ids = self.actor_ids
         # each row with its settled verdict, worked out here: the reading process has more to do
-        threat_rows = [(tid, actor_ids[issuer], *fields, *_verdict(fields)) for tid, issuer, *fields in news.threats]
+        threat_rows = [(tid, actor_ids[issuer], *known, *_verdict(known)) for tid, issuer, *known in news.threats]
         target_rows = [(tid, actor_ids[x]) for tid, x in news.targets]
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
         conn = self.conn
@@ -488,7 +488,7 @@ class Loader:
 
 
 _EXISTING = "SELECT t.id FROM json_each(?) j JOIN threat t ON t.id = j.value"
-# A new threat's row carries its summary and settled verdict (`NewRows`).
+# A new threat's row carries its summary (`NewRows`) and settled verdict (`_verdict`).
 THREAT_COLUMNS = ("id", "issuer_id", *THREAT_FIELDS, *SUMMARY_COLUMNS, *SETTLED_COLUMNS)
 EVENT_COLUMNS = ("id", "threat_id", "kind", "occurred_on", "what", "outcome", "due", "cameo", "seq")
 
@@ -604,8 +604,6 @@ class NewRows:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NewRows) and self.parts() == other.parts()
 
-    __hash__ = None  # (mutable)
-
     def extend(self, other: NewRows) -> None:
         for name in self.__slots__:
             getattr(self, name).extend(getattr(other, name))
@@ -616,12 +614,13 @@ _UNSETTLED = (NEVER, None, None, None, None)
 _MADE_ON, _DEADLINE = THREAT_FIELDS.index("made_on"), THREAT_FIELDS.index("deadline")
 
 
-def _verdict(fields: list) -> tuple:
-    """The settled verdict of a new threat, from its fields and summary as `NewRows` keeps them."""
-    made_on = fields[_MADE_ON]  # None when the document check refused it (the run is refused: nothing is written)
+def _verdict(known: list) -> tuple:
+    """The settled verdict of a new threat, from its row as `NewRows` keeps it, after the id and
+    issuer: its fields (`THREAT_FIELDS`), then its summary (`SUMMARY_COLUMNS`)."""
+    made_on = known[_MADE_ON]  # None when the document check refused it (the run is refused: nothing is written)
     if made_on is None:
         return _UNSETTLED
-    return outcomes.settled(made_on, fields[_DEADLINE], fields[len(THREAT_FIELDS) :])
+    return outcomes.settled(made_on, known[_DEADLINE], known[len(THREAT_FIELDS) :])
 
 
 _FIELD_DEFAULTS = tuple((k, DEFAULTS.get(k)) for k in THREAT_FIELDS)
