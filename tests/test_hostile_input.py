@@ -12,6 +12,7 @@ from test_record import dump
 from typer.testing import CliRunner
 
 from redlines.cli import app
+from redlines.domain.checks import not_a_character
 
 V = "\x00VALUE\x00"  # where the hostile value goes
 
@@ -43,6 +44,8 @@ TROUBLEMAKERS = [
     "+99999y",
     "in 99999 years",
     "-0d",
+    "not \udcffUTF-8",  # a byte of an argument that was not UTF-8, as Python reads it
+    "\ud800",  # half of a surrogate pair, as a JSON escape gives it
 ]
 
 CASES = [
@@ -178,7 +181,8 @@ def test_every_option_against_the_troublemakers(seeded, tmp_path):
     codes: dict[int, int] = {}
     problems: list[str] = []
     runs = [([value if a == V else a for a in case], None) for case in CASES for value in TROUBLEMAKERS]
-    runs += [(["import", "-"], value) for value in TROUBLEMAKERS]  # as the data of an import, on stdin
+    # as the data of an import, on stdin (text that cannot be UTF-8 cannot be sent: see below)
+    runs += [(["import", "-"], value) for value in TROUBLEMAKERS if not_a_character(value) is None]
     for args, stdin in runs:
         code, problem = outcome_of(seeded, tmp_path, args, stdin)
         codes[code] = codes.get(code, 0) + 1
@@ -205,3 +209,48 @@ def test_a_tilde_path_of_no_user_stays_as_written(seeded, tmp_path):
     the random-text test as `export -o ~0`, which raised instead)."""
     assert attempt(seeded, tmp_path, ["export", "-o", "~no-such-user-0"]) == 0
     assert (tmp_path / "~no-such-user-0").read_text().startswith("{")
+
+
+@pytest.mark.parametrize("shape", ["jsonl", "json", "jsonl read by a process of its own"])
+def test_half_a_surrogate_pair_in_an_import_is_a_problem_listed_not_a_traceback(seeded, tmp_path, monkeypatch, shape):
+    """JSON may escape half of a surrogate pair (`\\ud800`), which no UTF-8 text can hold (it
+    stopped an import with a traceback, exit 1): each such text is a problem of the data set,
+    listed where it stands, and nothing is written."""
+    import json
+
+    from redlines import reading
+
+    monkeypatch.setattr(reading, "IN_PROCESS_BELOW", 0 if "process" in shape else 1 << 60)
+    actor = {"slug": "lone", "name": "Lone \ud800 actor"}
+    source = {"url": "https://e.x/s", "title": "a title \udfff"}
+    fine = {"id": "fine-1", "issuer": "putin", "made_on": "2024-05", "statement": "Fine, with é and 💥"}
+    threat = {
+        "id": "lone-1",
+        "issuer": "putin",
+        "made_on": "2024-05",
+        "statement": "half \udc80 a pair",
+        "sources": [{"url": "https://e.x/1", "quote": "\ud83d"}],
+        "events": [{"kind": "crossed", "on": "2024-06", "what": "crossed \udbff"}],
+    }
+    if shape == "json":
+        text = json.dumps({"actors": [actor], "sources": [source], "threats": [fine, threat]})
+        where = ["actors[0].name", "sources[0].title", "threats[1].statement", "threats[1].sources[0].quote"]
+        where.append("threats[1].events[0].what")
+    else:
+        records = [{"type": "actor", **actor}, {"type": "source", **source}]
+        records += [{"type": "threat", **fine}, {"type": "threat", **threat}]
+        text = "".join(json.dumps(r) + "\n" for r in records)  # (ASCII, the halves escaped)
+        where = ["line 1.name", "line 2.title", "line 4.statement", "line 4.sources[0].quote", "line 4.events[0].what"]
+    path = tmp_path / f"lone.{'json' if shape == 'json' else 'jsonl'}"
+    path.write_text(text)
+    db = tmp_path / "target.db"
+    shutil.copy(seeded, db)
+    before = dump(db)
+    result = CliRunner().invoke(
+        app, ["import", str(path)], env={"REDLINES_DB": str(db), "REDLINES_TODAY": "2025-08-12"}
+    )
+    assert (result.exit_code, result.exception is None or isinstance(result.exception, SystemExit)) == (2, True)
+    assert "the data set has 5 problem(s); nothing was written" in result.stderr
+    for w, half in zip(where, ("D800", "DFFF", "DC80", "D83D", "DBFF"), strict=True):
+        assert f"{w}: holds U+{half}, which is not a character" in result.stderr
+    assert dump(db) == before

@@ -34,6 +34,16 @@ class RedlinesGroup(TyperGroup):
             # Point stdout at devnull so that the flush at exit does not fail again.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0) from None
+        except UnicodeEncodeError as e:
+            # Text that is not Unicode (half a surrogate pair: a byte of an argument that was not
+            # UTF-8) reached a query or a write the checks of text do not see; the run is rolled back.
+            if not 0xD800 <= ord(e.object[e.start]) <= 0xDFFF:
+                raise
+            from redlines.output.messages import error
+
+            bad = f"U+{ord(e.object[e.start]):04X}"
+            error(BadInput(f"the text given holds {bad}, which is not a character (was it UTF-8 text?)"))
+            raise typer.Exit(2) from None
         except OSError as e:
             # A file the user named cannot be used (too long a name, no permission, a full disk).
             import errno

@@ -37,14 +37,30 @@ def limit(value: int | None) -> int | None:
     return value
 
 
+def not_a_character(value: str) -> str | None:
+    """The first code point of `value` that UTF-8 cannot hold, as `U+D800`: half of a surrogate
+    pair, which is what a byte that was not UTF-8 becomes in an argument, and what a JSON escape
+    such as `\\ud800` gives. None when every one is a character (at once for ASCII text)."""
+    if value.isascii():
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return f"U+{ord(value[e.start]):04X}"
+    return None
+
+
 def text(value: str | None, field: str, *, required: bool = True) -> str | None:
-    """Text from the user: stripped; refused if required and empty, or if it holds a NUL or is huge."""
+    """Text from the user: stripped; refused if required and empty, or if it holds a NUL, half
+    of a surrogate pair, or is huge."""
     if value is None or not value.strip():
         if required:
             raise BadInput("{field} needs some text", field=field)
         return None
     if "\x00" in value:
         raise BadInput("{field} holds a NUL character", field=field)
+    if (bad := not_a_character(value)) is not None:
+        raise BadInput(f"{{field}} holds {bad}, which is not a character (was it UTF-8 text?)", field=field)
     if len(value) > MAX_TEXT:
         raise BadInput(f"{{field}} is longer than {MAX_TEXT:,} characters", field=field)
     return value.strip()

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from redlines import DOCUMENT_VERSION
-from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID, event_id
+from redlines.domain.checks import ACTOR_KINDS, EVENT_ID, MAX_TEXT, SLUG, THREAT_ID, event_id, not_a_character
 from redlines.domain.dates import FuzzyDate
 from redlines.domain.outcomes import CATEGORIES, EVENT_KINDS, RESPONSE_OUTCOMES
 from redlines.domain.validation import in_the_future, shown
@@ -59,7 +59,7 @@ _Problems = Problems
 
 
 def _text(p: Problems, where: str, value: Any, *, required: bool) -> str | None:
-    if type(value) is str and 0 < len(value) <= MAX_TEXT and "\x00" not in value:
+    if type(value) is str and 0 < len(value) <= MAX_TEXT and "\x00" not in value and not_a_character(value) is None:
         stripped = value.strip()
         if stripped:
             return stripped
@@ -72,6 +72,9 @@ def _text(p: Problems, where: str, value: Any, *, required: bool) -> str | None:
         return None
     if "\x00" in value:
         p.add(where, "holds a NUL character")
+        return None
+    if (bad := not_a_character(value)) is not None:
+        p.add(where, f"holds {bad}, which is not a character (a JSON escape of half a surrogate pair)")
         return None
     if len(value) > MAX_TEXT:
         p.add(where, f"is longer than {MAX_TEXT:,} characters")
@@ -381,7 +384,7 @@ _fullmatch_event_id = EVENT_ID.fullmatch
 
 def _fast_text(v: Any) -> str | None:
     """`_text` of a value it accepts without a word (None: let `_text` say)."""
-    if type(v) is str and len(v) <= MAX_TEXT and "\x00" not in v:
+    if type(v) is str and len(v) <= MAX_TEXT and "\x00" not in v and (v.isascii() or not_a_character(v) is None):
         v = v.strip()
         if v:
             return v
