@@ -37,11 +37,13 @@ class RedlinesGroup(TyperGroup):
         except UnicodeEncodeError as e:
             # Text that is not Unicode (half a surrogate pair: a byte of an argument that was not
             # UTF-8) reached a query or a write the checks of text do not see; the run is rolled back.
-            if not 0xD800 <= ord(e.object[e.start]) <= 0xDFFF:
+            from redlines.domain.checks import not_a_character
+
+            bad = not_a_character(e.object)
+            if bad is None:
                 raise
             from redlines.output.messages import error
 
-            bad = f"U+{ord(e.object[e.start]):04X}"
             error(BadInput(f"the text given holds {bad}, which is not a character (was it UTF-8 text?)"))
             raise typer.Exit(2) from None
         except OSError as e:

@@ -454,7 +454,7 @@ class Loader:
         if not news:
             return
         actor_ids = self.actor_ids
-        # each row with its settled verdict, worked out here: the reading process has more to do
+        # each row with its settled verdict, worked out here (the reading process was the longer at 100k)
         threat_rows = [(tid, actor_ids[issuer], *known, *_verdict(known)) for tid, issuer, *known in news.threats]
         target_rows = [(tid, actor_ids[x]) for tid, x in news.targets]
         tag_rows, event_rows, cited, said = news.tags, news.events, news.cited, news.said
